@@ -1,0 +1,71 @@
+"""zennet: a readable deep-learning framework on NumPy.
+
+import zennet as zn
+import zennet.functional as F
+from zennet import nn, optim
+"""
+
+from zennet.tensor import Tensor  # first: it binds the functional API as Tensor methods
+from zennet import functional
+from zennet.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from zennet.backend import get_default_dtype, set_default_dtype
+from zennet.creation import (
+    arange,
+    empty,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from zennet.functional import (
+    abs,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cat,
+    chunk,
+    clamp,
+    clip,
+    concat,
+    exp,
+    flatten,
+    log,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    permute,
+    reshape,
+    sigmoid,
+    softmax,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from zennet import nn
+from zennet.gradcheck import gradcheck
+from zennet.random import get_rng_state, manual_seed, set_rng_state
+
+float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
+
+__version__ = "0.1.0"

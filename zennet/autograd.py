@@ -1,0 +1,159 @@
+"""The base of every differentiable primitive, and the switches of the engine.
+
+A primitive is a subclass of :class:`Function` with two methods side by side::
+
+    class Exp(Function):
+        '''y = exp(x)   |   dx = dy * y'''
+        def forward(self, x):
+            self.y = xp.exp(x)
+            return self.y
+        def backward(self, dy):
+            return dy * self.y
+
+``forward`` gets NumPy arrays (or Python scalars) and returns an array;
+``backward`` gets the gradient of the output and returns one gradient per input
+(``None`` where none is needed). ``self.needs_input_grad`` says which inputs want
+one. The engine (``Tensor.backward``) reduces each gradient to its input's shape
+after broadcasting and sums the gradients of tensors used more than once.
+"""
+
+import contextlib
+import threading
+
+import numpy as np
+
+from zennet.backend import xp
+from zennet.tensor import Tensor
+
+
+class _GradMode(threading.local):
+    enabled = True
+    anomaly = False
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled():
+    """True unless inside ``no_grad()``."""
+    return _mode.enabled
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run ops without recording a graph: inference and parameter updates."""
+    previous, _mode.enabled = _mode.enabled, False
+    try:
+        yield
+    finally:
+        _mode.enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Record a graph again inside ``no_grad()``."""
+    previous, _mode.enabled = _mode.enabled, True
+    try:
+        yield
+    finally:
+        _mode.enabled = previous
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Check every op's forward and backward for NaN/Inf and name the first op that made one.
+
+    Off by default; when off it costs one attribute look-up per op.
+    """
+    previous, _mode.anomaly = _mode.anomaly, True
+    try:
+        yield
+    finally:
+        _mode.anomaly = previous
+
+
+def is_anomaly_enabled():
+    return _mode.anomaly
+
+
+def check_finite(fn, phase, arrays):
+    """Raise naming ``fn`` when one of ``arrays`` holds NaN or Inf (detect_anomaly)."""
+    for i, a in enumerate(arrays):
+        if a is None or not isinstance(a, np.ndarray) or not np.issubdtype(a.dtype, np.inexact):
+            continue
+        if not np.isfinite(a).all():
+            what = "output" if phase == "forward" else f"gradient of input {i}"
+            raise FloatingPointError(
+                f"detect_anomaly: {type(fn).__name__}.{phase} produced NaN or Inf in its {what} "
+                f"(shape {a.shape}). Look at the inputs of this op: a log of 0, a division by 0, "
+                f"an overflowing exp or a learning rate that is too high are the usual causes."
+            )
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """One primitive op of the graph: ``forward`` on arrays and ``backward`` on gradients."""
+
+    needs_input_grad = ()
+    parents = ()
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run ``forward`` on the inputs' arrays and link the result into the graph."""
+        fn = cls()
+        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        fn.needs_input_grad = needs
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        out = fn.forward(*arrays, **params)
+        if _mode.anomaly:
+            check_finite(fn, "forward", [out])
+        if _mode.enabled and True in needs:
+            fn.parents = inputs
+            return Tensor._from_op(out, fn)
+        return Tensor._from_op(out, None)
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def release(self):
+        """Drop the saved arrays and the links to the inputs once backward has used them."""
+        self.__dict__.clear()
+        self.released = True
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def ensure_same_shape(op, a, b):
+    """Raise a ValueError naming ``op`` when two arrays that must match in shape do not."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{op}: got shapes {tuple(a.shape)} and {tuple(b.shape)}; they must match."
+        )
+
+
+def broadcast_shape(op, *shapes):
+    """The broadcast of ``shapes``, or a ValueError that names ``op`` and the shapes."""
+    try:
+        return xp.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(tuple(s)) for s in shapes)
+        raise ValueError(
+            f"{op}: shapes {listed} cannot be broadcast together; each dimension must be equal "
+            f"or 1 (align them with reshape, unsqueeze or transpose)."
+        ) from None

@@ -1,0 +1,38 @@
+"""Argument handling shared by the functional API."""
+
+from zennet.backend import xp
+from zennet.tensor import Tensor
+
+
+def array_of(x):
+    """The array behind a Tensor, or x itself (scalars and arrays)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def shape_of(x):
+    return xp.shape(array_of(x))
+
+
+def normalize_dim(op, dim, ndim):
+    """A non-negative axis (or tuple of axes) for ``dim``; a clear error when out of range."""
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(normalize_dim(op, d, ndim) for d in dim)
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(
+            f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions "
+            f"(expected -{max(ndim, 1)} <= dim < {max(ndim, 1)})."
+        )
+    return dim % max(ndim, 1)
+
+
+def sizes_arg(sizes):
+    """Accept f(x, 2, 3) and f(x, (2, 3)) alike, as PyTorch does."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        return tuple(sizes[0])
+    return tuple(sizes)
+
+
+def as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)

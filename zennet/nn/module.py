@@ -1,0 +1,234 @@
+"""Module: a layer or a model. Parameters, buffers and sub-modules register themselves
+in the order they are assigned, so state-dict keys match PyTorch's ("layers.0.weight")."""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from zennet.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a Module learns: requires_grad by default, float32 unless given float64."""
+
+    def __init__(self, data, requires_grad=True):
+        data = data.data if isinstance(data, Tensor) else np.asarray(data)
+        if data.dtype not in (np.float32, np.float64):
+            data = data.astype(np.float32)
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model; subclasses define ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------ registration
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes."
+            )
+        if isinstance(value, Parameter):
+            table = self._parameters
+        elif isinstance(value, Module):
+            table = self._modules
+        elif name in self._parameters and value is None:
+            table = self._parameters  # e.g. bias=None stays a known, absent parameter
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            table = self._buffers
+        else:
+            table = None
+        for other in (self._parameters, self._buffers, self._modules):
+            if other is not table:
+                other.pop(name, None)
+        if table is None:
+            object.__setattr__(self, name, value)
+        else:
+            self.__dict__.pop(name, None)
+            table[name] = value
+
+    def __getattr__(self, name):  # only called when normal lookup fails
+        for table in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(table)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (or None, for an absent optional parameter such as a bias)."""
+        self.__dict__.pop(name, None)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that is state but not learned (running statistics); saved in state_dict."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(np.asarray(tensor))
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if not persistent:
+            self.__dict__.setdefault("_non_persistent", set()).add(name)
+
+    def add_module(self, name, module):
+        self._modules[name] = module
+
+    # ----------------------------------------------------------------- walking
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((n, m) for n, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(name, parameter) pairs in registration order, each parameter once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{module_name}.{name}" if module_name else name), p
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix=""):
+        for module_name, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), b
+
+    def buffers(self):
+        return (b for _, b in self.named_buffers())
+
+    # ------------------------------------------------------------------- modes
+
+    def train(self, mode=True):
+        """Set training mode (dropout active, batch norm uses batch statistics) here and below."""
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze every parameter of this module."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def to(self, *args, **kwargs):
+        """Kept for PyTorch code: zennet runs on the CPU, so ``to("cpu")`` changes nothing."""
+        return self
+
+    # ----------------------------------------------------------------- calling
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward().")
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self):
+        """Flat ``{"layers.0.weight": ndarray}``: parameters and persistent buffers, copied."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():
+            skip = module.__dict__.get("_non_persistent", set())
+            entries = list(module._parameters.items()) + [
+                (n, b) for n, b in module._buffers.items() if n not in skip
+            ]
+            for name, t in entries:
+                if t is not None:
+                    state[f"{module_name}.{name}" if module_name else name] = t.data.copy()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into this module's parameters and buffers, checking names and shapes.
+
+        With ``strict`` every key must match; all problems are reported in one error.
+        """
+        own = self._state_tensors()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = [
+            f"{k}: file has {tuple(np.shape(v))}, model has {own[k].shape}"
+            for k, v in state_dict.items()
+            if k in own and tuple(np.shape(v)) != own[k].shape
+        ]
+        problems = []
+        if mismatched:
+            problems.append("shape mismatches: " + "; ".join(mismatched))
+        if strict and missing:
+            problems.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {unexpected}")
+        if problems:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the state dict does not fit this model "
+                f"({'; '.join(problems)}). Is it from a different architecture?"
+            )
+        for key, value in state_dict.items():
+            if key in own:
+                value = value.data if isinstance(value, Tensor) else np.asarray(value)
+                own[key].data[...] = value
+        return missing, unexpected
+
+    def _state_tensors(self):
+        tensors = OrderedDict()
+        for module_name, module in self.named_modules():
+            skip = module.__dict__.get("_non_persistent", set())
+            for name, t in list(module._parameters.items()) + list(module._buffers.items()):
+                if t is not None and name not in skip:
+                    tensors[f"{module_name}.{name}" if module_name else name] = t
+        return tensors
+
+    # ------------------------------------------------------------------ display
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        children = list(self.named_children())
+        if not children:
+            return lines[0] + ")"
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"

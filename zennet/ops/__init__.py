@@ -1,0 +1,1 @@
+"""Primitive ops: forward and backward on arrays, one family a file."""

@@ -1,0 +1,158 @@
+"""Activation functions g(Z) of A = g(Z), each with its derivative beside it."""
+
+import math
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+class ReLU(Function):
+    """y = max(x, 0)   |   dx = dy * (x > 0)   (relu'(0) = 0, as in PyTorch)"""
+
+    def forward(self, x):
+        self.y = xp.maximum(x, 0)
+        return self.y
+
+    def backward(self, dy):
+        return dy * (self.y > 0)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope * x   |   dx = dy * (1 if x > 0 else slope)"""
+
+    def forward(self, x, slope=0.01):
+        self.positive, self.slope = x > 0, slope
+        return xp.where(self.positive, x, x * slope)
+
+    def backward(self, dy):
+        return xp.where(self.positive, dy, dy * self.slope), None
+
+
+class ELU(Function):
+    """y = x if x > 0 else alpha (e^x - 1)   |   dx = dy * (1 if x > 0 else y + alpha)"""
+
+    def forward(self, x, alpha=1.0):
+        self.positive, self.alpha = x > 0, alpha
+        self.y = xp.where(self.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        return self.y
+
+    def backward(self, dy):
+        return xp.where(self.positive, dy, dy * (self.y + self.alpha)), None
+
+
+def stable_sigmoid(x):
+    """1 / (1 + e^-x) without overflow for large |x|."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x)   |   dx = dy * y * (1 - y)"""
+
+    def forward(self, x):
+        self.y = stable_sigmoid(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy * self.y * (1 - self.y)
+
+
+class Tanh(Function):
+    """y = tanh(x)   |   dx = dy * (1 - y^2)"""
+
+    def forward(self, x):
+        self.y = xp.tanh(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy * (1 - self.y * self.y)
+
+
+class Softplus(Function):
+    """y = log(1 + e^(beta x)) / beta (linear above threshold)   |   dx = dy * sigmoid(beta x)"""
+
+    def forward(self, x, beta=1.0, threshold=20.0):
+        bx = x * beta
+        self.bx, self.linear = bx, bx > threshold
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+        return xp.where(self.linear, x, soft)
+
+    def backward(self, dy):
+        return xp.where(self.linear, dy, dy * stable_sigmoid(self.bx)), None, None
+
+
+class SiLU(Function):
+    """y = x * s, s = sigmoid(x)   |   dx = dy * s * (1 + x (1 - s))"""
+
+    def forward(self, x):
+        self.x, self.s = x, stable_sigmoid(x)
+        return x * self.s
+
+    def backward(self, dy):
+        s = self.s
+        return dy * s * (1 + self.x * (1 - s))
+
+
+def erf(x):
+    """Error function, vectorised (Numerical Recipes' erfc; relative error of erfc < 1.2e-7)."""
+    z = xp.abs(x)
+    t = 1 / (1 + 0.5 * z)
+    poly = 0.17087277
+    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
+              0.09678418, 0.37409196, 1.00002368, -1.26551223):  # fmt: skip
+        poly = c + t * poly
+    erfc = t * xp.exp(-z * z + poly)
+    return xp.where(x >= 0, 1 - erfc, erfc - 1)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+class GELU(Function):
+    """exact:  y = x Φ(x)   |   dx = dy (Φ(x) + x φ(x))
+    tanh:   y = x/2 (1 + tanh(u)), u = √(2/π)(x + 0.044715 x³)
+            dx = dy (½(1 + t) + ½ x (1 - t²) √(2/π)(1 + 3·0.044715 x²)), t = tanh(u)"""
+
+    def forward(self, x, approximate="none"):
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+        return x * self.cdf
+
+    def backward(self, dy):
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du), None
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return dy * (self.cdf + x * pdf), None
+
+
+class Softmax(Function):
+    """y = e^(x - max) / Σ e^(x - max)   |   dx = y * (dy - Σ dy·y)   (sums along dim)"""
+
+    def forward(self, x, dim=-1):
+        self.dim = dim
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        self.y = e / e.sum(axis=dim, keepdims=True)
+        return self.y
+
+    def backward(self, dy):
+        y = self.y
+        return y * (dy - (dy * y).sum(axis=self.dim, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    """y = x - max - log Σ e^(x - max)   |   dx = dy - e^y * Σ dy   (sums along dim)"""
+
+    def forward(self, x, dim=-1):
+        self.dim = dim
+        shifted = x - x.max(axis=dim, keepdims=True)
+        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        return self.y
+
+    def backward(self, dy):
+        return dy - xp.exp(self.y) * dy.sum(axis=self.dim, keepdims=True), None

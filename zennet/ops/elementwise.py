@@ -1,0 +1,200 @@
+"""Elementwise arithmetic. Inputs may broadcast; the engine sums each gradient back
+to its input's shape, so ``backward`` here returns gradients of the broadcast shape."""
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+class Add(Function):
+    """y = a + b   |   da = dy,  db = dy"""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, dy):
+        return dy, dy
+
+
+class Sub(Function):
+    """y = a - b   |   da = dy,  db = -dy"""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, dy):
+        return dy, (-dy if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b   |   da = dy * b,  db = dy * a"""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, dy):
+        da = dy * self.b if self.needs_input_grad[0] else None
+        db = dy * self.a if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    """y = a / b   |   da = dy / b,  db = -dy * y / b"""
+
+    def forward(self, a, b):
+        self.b = b
+        self.y = a / b
+        return self.y
+
+    def backward(self, dy):
+        da = dy / self.b if self.needs_input_grad[0] else None
+        db = -dy * self.y / self.b if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Neg(Function):
+    """y = -x   |   dx = -dy"""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, dy):
+        return -dy
+
+
+class Pow(Function):
+    """y = a ** b   |   da = dy * b * a ** (b - 1),  db = dy * y * log(a)"""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, dy):
+        a, b = self.a, self.b
+        da = dy * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        db = None
+        if self.needs_input_grad[1]:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                db = dy * self.y * xp.log(a)
+        return da, db
+
+
+class Exp(Function):
+    """y = exp(x)   |   dx = dy * y"""
+
+    def forward(self, x):
+        self.y = xp.exp(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy * self.y
+
+
+class Log(Function):
+    """y = log(x)   |   dx = dy / x"""
+
+    def forward(self, x):
+        self.x = x
+        return xp.log(x)
+
+    def backward(self, dy):
+        return dy / self.x
+
+
+class Sqrt(Function):
+    """y = sqrt(x)   |   dx = dy / (2 y)"""
+
+    def forward(self, x):
+        self.y = xp.sqrt(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy / (2 * self.y)
+
+
+class Abs(Function):
+    """y = |x|   |   dx = dy * sign(x)   (sign(0) = 0, as in PyTorch)"""
+
+    def forward(self, x):
+        self.x = x
+        return xp.abs(x)
+
+    def backward(self, dy):
+        return dy * xp.sign(self.x)
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high)   |   dx = dy where low <= x <= high, else 0"""
+
+    def forward(self, x, low=None, high=None):
+        self.x, self.low, self.high = x, low, high
+        return xp.clip(x, low, high)
+
+    def backward(self, dy):
+        inside = xp.ones(self.x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= self.x >= self.low
+        if self.high is not None:
+            inside &= self.x <= self.high
+        return dy * inside
+
+
+class Maximum(Function):
+    """y = max(a, b)   |   the larger input gets dy; ties split it in halves (as PyTorch)"""
+
+    compare = staticmethod(xp.greater)
+    select = staticmethod(xp.maximum)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.select(a, b)
+
+    def backward(self, dy):
+        a_wins = self.compare(self.a, self.b) + 0.5 * (self.a == self.b)
+        a_wins = a_wins.astype(dy.dtype, copy=False)
+        da = dy * a_wins if self.needs_input_grad[0] else None
+        db = dy * (1 - a_wins) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Minimum(Maximum):
+    """y = min(a, b)   |   the smaller input gets dy; ties split it in halves"""
+
+    compare = staticmethod(xp.less)
+    select = staticmethod(xp.minimum)
+
+
+class Where(Function):
+    """y = a where cond else b   |   da = dy where cond,  db = dy where not cond"""
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return xp.where(cond, a, b)
+
+    def backward(self, dy):
+        zero = xp.zeros((), dtype=dy.dtype)
+        da = xp.where(self.cond, dy, zero) if self.needs_input_grad[1] else None
+        db = xp.where(self.cond, zero, dy) if self.needs_input_grad[2] else None
+        return None, da, db
+
+
+class Cast(Function):
+    """y = x as another dtype   |   dx = dy as x's dtype"""
+
+    def forward(self, x, dtype):
+        self.dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, dy):
+        return dy.astype(self.dtype), None
+
+
+class Clone(Function):
+    """y = copy of x   |   dx = dy"""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, dy):
+        return dy

@@ -1,0 +1,54 @@
+"""Matrix products: the Z = W·A + b of every dense layer."""
+
+from zennet.autograd import Function, unbroadcast
+from zennet.backend import xp
+
+
+class MatMul(Function):
+    """y = a @ b   |   da = dy @ bᵀ,  db = aᵀ @ dy
+
+    1-D operands and batch broadcasting follow NumPy."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, dy):
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a  # (m, k): a vector is one row
+        b2 = b[:, None] if b.ndim == 1 else b  # (k, n): a vector is one column
+        if a.ndim == 1:
+            dy = xp.expand_dims(dy, -2)
+        if b.ndim == 1:
+            dy = xp.expand_dims(dy, -1)
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = unbroadcast(dy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            db = unbroadcast(xp.swapaxes(a2, -1, -2) @ dy, b2.shape).reshape(b.shape)
+        return da, db
+
+
+class Linear(Function):
+    """Z = A @ Wᵀ + b   |   dA = dZ @ W,  dW = dZᵀ @ A,  db = Σ_rows dZ
+
+    A (..., in), W (out, in), b (out,) or None -> Z (..., out). This is the primer's
+    Z = W·A + b with samples as rows; dW and db are summed over the batch (the loss's
+    mean supplies the 1/m of dW = (1/m)·dZ·Aᵀ).
+    """
+
+    def forward(self, a, w, b=None):
+        self.a, self.w = a, w
+        z = a @ w.T  # (..., out)
+        if b is not None:
+            z += b
+        return z
+
+    def backward(self, dz):
+        a, w = self.a, self.w
+        need_a, need_w, need_b = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        dz2 = dz.reshape(-1, dz.shape[-1])  # (m, out), every leading axis is a sample
+        da = dz @ w if need_a else None  # (..., in)
+        dw = dz2.T @ a.reshape(-1, a.shape[-1]) if need_w else None  # (out, in)
+        db = dz2.sum(axis=0) if need_b else None  # (out,)
+        return da, dw, db

@@ -1,0 +1,109 @@
+"""Reductions. ``axis`` is None (all elements), an int or a tuple; backward spreads dy
+back over the reduced axes."""
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+def _restore_axes(dy, shape, axis, keepdims):
+    """Put back the reduced axes of ``dy`` as length-1 axes so it broadcasts against x."""
+    if keepdims or axis is None:
+        return dy.reshape([1] * len(shape)) if axis is None else dy
+    return xp.expand_dims(dy, axis)
+
+
+def _count(shape, axis):
+    if axis is None:
+        return int(xp.prod(shape))
+    axes = (axis,) if isinstance(axis, int) else axis
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+class Sum(Function):
+    """y = Σ x   |   dx = dy broadcast over the summed axes"""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, dy):
+        dy = _restore_axes(dy, self.shape, self.axis, self.keepdims)
+        return xp.broadcast_to(dy, self.shape)
+
+
+class Mean(Function):
+    """y = Σ x / n   |   dx = dy / n broadcast over the averaged axes"""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        return x.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, dy):
+        dy = _restore_axes(dy, self.shape, self.axis, self.keepdims)
+        return xp.broadcast_to(dy / _count(self.shape, self.axis), self.shape)
+
+
+class Var(Function):
+    """y = Σ (x - x̄)² / (n - correction)   |   dx = dy · 2 (x - x̄) / (n - correction)"""
+
+    def forward(self, x, axis=None, correction=1, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+        self.centered = x - x.mean(axis=axis, keepdims=True)
+        self.dof = max(_count(x.shape, axis) - correction, 0)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return (self.centered**2).sum(axis=axis, keepdims=keepdims) / self.dof
+
+    def backward(self, dy):
+        dy = _restore_axes(dy, self.centered.shape, self.axis, self.keepdims)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return dy * self.centered * (2 / self.dof)
+
+
+class Amax(Function):
+    """y = max x (or min)   |   dx = dy shared evenly among the elements equal to y"""
+
+    def forward(self, x, axis=None, keepdims=False, mode="max"):
+        reduce = xp.max if mode == "max" else xp.min
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        self.y = reduce(x, axis=axis, keepdims=True)
+        return self.y if keepdims else reduce(x, axis=axis)
+
+    def backward(self, dy):
+        dy = _restore_axes(dy, self.x.shape, self.axis, self.keepdims)
+        winners = self.x == self.y
+        return dy * winners / winners.sum(axis=self.axis, keepdims=True)
+
+
+class MaxAlong(Function):
+    """values, indices = max(x, dim)   |   dx = dy placed at the chosen indices"""
+
+    def forward(self, x, axis, keepdims=False, mode="max"):
+        arg = xp.argmax if mode == "max" else xp.argmin
+        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        self.indices = xp.expand_dims(arg(x, axis=axis), axis)
+        values = xp.take_along_axis(x, self.indices, axis=axis)
+        return values if keepdims else values.squeeze(axis)
+
+    def backward(self, dy):
+        dy = dy if self.keepdims else xp.expand_dims(dy, self.axis)
+        dx = xp.zeros(self.shape, dtype=dy.dtype)
+        xp.put_along_axis(dx, self.indices, dy, axis=self.axis)
+        return dx
+
+
+class LogSumExp(Function):
+    """y = m + log Σ e^(x - m), m = max x   |   dx = dy · e^(x - y)"""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        m = x.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        self.y = m + xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True))
+        return self.y if keepdims else self.y.squeeze(axis)
+
+    def backward(self, dy):
+        dy = _restore_axes(dy, self.x.shape, self.axis, self.keepdims)
+        return dy * xp.exp(self.x - self.y)

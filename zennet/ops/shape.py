@@ -1,0 +1,109 @@
+"""Ops that move elements without changing them: backward moves dy back."""
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+class Reshape(Function):
+    """y = x viewed as ``shape``   |   dx = dy viewed as x's shape"""
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, dy):
+        return dy.reshape(self.shape), None
+
+
+class Permute(Function):
+    """y = x with axes reordered   |   dx = dy with the inverse order"""
+
+    def forward(self, x, axes):
+        self.inverse = tuple(xp.argsort(axes))
+        return x.transpose(axes)
+
+    def backward(self, dy):
+        return dy.transpose(self.inverse), None
+
+
+class Expand(Function):
+    """y = x broadcast to ``shape`` (a view)   |   dx = dy summed over the broadcast axes"""
+
+    def forward(self, x, shape):
+        return xp.broadcast_to(x, shape)
+
+    def backward(self, dy):
+        return dy, None  # the engine sums dy back to x's shape
+
+
+class Repeat(Function):
+    """y = x tiled ``reps`` times per axis   |   dx = Σ over the copies of dy"""
+
+    def forward(self, x, reps):
+        shape = (1,) * (len(reps) - x.ndim) + x.shape
+        self.shape, self.reps = shape, reps
+        return xp.tile(x.reshape(shape), reps)
+
+    def backward(self, dy):
+        split = []  # (rep0, size0, rep1, size1, ...)
+        for r, n in zip(self.reps, self.shape):
+            split += [r, n]
+        dx = dy.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return dx, None
+
+
+class Concat(Function):
+    """y = [x0, x1, ...] joined along ``axis``   |   dx_i = the slice of dy that came from x_i"""
+
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        self.bounds = xp.cumsum([x.shape[axis] for x in xs])[:-1]
+        return xp.concatenate(xs, axis=axis)
+
+    def backward(self, dy):
+        return tuple(xp.split(dy, self.bounds, axis=self.axis))
+
+
+class Stack(Function):
+    """y = [x0, x1, ...] stacked along a new ``axis``   |   dx_i = dy[..., i, ...]"""
+
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        return xp.stack(xs, axis=axis)
+
+    def backward(self, dy):
+        return tuple(xp.moveaxis(dy, self.axis, 0))
+
+
+class Pad(Function):
+    """y = x with ``widths`` ((before, after) per axis) of ``value`` around it
+    |   dx = the centre of dy"""
+
+    def forward(self, x, widths, value=0.0):
+        self.inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return xp.pad(x, widths, constant_values=value)
+
+    def backward(self, dy):
+        return dy[self.inside], None
+
+
+def is_basic_index(index):
+    """True for ints, slices, None and Ellipsis: such an index never repeats an element."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+class GetItem(Function):
+    """y = x[index]   |   dx = zeros with dy added at index (repeated indices add up)"""
+
+    def forward(self, x, index):
+        self.shape, self.dtype, self.index = x.shape, x.dtype, index
+        return x[index]
+
+    def backward(self, dy):
+        dx = xp.zeros(self.shape, dtype=dy.dtype)
+        if is_basic_index(self.index):
+            dx[self.index] = dy
+        else:
+            xp.add.at(dx, self.index, dy)
+        return dx, None
