@@ -1,0 +1,1 @@
+"""Speed of zennet against PyTorch on the same machine, in the same run: ``python -m benchmarks``."""
