@@ -8,14 +8,15 @@ from tests.nn.torch_parity import param_count, round_trip, same_as_torch
 from zennet import nn
 
 
+@pytest.mark.parametrize("train", [True, False])
 @pytest.mark.parametrize("padding_idx", [None, 0, 3, -1])
 @pytest.mark.parametrize("shape", [(7,), (2, 5)])
-def test_embedding_matches_torch(rng, padding_idx, shape):
+def test_embedding_matches_torch(rng, padding_idx, shape, train):
     ours = nn.Embedding(10, 4, padding_idx=padding_idx)
     theirs = torch.nn.Embedding(10, 4, padding_idx=padding_idx)
     ids = rng.integers(0, 10, shape)
     ids.flat[:3] = [3, 3, 9]  # repeated ids sum their gradients; 3 and 9 may be padding
-    out = same_as_torch(ours, theirs, ids)
+    out = same_as_torch(ours, theirs, ids, train=train)
     assert out.shape == shape + (4,)
     assert param_count(ours) == 40
     assert repr(ours) == repr(theirs)

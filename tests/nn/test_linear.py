@@ -9,12 +9,13 @@ from tests.nn.torch_parity import param_count, round_trip, same_as_torch
 from zennet import nn
 
 
+@pytest.mark.parametrize("train", [True, False])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("shape", [(4, 5), (2, 3, 5), (5,)])
-def test_linear_matches_torch(rng, bias, shape):
+def test_linear_matches_torch(rng, bias, shape, train):
     ours = nn.Linear(5, 3, bias=bias)
     out = same_as_torch(
-        ours, torch.nn.Linear(5, 3, bias=bias), rng.standard_normal(shape, np.float32)
+        ours, torch.nn.Linear(5, 3, bias=bias), rng.standard_normal(shape, np.float32), train
     )
     assert out.shape == shape[:-1] + (3,)
     assert param_count(ours) == 5 * 3 + 3 * bias
