@@ -25,6 +25,8 @@ import zlib
 
 import numpy as np
 
+from zennet.io import read_up_to
+
 IDX_TYPES = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
@@ -100,7 +102,7 @@ def _read_idx_stream(stream, path, max_bytes, max_size):
             f"read_idx: {path} is truncated or its header is damaged: it declares shape {shape} "
             f"({nbytes:,} bytes of data), more than a file of its size can hold."
         )
-    buffer, got = _read_up_to(stream, nbytes)
+    buffer, got = read_up_to(stream, nbytes)
     if got < nbytes:
         raise ValueError(
             f"read_idx: {path} is truncated: its header declares shape {shape} ({nbytes:,} bytes "
@@ -113,15 +115,3 @@ def _read_idx_stream(stream, path, max_bytes, max_size):
         )
     array = np.frombuffer(buffer, dtype=dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("=")) if dtype.itemsize > 1 else array
-
-
-def _read_up_to(stream, n):
-    """Read up to ``n`` bytes into one writable buffer; returns (buffer, bytes read)."""
-    buffer = bytearray(n)
-    view, got = memoryview(buffer), 0
-    while got < n:
-        k = stream.readinto(view[got:])
-        if not k:
-            break
-        got += k
-    return buffer, got
