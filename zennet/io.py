@@ -21,6 +21,7 @@ and the random state in one such file: the arrays under prefixed keys (``model.f
 """
 
 import json
+import math
 import os
 import secrets
 import struct
@@ -144,8 +145,10 @@ def _atomic_write(path, write, who):
             os.fsync(f.fileno())
         os.replace(temporary, path)
     except BaseException as err:
-        if os.path.exists(temporary):
+        try:
             os.remove(temporary)
+        except OSError:
+            pass  # never created, or already gone
         if isinstance(err, OSError):
             message = (
                 f"{who}: could not write {path} ({err.strerror or err}); nothing was written and "
@@ -229,7 +232,7 @@ def _read_npy_entry(entry, info, path):
     shape, fortran_order, dtype = read_header(entry)
     if dtype.kind not in "biufU" or dtype.hasobject:
         raise _invalid(path, f"entry {info.filename!r} holds {dtype}, which is not numeric")
-    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if entry.tell() + nbytes != info.file_size:
         raise _invalid(
             path,
@@ -266,16 +269,12 @@ def _read_npz(f, path, size):
         for info in archive.infolist():
             name = info.filename
             if not name.endswith(".npy"):
-                hint = " (a PyTorch .pt file? convert it with zennet.interop)" * name.endswith(
-                    ".pkl"
-                )
-                raise _invalid(path, f"it holds {name!r}, which is not a NumPy array{hint}")
+                is_pickle = name.endswith(".pkl")
+                hint = " (a PyTorch .pt file? convert it with zennet.interop)"
+                raise _invalid(path, f"it holds {name!r}, not a NumPy array{hint * is_pickle}")
             stored = info.compress_type == zipfile.ZIP_STORED
-            if info.compress_size > size or (
-                info.file_size != info.compress_size
-                if stored
-                else info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024
-            ):
+            limit = info.compress_size if stored else _MAX_DEFLATE_RATIO * info.compress_size + 1024
+            if info.compress_size > size or info.file_size > limit:
                 raise _invalid(path, f"entry {name!r} has impossible sizes")
             with archive.open(info) as entry:
                 array = _read_npy_entry(entry, info, path)

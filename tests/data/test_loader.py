@@ -156,6 +156,11 @@ def test_loader_on_subset_uses_the_right_samples():
     assert inner[1][1].item() == 9
 
 
+def test_subset_index_out_of_range():
+    with pytest.raises(ValueError, match=r"Subset: indices must lie in \[0, 10\)"):
+        Subset(_dataset(10), [0, 10])
+
+
 def test_fast_path_does_not_iterate_samples(monkeypatch):
     def forbidden(self, index):
         raise AssertionError("DataLoader read a TensorDataset one sample at a time")

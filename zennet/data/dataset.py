@@ -70,6 +70,12 @@ class Subset(Dataset):
     def __init__(self, dataset, indices):
         self.dataset = dataset
         self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        n = len(dataset)
+        if self.indices.size and not (-n <= self.indices.min() and self.indices.max() < n):
+            raise ValueError(
+                f"Subset: indices must lie in [0, {n}) for a dataset of {n} samples; got values "
+                f"from {self.indices.min()} to {self.indices.max()}."
+            )
 
     def __getitem__(self, index):
         return self.dataset[int(self.indices[index])]
