@@ -63,3 +63,16 @@ from zennet.functional.shape import (
     unsqueeze,
     view,
 )
+
+# --- losses (functional/loss.py) ---
+from zennet.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
