@@ -66,9 +66,9 @@ from zennet import nn
 from zennet.gradcheck import gradcheck
 from zennet.random import get_rng_state, manual_seed, set_rng_state
 
+# --- optimizers and LR schedules (zennet/optim/) ---
+from zennet import optim
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"
-
-# --- optimizers and LR schedules (zennet/optim/) ---
-from zennet import optim

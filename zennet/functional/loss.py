@@ -197,17 +197,21 @@ def _label_coefficients(op, target, shape, dtype, weight, ignore_index, label_sm
     PyTorch's normalisation for weight, ignore_index and label_smoothing together.
     """
     t = _check_labels(op, target, shape, ignore_index)
-    kept = t != ignore_index
-    labels = xp.expand_dims(xp.where(kept, t, 0), 1)  # (N, 1, d1, ...)
-    kept = xp.expand_dims(kept, 1)
-    w = None if weight is None else _class_weight(op, weight, shape, dtype)
-    a = xp.zeros(shape, dtype=dtype)
+    classes = xp.arange(shape[1]).reshape((-1,) + (1,) * (len(shape) - 2))  # along dim 1
+    kept = xp.expand_dims(t != ignore_index, 1)  # (N, 1, d1, ...)
+    onehot = (xp.expand_dims(t, 1) == classes) & kept  # (N, C, d1, ...)
+    if weight is None:
+        a = onehot.astype(dtype)
+        divisor = int(kept.sum())
+    else:
+        w = _class_weight(op, weight, shape, dtype)
+        a = onehot * w
+        divisor = float(a.sum())
+        w = w * kept
     if label_smoothing:
-        a += kept * (label_smoothing / shape[1] * (1 if w is None else w))
-    w_y = kept.astype(dtype) if w is None else kept * xp.take(w.ravel(), labels)
-    on_label = xp.take_along_axis(a, labels, axis=1) + (1 - label_smoothing) * w_y
-    xp.put_along_axis(a, labels, on_label, axis=1)
-    return a, float(w_y.sum())
+        a *= 1 - label_smoothing
+        a += (label_smoothing / shape[1]) * (kept if weight is None else w)
+    return a, divisor
 
 
 def _unbatched(fn, input, target, reduction, **options):

@@ -19,8 +19,10 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, x, a, axis=1):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        self.logp = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.logp = x - x.max(axis=axis, keepdims=True)
+        self.e = xp.exp(self.logp)  # softmax(x) = e / Σe, kept so backward needs no exp
+        self.total = self.e.sum(axis=axis, keepdims=True)
+        self.logp -= xp.log(self.total)
         self.a, self.axis = a, axis
         with xp.errstate(invalid="ignore"):
             loss = -(a * self.logp).sum(axis=axis)
@@ -32,10 +34,8 @@ class SoftmaxCrossEntropy(Function):
         dl = xp.expand_dims(dl, self.axis)
         dx = da = None
         if self.needs_input_grad[0]:
-            dx = xp.exp(self.logp)  # softmax(x), a fresh array: safe to update in place
-            dx *= self.a.sum(axis=self.axis, keepdims=True)
-            dx -= self.a
-            dx *= dl
+            dx = self.e * (dl * self.a.sum(axis=self.axis, keepdims=True) / self.total)
+            dx -= self.a * dl
         if self.needs_input_grad[1]:
             da = -dl * self.logp
         return dx, da
