@@ -26,7 +26,7 @@ KEYS = {
     "rotate": (float, 10.0, "RandomAffine(degrees=V): rotation in [-V, V] degrees"),
     "scale": (float, 0.1, "RandomAffine(scale=(1-V, 1+V)): zoom, fused with rotate"),
     "elastic": (float, 34.0, "ElasticDistortion(alpha=V, sigma=elastic_sigma)"),
-    "elastic_sigma": (float, 4.0, "the Gaussian width of elastic (34/4 fit 28x28 images)"),
+    "elastic_sigma": (float, 4.0, "the Gaussian width of elastic (34/4 fit 28x28, 3/1.5 8x8)"),
     "hflip": (float, 0.5, "RandomHorizontalFlip(p=V)"),
     "vflip": (float, 0.5, "RandomVerticalFlip(p=V)"),
     "brightness": (float, 0.2, "BrightnessContrast(brightness=V): additive, in [-V, V]"),
@@ -71,7 +71,7 @@ def parse_augmentation(spec, num_classes=None, image_shape=None, seed=None):
     rotate          10.0     RandomAffine(degrees=V): rotation in [-V, V] degrees
     scale           0.1      RandomAffine(scale=(1-V, 1+V)): zoom, fused with rotate
     elastic         34.0     ElasticDistortion(alpha=V, sigma=elastic_sigma)
-    elastic_sigma   4.0      the Gaussian width of elastic (34/4 fit 28x28 images)
+    elastic_sigma   4.0      the Gaussian width of elastic (34/4 fit 28x28, 3/1.5 8x8)
     hflip, vflip    0.5      RandomHorizontalFlip(p=V), RandomVerticalFlip(p=V)
     brightness      0.2      BrightnessContrast(brightness=V): additive, in [-V, V]
     contrast        0.2      BrightnessContrast(contrast=V): factor in [1-V, 1+V]
