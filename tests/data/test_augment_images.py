@@ -109,11 +109,12 @@ def test_bilinear_sampler_interpolates_and_fills_outside():
     np.testing.assert_allclose(out[0, 0, 0], [3.0, 0.5, 5.0])  # centre, on an edge, half outside
 
 
-def test_gaussian_smooth_matches_scipy():
+@pytest.mark.parametrize("shape, sigma", [((12, 11), 1.5), ((5, 6), 4.0)])  # kernel > image
+def test_gaussian_smooth_matches_scipy(shape, sigma):
     ndimage = pytest.importorskip("scipy.ndimage")
-    a = np.random.default_rng(0).random((3, 2, 12, 11))
-    expected = ndimage.gaussian_filter(a, (0, 0, 1.5, 1.5), mode="mirror", truncate=3.0)
-    np.testing.assert_allclose(gaussian_smooth(a, 1.5), expected, atol=1e-12)
+    a = np.random.default_rng(0).random((3, 2, *shape))
+    expected = ndimage.gaussian_filter(a, (0, 0, sigma, sigma), mode="mirror", truncate=3.0)
+    np.testing.assert_allclose(gaussian_smooth(a, sigma), expected, atol=1e-12)
 
 
 def test_elastic_distortion_is_smooth_and_bounded(rng):

@@ -2,7 +2,7 @@
 
 - ``gather_windows``: per-sample integer windows (crop, translate) by two ``take_along_axis``.
 - ``sample_bilinear``: per-sample sub-pixel resampling (rotation, scaling, elastic distortion).
-- ``gaussian_smooth``: a separable Gaussian blur (the displacement fields of elastic distortion).
+- ``gaussian_smooth``: a separable Gaussian blur as two matrix products (elastic distortion).
 - ``box_mask``: per-sample axis-aligned rectangles (erasing, cutout, cutmix).
 
 Coordinates are in pixels: row ``i`` (``y``, downwards) and column ``j`` (``x``, rightwards).
@@ -20,8 +20,10 @@ def as_images(x, name):
 
 
 def pad_images(x, pad_h, pad_w, fill=0.0, padding_mode="constant"):
-    """Pad the two spatial axes of ``(N, C, H, W)`` by ``pad_h`` rows and ``pad_w`` columns."""
-    width = ((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w))
+    """Pad the two spatial axes of ``(N, C, H, W)`` by ``pad_h`` rows and ``pad_w`` columns
+    (an int for both sides or a ``(before, after)`` pair)."""
+    pad_h, pad_w = (np.broadcast_to(p, (2,)).tolist() for p in (pad_h, pad_w))
+    width = ((0, 0), (0, 0), pad_h, pad_w)
     if padding_mode == "constant":
         return np.pad(x, width, mode="constant", constant_values=fill)
     return np.pad(x, width, mode=padding_mode)
@@ -38,30 +40,29 @@ def gather_windows(x, top, left, height, width):
 def sample_bilinear(x, src_y, src_x, fill=0.0):
     """Resample ``x (N, C, H, W)`` at per-sample source points ``src_y, src_x (N, H', W')``.
 
-    out[n, c, i, j] = Σ over the 4 pixels (r, s) around (src_y, src_x) of
-                      (1 - |src_y - r|) (1 - |src_x - s|) · x[n, c, r, s]
-
-    Pixels outside the image contribute ``fill`` with their weight, so a point half a pixel
-    off the edge is half image, half ``fill``. Integer source points return ``x`` exactly.
+    With (r, s) = floor(src) and (fy, fx) = src - (r, s), the two linear interpolations
+        top    = x[r, s]     + fx · (x[r, s + 1]     - x[r, s])
+        bottom = x[r + 1, s] + fx · (x[r + 1, s + 1] - x[r + 1, s])
+        out    = top + fy · (bottom - top)
+    run on the image padded with a border of ``fill``, so a point half a pixel off the edge is
+    half image, half ``fill``, and points further out are ``fill``. Integer source points
+    return ``x`` exactly.
     """
     n, c, h, w = x.shape
+    padded = pad_images(x, (1, 2), (1, 2), fill)  # (N, C, H+3, W+3): row -1 is padded row 0
+    width = w + 3
+    src_y = np.clip(src_y, -1, h).astype(x.dtype, copy=False)  # far outside -> the border
+    src_x = np.clip(src_x, -1, w).astype(x.dtype, copy=False)
     y0, x0 = np.floor(src_y), np.floor(src_x)
-    fy, fx = (src_y - y0).astype(x.dtype), (src_x - x0).astype(x.dtype)  # (N, H', W')
-    y0, x0 = y0.astype(np.intp), x0.astype(np.intp)
-    flat = x.reshape(n, c, h * w)
-    out = np.zeros((n, c, src_y[0].size), dtype=x.dtype)  # (N, C, H'W')
-    covered = np.zeros((n, 1, src_y[0].size), dtype=x.dtype)
-    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):  # the four neighbours, not the samples
-        rows, cols = y0 + dy, x0 + dx
-        weight = (fy if dy else 1 - fy) * (fx if dx else 1 - fx)
-        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        weight = np.where(inside, weight, 0).reshape(n, 1, -1)  # (N, 1, H'W')
-        index = np.clip(rows, 0, h - 1) * w + np.clip(cols, 0, w - 1)
-        out += weight * np.take_along_axis(flat, index.reshape(n, 1, -1), axis=2)
-        covered += weight
-    if fill != 0:
-        out += fill * (1 - covered)
-    return out.reshape(n, c, *src_y.shape[1:])
+    fy, fx = (src_y - y0).reshape(n, 1, -1), (src_x - x0).reshape(n, 1, -1)  # (N, 1, H'W')
+    corner = ((y0.astype(np.intp) + 1) * width + x0.astype(np.intp) + 1).reshape(n, 1, -1)
+    corner = corner + (np.arange(n * c) * padded[0, 0].size).reshape(n, c, 1)  # (N, C, H'W')
+    values = padded.ravel()
+    top_left, top_right = values.take(corner), values.take(corner + 1)
+    bottom_left, bottom_right = values.take(corner + width), values.take(corner + width + 1)
+    top = top_left + fx * (top_right - top_left)
+    bottom = bottom_left + fx * (bottom_right - bottom_left)
+    return (top + fy * (bottom - top)).reshape(n, c, *src_y.shape[1:])
 
 
 def affine_grid(theta, height, width):
@@ -98,25 +99,26 @@ def gaussian_kernel(sigma):
     return kernel / kernel.sum()
 
 
-def gaussian_smooth(a, sigma, axes=(-2, -1)):
-    """Separable Gaussian blur of ``a`` along ``axes`` (reflected borders).
-
-    One 1-D convolution per axis, as a weighted sum of shifted slices: the loop runs over
-    the kernel's taps, never over samples.
-    """
+def gaussian_matrix(length, sigma):
+    """``(length, length)`` matrix ``G`` with ``G @ v`` = ``v`` blurred by :func:`gaussian_kernel`,
+    borders reflected as ``np.pad(mode="reflect")`` does (``d c b | a b c d | c b a``)."""
     kernel = gaussian_kernel(sigma)
     radius = len(kernel) // 2
-    for axis in axes:
-        axis = axis % a.ndim
-        width = [(0, 0)] * a.ndim
-        width[axis] = (radius, radius)
-        padded = np.pad(a, width, mode="reflect")
-        length = a.shape[axis]
-        out = np.zeros_like(a)
-        for k, weight in enumerate(kernel):
-            out += weight * np.take(padded, np.arange(k, k + length), axis=axis)
-        a = out
-    return a
+    position = np.arange(length)[:, None] + np.arange(-radius, radius + 1)  # (L, taps)
+    period = max(2 * (length - 1), 1)
+    source = np.abs(position) % period
+    source = np.where(source >= length, period - source, source)  # reflect, any distance
+    matrix = np.zeros((length, length))
+    np.add.at(matrix, (np.repeat(np.arange(length), len(kernel)), source.ravel()),
+              np.tile(kernel, length))  # fmt: skip
+    return matrix
+
+
+def gaussian_smooth(a, sigma):
+    """Separable Gaussian blur of ``a (..., H, W)`` over its last two axes (reflected borders):
+    ``G_H @ a @ G_Wᵀ``, two batched matrix products instead of a loop over pixels."""
+    h, w = a.shape[-2:]
+    return gaussian_matrix(h, sigma) @ a @ gaussian_matrix(w, sigma).T
 
 
 def box_mask(top, left, height, width, image_h, image_w):
