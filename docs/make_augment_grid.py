@@ -6,13 +6,10 @@ until ``zennet.datasets.load_digits`` exists, scikit-learn for the digits).
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from zennet.data.augment import (  # noqa: E402
+from zennet.data.augment import (
     BrightnessContrast,
     CutMix,
     Cutout,

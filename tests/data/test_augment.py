@@ -155,8 +155,7 @@ def test_mixing_with_alpha_zero_is_identity_with_one_hot_labels(cls, rng):
 
 def test_compose_with_seed_is_repeatable_and_draws_fresh_each_call(rng):
     x, y = images(rng), labels(rng)
-    make = lambda: Compose([RandomTranslate(1), RandomRotation(15)], seed=5)  # noqa: E731
-    first, second = make(), make()
+    first, second = (Compose([RandomTranslate(1), RandomRotation(15)], seed=5) for _ in "ab")
     a1, a2 = first(x, y)[0], first(x, y)[0]
     np.testing.assert_array_equal(a1, second(x, y)[0])
     np.testing.assert_array_equal(a2, second(x, y)[0])
