@@ -1,7 +1,7 @@
 """Draw docs/augment_grid.png: four digits twice, then two draws of each augmentation on them.
 
-Run from the repository root: ``python docs/make_augment_grid.py`` (needs matplotlib and,
-until ``zennet.datasets.load_digits`` exists, scikit-learn for the digits).
+Run from the repository root: ``python docs/make_augment_grid.py`` (needs matplotlib, and
+scikit-learn for the digits where ``zennet.datasets.load_digits`` is not there yet).
 """
 
 from pathlib import Path
@@ -39,17 +39,24 @@ ROWS = [
 
 
 def load_digits():
-    """``(x (N, 1, 8, 8) float32 in [0, 1], y (N,) int64)``."""
-    from sklearn.datasets import load_digits as sklearn_digits
+    """``(x (N, 1, 8, 8) float32 in [0, 1], y (N,) int64)``: zennet's copy of the digits, or
+    scikit-learn's where zennet.datasets is not there yet."""
+    try:
+        from zennet.datasets import load_digits as zennet_digits
+    except ImportError:
+        from sklearn.datasets import load_digits as sklearn_digits
 
-    digits = sklearn_digits()
-    return (digits.images[:, None] / 16.0).astype(np.float32), digits.target.astype(np.int64)
+        digits = sklearn_digits()
+        return (digits.images[:, None] / 16.0).astype(np.float32), digits.target.astype(np.int64)
+    (x, y), _ = zennet_digits(test_fraction=0.0, flat=False)
+    return x, y
 
 
 def main(out=None, digits=(0, 2, 4, 7), draws=2, seed=0):
     out = Path(__file__).with_name("augment_grid.png") if out is None else Path(out)
     x, y = load_digits()
-    pick = np.repeat(digits, draws)  # each digit `draws` times side by side
+    first = [int(np.flatnonzero(y == d)[0]) for d in digits]  # the first image of each digit
+    pick = np.repeat(first, draws)  # each `draws` times side by side
     x, y = x[pick], y[pick]
     columns = len(pick)
     rng = np.random.default_rng(seed)
