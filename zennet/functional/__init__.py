@@ -64,6 +64,10 @@ from zennet.functional.shape import (
     view,
 )
 
+# --- nn-layers: dropout, normalization and embedding (functional/nn.py) ---
+from zennet.functional.nn import batch_norm, dropout, dropout2d, embedding, layer_norm
+# --- end nn-layers ---
+
 # --- losses (functional/loss.py) ---
 from zennet.functional.loss import (
     binary_cross_entropy,
@@ -76,3 +80,4 @@ from zennet.functional.loss import (
     nll_loss,
     smooth_l1_loss,
 )
+# --- end losses ---

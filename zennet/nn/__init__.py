@@ -3,6 +3,27 @@
 from zennet.nn.containers import Identity, ModuleDict, ModuleList, Sequential
 from zennet.nn.module import Module, Parameter
 
+# --- nn-layers: layers, initialization ---
+from zennet.nn import init
+from zennet.nn.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from zennet.nn.dropout import Dropout, Dropout2d
+from zennet.nn.embedding import Embedding
+from zennet.nn.flatten import Flatten, Unflatten
+from zennet.nn.linear import Dense, Linear
+from zennet.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+# --- end nn-layers ---
+
 # --- losses (nn/losses.py) and nn.utils (clip_grad_norm_, clip_grad_value_) ---
 from zennet.nn.losses import (
     BCELoss,
@@ -16,3 +37,4 @@ from zennet.nn.losses import (
     SmoothL1Loss,
 )
 from zennet.nn import utils
+# --- end losses ---
