@@ -257,3 +257,20 @@ def test_bad_values_and_options():
         F.binary_cross_entropy_with_logits(y, y, pos_weight=np.ones(3))
     with pytest.raises(ValueError, match=r"MSELoss: reduction must be one of"):
         nn.MSELoss(reduction="avg")
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [("l1_loss", {}), ("huber_loss", {"delta": 0.5}), ("smooth_l1_loss", {"beta": 0.5})],
+)
+def test_kinks_match_pytorch(name, options):
+    # d = 0 (l1's sign(0) = 0) and |d| = delta exactly, where the two pieces meet
+    x = np.array([1.0, 1.5, 0.5, 2.0, -0.25], dtype=np.float32)
+    y = np.array([1.0, 1.0, 1.0, 1.0, 0.25], dtype=np.float32)
+    compare(
+        lambda x, y: getattr(F, name)(x, y, reduction="sum", **options),
+        x,
+        y,
+        torch_fn=lambda x, y: getattr(TF, name)(x, y, reduction="sum", **options),
+        gradcheck=False,
+    )

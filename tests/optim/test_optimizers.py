@@ -241,3 +241,39 @@ def test_load_state_dict_from_other_parameters_is_refused():
     swapped = optim.Adam([nn.Parameter(np.ones(3)), nn.Parameter(np.ones(2))])
     with pytest.raises(ValueError, match=r"state 'exp_avg' has shape \(2,\) but its parameter"):
         swapped.load_state_dict(saved)
+
+
+def test_training_a_small_model_matches_pytorch(rng):
+    """Linear -> ReLU -> Linear, cross-entropy, AdamW + OneCycleLR + clipping: 15 steps."""
+    x = rng.standard_normal((16, 5)).astype(np.float32)
+    y = rng.integers(0, 3, size=16)
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3))
+    ref = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    ref.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+    opt, ref_opt = (
+        optim.AdamW(model.parameters(), lr=0.01),
+        torch.optim.AdamW(ref.parameters(), lr=0.01),
+    )
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=15)
+    ref_sched = torch.optim.lr_scheduler.OneCycleLR(ref_opt, max_lr=0.05, total_steps=15)
+    loss_fn, ref_loss_fn = (
+        nn.CrossEntropyLoss(label_smoothing=0.1),
+        torch.nn.CrossEntropyLoss(label_smoothing=0.1),
+    )
+    for _ in range(15):
+        opt.zero_grad()
+        ref_opt.zero_grad()
+        loss = loss_fn(model(zn.tensor(x)), y)
+        ref_loss = ref_loss_fn(ref(torch.tensor(x)), torch.tensor(y))
+        loss.backward()
+        ref_loss.backward()
+        np.testing.assert_allclose(loss.item(), ref_loss.item(), rtol=1e-4)
+        norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        ref_norm = torch.nn.utils.clip_grad_norm_(ref.parameters(), 0.5)
+        np.testing.assert_allclose(norm.item(), ref_norm.item(), rtol=1e-4)
+        opt.step()
+        ref_opt.step()
+        sched.step()
+        ref_sched.step()
+    for k, v in ref.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[k], v.numpy(), rtol=1e-4, atol=1e-5)
