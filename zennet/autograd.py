@@ -103,6 +103,12 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+def _plain(x):
+    """A NumPy scalar as the Python number it holds: like Python's own numbers (and as in
+    PyTorch), ``x * np.sqrt(2)`` must not turn a float32 tensor into float64."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 class Function:
     """One primitive op of the graph: ``forward`` on arrays and ``backward`` on gradients."""
 
@@ -115,7 +121,7 @@ class Function:
         fn = cls()
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         fn.needs_input_grad = needs
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [x.data if isinstance(x, Tensor) else _plain(x) for x in inputs]
         out = fn.forward(*arrays, **params)
         if _mode.anomaly:
             check_finite(fn, "forward", [out])
