@@ -63,3 +63,7 @@ from zennet.functional.shape import (
     unsqueeze,
     view,
 )
+
+# --- nn-layers: dropout, normalization and embedding (functional/nn.py) ---
+from zennet.functional.nn import batch_norm, dropout, dropout2d, embedding, layer_norm
+# --- end nn-layers ---
