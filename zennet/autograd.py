@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from zennet.backend import xp
+from zennet.backend import get_default_dtype, xp
 from zennet.tensor import Tensor
 
 
@@ -109,11 +109,23 @@ def _plain(x):
     return x.item() if isinstance(x, np.generic) else x
 
 
+def _float_dtype_as_torch(arrays):
+    """The dtype PyTorch gives a float result that NumPy made float64: the widest floating
+    input array's (int64 * float32 is float32), else the default (int64 / 2 is float32)."""
+    widest = None
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            if widest is None or a.dtype.itemsize > widest.itemsize:
+                widest = a.dtype
+    return widest if widest is not None else np.dtype(get_default_dtype())
+
+
 class Function:
     """One primitive op of the graph: ``forward`` on arrays and ``backward`` on gradients."""
 
     needs_input_grad = ()
     parents = ()
+    promotes = True  # False for an op that picks its output dtype itself (Cast)
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -123,6 +135,8 @@ class Function:
         fn.needs_input_grad = needs
         arrays = [x.data if isinstance(x, Tensor) else _plain(x) for x in inputs]
         out = fn.forward(*arrays, **params)
+        if cls.promotes and getattr(out, "dtype", None) == np.float64:
+            out = out.astype(_float_dtype_as_torch(arrays), copy=False)
         if _mode.anomaly:
             check_finite(fn, "forward", [out])
         if _mode.enabled and True in needs:

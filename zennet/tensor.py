@@ -410,6 +410,8 @@ def _run_backward(root, seed, retain_graph):
                 continue
             if type(g) is not np.ndarray:
                 g = xp.asarray(g)
+            if g.dtype != parent.data.dtype:  # a gradient has its tensor's dtype, as in PyTorch
+                g = g.astype(parent.data.dtype)
             if g.shape != parent.data.shape:
                 g = unbroadcast(g, parent.data.shape)
             previous = grads.get(id(parent))
