@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import zennet as zn
+from zennet.autograd import Function
 
 
 def leaf(values, dtype=np.float32):
@@ -210,6 +211,52 @@ def test_float64_stays_float64():
     assert y.dtype == np.float64
     y.backward()
     assert x.grad.dtype == np.float64
+
+
+INTS = np.array([1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, i: i * 0.5,
+        lambda m, i: i / 2,
+        lambda m, i: i / i,
+        lambda m, i: i + 1,
+        lambda m, i: i * i,
+        lambda m, i: i.exp(),
+        lambda m, i: i.sqrt(),
+        lambda m, i: i.sigmoid(),
+        lambda m, i: i**0.5,
+        lambda m, i: 2.5**i,
+        lambda m, i: m.where(i > 1, i, 0.5),
+        lambda m, i: i * m.tensor([0.5, 1.0, 2.0]),
+        lambda m, i: m.tensor([0.5, 1.0, 2.0]) - i,
+        lambda m, i: i * m.tensor(np.array([0.5, 1.0, 2.0])),
+        lambda m, i: m.tensor([True, False, True]) + 1.5,
+    ],
+)
+def test_integer_tensors_promote_to_float_like_pytorch(fn):
+    ours, theirs = fn(zn, zn.tensor(INTS)), fn(torch, torch.tensor(INTS))
+    assert ours.dtype == theirs.numpy().dtype
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_every_gradient_has_its_tensors_dtype():
+    dtypes = []
+
+    class Spy(Function):
+        def forward(self, x):
+            return x
+
+        def backward(self, dy):
+            dtypes.append(dy.dtype)
+            return dy
+
+    x = leaf([1.0, 2.0, 3.0])
+    y = Spy.apply(x) * INTS  # float32 * int64: the gradient of Spy's output is float32 too
+    Spy.apply(y / 3).sum().backward()
+    assert dtypes == [np.float32, np.float32] and x.grad.dtype == np.float32
 
 
 @pytest.mark.parametrize("op", ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"])

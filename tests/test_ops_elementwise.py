@@ -152,3 +152,20 @@ def test_kinks_follow_pytorch(fn):
 def test_pow_tensor_exponent_with_scalar_base_keeps_float32(rng):
     out = compare(lambda x: 3.0**x, randn(rng, (4,)))
     assert out.dtype == np.float32
+
+
+# At a = 0 PyTorch's pow gradients are 0 where the function is flat (a⁰; 0^b for b >= 0).
+@pytest.mark.filterwarnings("ignore:divide by zero")  # 0 ** -1 = inf, as in PyTorch
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ([0.0, 1.0, 2.0], 0.0),
+        ([0.0, 0.0, 1.0, 2.0], [0.0, 2.0, 0.0, 0.5]),
+        ([0.0, 0.0], [-1.0, 0.5]),
+    ],
+    ids=str,
+)
+def test_pow_at_zero_follows_pytorch(a, b):
+    a, b = np.array(a, np.float32), np.array(b, np.float32)
+    compare(lambda a, b: a**b, a, b, gradcheck=False)
+    compare(lambda a: a ** float(b.flat[0]), a, gradcheck=False)
