@@ -76,6 +76,11 @@ def expand(x, *sizes):
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor's {x.shape}.")
+    if -1 in sizes[:lead]:
+        raise ValueError(
+            f"expand: -1 (keep the size) in {sizes} points at a new leading dimension of "
+            f"shape {x.shape}, which has no size to keep; give that dimension's size."
+        )
     shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     try:
         return sh.Expand.apply(x, shape=shape)
