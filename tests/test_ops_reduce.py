@@ -64,6 +64,13 @@ def test_reduction_of_transposed_input(rng, op):
     compare(lambda x: REDUCTIONS[op](x.transpose(0, 1), 1, False), distinct(rng, (3, 4)))
 
 
+@pytest.mark.parametrize(
+    "fn", [lambda x: x.max(1).values, lambda x: x.min(0).values, lambda x: x.logsumexp(1)]
+)
+def test_max_min_logsumexp_of_strided_input(rng, fn):
+    compare(lambda x: fn(x.transpose(0, 1)[:, ::2]), distinct(rng, (3, 4)))
+
+
 @pytest.mark.parametrize("correction", [0, 1])
 def test_std_of_a_constant_slice_has_zero_gradient(correction):
     x = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]], np.float32)

@@ -141,6 +141,23 @@ def test_pad(rng, shape, pad, value):
     both_functional(lambda F, x: F.pad(x, pad, value=value), randn(rng, shape))
 
 
+def test_pad_of_transposed_input(rng):
+    both_functional(lambda F, x: F.pad(x.transpose(0, 1), (1, 2, 0, 1)), randn(rng, (4, 3)))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x: m.cat([x, x * 2], 1),
+        lambda m, x: m.stack([x, x + 1], 2),
+        lambda m, x: _weighted_pieces(m, x.split(2, 0)),
+        lambda m, x: _weighted_pieces(m, x.chunk(2, 1)),
+    ],
+)
+def test_join_split_pad_of_transposed_input(rng, fn):
+    both(lambda m, x: fn(m, x.transpose(0, 1)), randn(rng, (4, 3)))
+
+
 # ---------------------------------------------------------------- indexing
 
 INDICES = [
@@ -231,3 +248,17 @@ def test_shape_errors_are_clear():
         zn.zeros(2, 3).expand(4, 3)
     with pytest.raises(ValueError, match=r"permute: \(0, 0\) is not a permutation"):
         zn.zeros(2, 3).permute(0, 0)
+    with pytest.raises(ValueError, match=r"expand: -1 .* in \(-1, 3\) .* new leading dimension"):
+        zn.zeros(3).expand(-1, 3)
+
+
+@pytest.mark.parametrize("index", [slice(None, None, -1), slice(3, 0, -2), (slice(None), -1)])
+def test_getitem_negative_steps_as_numpy(rng, index):
+    """PyTorch has no negative steps; the gradient is dy put back where NumPy took it from."""
+    x = zn.tensor(randn(rng, (4, 3)), requires_grad=True)
+    assert zn.gradcheck(lambda t: t[index], [x])
+    seed = np.arange(x[index].numel(), dtype=np.float32).reshape(x[index].shape)
+    x[index].backward(seed)
+    expected = np.zeros((4, 3), np.float32)
+    expected[index] = seed
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
