@@ -111,13 +111,13 @@ def _plain(x):
 
 def _float_dtype_as_torch(arrays):
     """The dtype PyTorch gives a float result that NumPy made float64: the widest floating
-    input array's (int64 * float32 is float32), else the default (int64 / 2 is float32)."""
-    widest = None
-    for a in arrays:
-        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-            if widest is None or a.dtype.itemsize > widest.itemsize:
-                widest = a.dtype
-    return widest if widest is not None else np.dtype(get_default_dtype())
+    input with dimensions (int64 * float32 is float32, and so is float32 * a 0-d float64),
+    else the widest 0-d one, else the default (int64 / 2 is float32)."""
+    floats = [a for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    ranked = [a for a in floats if a.ndim] or floats
+    if not ranked:
+        return np.dtype(get_default_dtype())
+    return max((a.dtype for a in ranked), key=lambda d: d.itemsize)
 
 
 class Function:
