@@ -62,9 +62,18 @@ def abs(x):
 
 
 def clamp(x, min=None, max=None):
-    """Limit x to [min, max]; either bound may be None."""
+    """Limit x to [min, max]; either bound may be None, a number or a tensor.
+
+    Tensor bounds broadcast against x and get gradients where they bind (as PyTorch):
+    y = where(x < min, min, x), then where(y > max, max, y)."""
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max.")
+    if xp.ndim(array_of(min)) or xp.ndim(array_of(max)) or Tensor in (type(min), type(max)):
+        if min is not None:
+            x = where(as_tensor(x) < min, min, x)
+        if max is not None:
+            x = where(as_tensor(x) > max, max, x)
+        return x
     return ew.Clamp.apply(x, low=min, high=max)
 
 

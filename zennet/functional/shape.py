@@ -29,6 +29,10 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     start = normalize_dim("flatten", start_dim, x.ndim)
     end = normalize_dim("flatten", end_dim, x.ndim)
+    if start > end:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}."
+        )
     shape = x.shape[:start] + (-1,) + x.shape[end + 1 :]
     if 0 in x.shape:
         shape = x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :]
