@@ -169,3 +169,23 @@ def test_pow_at_zero_follows_pytorch(a, b):
     a, b = np.array(a, np.float32), np.array(b, np.float32)
     compare(lambda a, b: a**b, a, b, gradcheck=False)
     compare(lambda a: a ** float(b.flat[0]), a, gradcheck=False)
+
+
+CLAMP_X = np.array([[-1.5, -0.8, -0.2], [0.2, 0.8, 1.5]], np.float32)
+CLAMP_LOW, CLAMP_HIGH = (
+    np.array([-1.0, -0.5, 0.1], np.float32),
+    np.array([[0.5], [1.0]], np.float32),
+)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x, lo, hi: m.clamp(x, min=lo, max=hi),
+        lambda m, x, lo, hi: x.clamp(min=lo),
+        lambda m, x, lo, hi: x.clip(max=hi),
+        lambda m, x, lo, hi: x.clamp(lo, hi.min()),
+    ],
+)
+def test_clamp_with_tensor_bounds(fn):
+    both(fn, CLAMP_X, CLAMP_LOW, CLAMP_HIGH)

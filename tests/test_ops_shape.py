@@ -248,6 +248,8 @@ def test_shape_errors_are_clear():
         zn.zeros(2, 3).expand(4, 3)
     with pytest.raises(ValueError, match=r"permute: \(0, 0\) is not a permutation"):
         zn.zeros(2, 3).permute(0, 0)
+    with pytest.raises(ValueError, match=r"flatten: start_dim 2 comes after end_dim 1"):
+        zn.zeros(2, 3, 4).flatten(2, 1)
     with pytest.raises(ValueError, match=r"expand: -1 .* in \(-1, 3\) .* new leading dimension"):
         zn.zeros(3).expand(-1, 3)
 
