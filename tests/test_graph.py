@@ -87,6 +87,14 @@ def test_no_grad_builds_no_graph():
         assert (x * 2).requires_grad
 
 
+def test_no_grad_as_a_decorator():
+    @zn.no_grad()
+    def predict(x):
+        return x * 2
+
+    assert predict(leaf([1.0])).grad_fn is None and zn.is_grad_enabled()
+
+
 def test_op_on_tensors_without_requires_grad_builds_no_graph():
     y = zn.tensor([1.0, 2.0]) * 3
     assert not y.requires_grad and y.grad_fn is None and y.is_leaf
