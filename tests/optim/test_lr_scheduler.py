@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import zennet as zn
 from zennet import nn, optim
 from zennet.optim import lr_scheduler
 
@@ -177,3 +178,41 @@ def test_one_cycle_errors_without_momentum_and_past_the_end():
         scheduler.step()
     with pytest.raises(TypeError, match=r"StepLR: expected an optimizer, got list"):
         lr_scheduler.StepLR([], 2)
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("MultiStepLR", dict(milestones=[3, 12], gamma=0.5)),
+        ("OneCycleLR", dict(max_lr=1.0, total_steps=25)),
+    ],
+)
+def test_optimizer_and_scheduler_state_survive_a_checkpoint_file(tmp_path, name, options):
+    from zennet.io import load_checkpoint, save_checkpoint
+
+    p = nn.Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.1, amsgrad=True)
+    scheduler = getattr(lr_scheduler, name)(opt, **options)
+    for _ in range(10):
+        p.grad = zn.tensor(np.array([0.3, -0.2, 0.1]))
+        opt.step()
+        scheduler.step()
+    path = tmp_path / "resume.npz"
+    save_checkpoint(
+        path, {"w": p.data}, opt.state_dict(), 10, {}, None, extra=scheduler.state_dict()
+    )
+    saved = load_checkpoint(path)
+
+    q = nn.Parameter(saved["model_state"]["w"].copy())
+    resumed_opt = optim.Adam([q], lr=0.1, amsgrad=True)
+    resumed = getattr(lr_scheduler, name)(resumed_opt, **options)
+    resumed_opt.load_state_dict(saved["optimizer_state"])
+    resumed.load_state_dict(saved["extra"])
+    for _ in range(10):
+        for param in (p, q):
+            param.grad = zn.tensor(np.array([0.3, -0.2, 0.1]))
+        opt.step(), resumed_opt.step()
+        scheduler.step(), resumed.step()
+        assert resumed.get_last_lr() == scheduler.get_last_lr()
+        assert resumed_opt.param_groups[0]["betas"] == opt.param_groups[0]["betas"]
+    np.testing.assert_array_equal(q.data, p.data)
