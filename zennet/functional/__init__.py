@@ -63,3 +63,7 @@ from zennet.functional.shape import (
     unsqueeze,
     view,
 )
+
+# --- attention (branch rnn-attn) ---
+from zennet.functional.attention import scaled_dot_product_attention
+# --- end rnn-attn ---

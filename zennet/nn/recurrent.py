@@ -11,6 +11,7 @@ import numpy as np
 from zennet import functional as F
 from zennet.backend import xp
 from zennet.functional._util import array_of, as_tensor
+from zennet.functional.attention import dropout_mask
 from zennet.nn.module import Module, Parameter
 from zennet.ops import recurrent as ops
 from zennet.random import get_rng
@@ -33,13 +34,6 @@ def _check_sizes(name, **sizes):
 def _check_nonlinearity(name, nonlinearity):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
-
-
-def _dropout(x, p):
-    """Inverted dropout with a mask from zennet's generator (training only); p = 1 gives 0."""
-    keep = get_rng().random(x.shape) >= p
-    scale = 1 / (1 - p) if p < 1 else 0.0
-    return x * (keep * scale).astype(x.dtype)
 
 
 class _RNNBase(Module):
@@ -183,7 +177,7 @@ class _RNNBase(Module):
                 finals.append(states[:, 0 if direction else T - 1])  # (S, N, H)
             layer_input = outputs[0] if len(outputs) == 1 else F.cat(outputs, dim=2)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                layer_input = _dropout(layer_input, self.dropout)
+                layer_input = layer_input * dropout_mask(layer_input.shape, self.dropout, x.dtype)
         output = layer_input  # (T, N, D·H)
         if lengths is not None:
             output = output * (np.arange(T)[:, None, None] < lengths[:, None]).astype(x.dtype)

@@ -1,0 +1,98 @@
+"""One training step (forward + backward) of LSTM(64 -> 128) + Linear(128 -> 10) on the
+last step's output, sequences of 50, batch 64: zennet against PyTorch in one run.
+
+    python benchmarks/lstm_step.py            # prints both times and the ratio
+    python benchmarks/lstm_step.py --profile  # adds where zennet's time goes
+"""
+
+import argparse
+import cProfile
+import pstats
+import time
+
+import numpy as np
+import torch
+
+import zennet as zn
+import zennet.functional as F
+from zennet import nn
+
+T, N, I, H, C = 50, 64, 64, 128, 10
+
+
+def zennet_step(lstm, weight, bias, x, onehot):
+    out, _ = lstm(x)  # (T, N, H)
+    logits = F.linear(out[-1], weight, bias)  # (N, C)
+    loss = -(F.log_softmax(logits, dim=1) * onehot).sum() * (1 / N)  # cross-entropy
+    lstm.zero_grad()
+    weight.grad = bias.grad = None
+    loss.backward()
+    return loss
+
+
+def torch_step(lstm, head, x, y):
+    out, _ = lstm(x)
+    loss = torch.nn.functional.cross_entropy(head(out[-1]), y)
+    lstm.zero_grad()
+    head.zero_grad()
+    loss.backward()
+    return loss
+
+
+def best_of(fn, repeats=20, warmup=3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T, N, I)).astype(np.float32)
+    y = rng.integers(0, C, N)
+
+    theirs, head = torch.nn.LSTM(I, H), torch.nn.Linear(H, C)
+    ours = nn.LSTM(I, H)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    weight = nn.Parameter(head.weight.detach().numpy().copy())
+    bias = nn.Parameter(head.bias.detach().numpy().copy())
+    onehot = np.eye(C, dtype=np.float32)[y]
+    x_ours, x_theirs, y_theirs = zn.tensor(x), torch.tensor(x), torch.tensor(y)
+
+    loss_ours = zennet_step(ours, weight, bias, x_ours, onehot).item()
+    loss_theirs = torch_step(theirs, head, x_theirs, y_theirs).item()
+    assert abs(loss_ours - loss_theirs) < 1e-4, (loss_ours, loss_theirs)
+    grad_error = np.abs(ours.weight_hh_l0.grad.numpy() - theirs.weight_hh_l0.grad.numpy()).max()
+    assert grad_error < 1e-5, grad_error
+
+    ours_best, ours_median = best_of(
+        lambda: zennet_step(ours, weight, bias, x_ours, onehot), args.repeats
+    )
+    theirs_best, theirs_median = best_of(
+        lambda: torch_step(theirs, head, x_theirs, y_theirs), args.repeats
+    )
+    print(f"LSTM({I}->{H}) + Linear({H}->{C}), T={T}, N={N}: one forward+backward step")
+    print(f"  zennet  best {ours_best * 1e3:7.2f} ms   median {ours_median * 1e3:7.2f} ms")
+    print(f"  torch   best {theirs_best * 1e3:7.2f} ms   median {theirs_median * 1e3:7.2f} ms")
+    print(f"  ratio zennet/torch (best) = {ours_best / theirs_best:.2f}")
+
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(10):
+            zennet_step(ours, weight, bias, x_ours, onehot)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+if __name__ == "__main__":
+    main()
