@@ -69,16 +69,14 @@ class _Recurrence(Function):
 
     def backward(self, dstates):  # dstates (S, T, N, H)
         T, N, H = self.states.shape[1:]
-        self.h_prev = self.previous(0)  # (T, N, H): h_{t-1} of every step
-        self.dhidden = None  # dL/d(h·W_hhᵀ + b_hh) when it differs from dA (GRU)
-        self.prepare_backward()
         self.dgates = xp.empty_like(self.gates)  # (T, N, G·H): dL/da_t
+        self.dhidden = None  # dL/d(h·W_hhᵀ + b_hh) where it differs from dL/da_t (GRU)
         carry = tuple(xp.zeros((N, H), dtype=self.gates.dtype) for _ in range(self.n_states))
         for t in reversed(self.steps):
             d = tuple(c + ds[t] for c, ds in zip(carry, dstates))
             if self.mask is None:
                 carry = self.step_backward(t, d)
-            else:
+            else:  # the padding passes the gradient straight to the previous state
                 m = self.mask[t]
                 carry = self.step_backward(t, tuple(di * m for di in d))
                 carry = tuple(c + xp.where(m, 0, di) for c, di in zip(carry, d))
@@ -90,28 +88,38 @@ class _Recurrence(Function):
         """The biases folded into the input projection (both, for RNN and LSTM)."""
         return [b for b in (b_ih, b_hh) if b is not None]
 
-    def previous(self, s):
-        """The state s as it was before each step: (T, N, H), the initial state at the first."""
-        states, first = self.states[s], self.initial[s][None]
-        if self.steps.step < 0:
-            return xp.concatenate([states[1:], first])
-        return xp.concatenate([first, states[:-1]])
+    def before(self, s, t):
+        """State s as it was before step t (N, H): the previous step's, or the initial one."""
+        if t == self.steps[0]:
+            return self.initial[s]
+        return self.states[s, t - self.steps.step]
 
     def weight_gradients(self):
         """dX, dW_ih, dW_hh, db_ih, db_hh from dA (T, N, G·H), one GEMM each."""
         T, N, GH = self.dgates.shape
+        I = self.x.shape[2]
         need = self.needs_input_grad
         da = self.dgates.reshape(T * N, GH)
         dah = da if self.dhidden is None else self.dhidden.reshape(T * N, GH)
+        first, rest = (
+            self.initial[0][None],
+            self.states[0, :-1] if self.steps.step > 0 else self.states[0, 1:],
+        )
+        h_prev = [first, rest] if self.steps.step > 0 else [rest, first]  # h_{t-1} of every t
         dx = (da @ self.w_ih).reshape(self.x.shape) if need[0] else None
-        dw_ih = da.T @ self.x.reshape(T * N, -1) if need[1] else None
-        dw_hh = dah.T @ self.h_prev.reshape(T * N, -1) if need[2] else None
+        dw_ih = dw_hh = None
+        if need[1] and need[2] and dah is da:  # both in one GEMM: [x_t | h_{t-1}]ᵀ·dA
+            inputs = xp.concatenate([self.x] + [xp.concatenate(h_prev)], axis=2)  # (T, N, I+H)
+            joint = inputs.reshape(T * N, -1).T @ da  # (I+H, G·H)
+            dw_ih, dw_hh = joint[:I].T, joint[I:].T
+        else:
+            if need[1]:
+                dw_ih = (self.x.reshape(T * N, I).T @ da).T
+            if need[2]:
+                dw_hh = (xp.concatenate(h_prev).reshape(T * N, -1).T @ dah).T
         db_ih = da.sum(axis=0) if need[3] else None
         db_hh = dah.sum(axis=0) if need[4] else None
         return dx, dw_ih, dw_hh, db_ih, db_hh
-
-    def prepare_backward(self):
-        """Precompute, for all steps at once, what backward needs that does not recur."""
 
     def step(self, t, prev):
         raise NotImplementedError
@@ -124,7 +132,7 @@ class RNN(_Recurrence):
     """Elman RNN over a sequence (nonlinearity g = tanh or relu):
 
     h_t = g(a_t),  a_t = x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh
-    backward: da_t = dh_t ⊙ g'(a_t)  (tanh' = 1 - h_t², relu' = [h_t > 0]),
+    backward: da_t = dh ⊙ g'(a_t)  (tanh' = 1 - h_t², relu' = [h_t > 0]),
               dh_{t-1} = da_t·W_hh
     """
 
@@ -136,18 +144,14 @@ class RNN(_Recurrence):
             return (xp.tanh(a),)
         return (xp.maximum(a, 0),)
 
-    def prepare_backward(self):
-        h = self.states[0]
-        if self.opts.get("nonlinearity", "tanh") == "tanh":
-            self.derivative = 1 - h * h  # g'(a_t), (T, N, H)
-        else:
-            self.derivative = (h > 0).astype(h.dtype)
-        # In the padding a frozen state is not g(a_t), but there the gradient is masked to 0.
-
     def step_backward(self, t, d):
         (dh,) = d
+        h = self.states[0, t]  # in the padding h is frozen, not g(a_t), but there dh = 0
         da = self.dgates[t]
-        xp.multiply(dh, self.derivative[t], out=da)
+        if self.opts.get("nonlinearity", "tanh") == "tanh":
+            xp.multiply(dh, 1 - h * h, out=da)
+        else:
+            xp.multiply(dh, h > 0, out=da)
         return (da @ self.w_hh,)
 
 
@@ -169,44 +173,30 @@ class LSTM(_Recurrence):
 
     def step(self, t, prev):
         h, c = prev
-        H = h.shape[1]
+        N, H = h.shape
+        if t == self.steps[0]:
+            self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
         a = self.gates[t]  # (N, 4H): becomes [i, f, g, o] in place
         a += h @ self.w_hh.T
         sigmoid_(a[:, : 2 * H])
         xp.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
         sigmoid_(a[:, 3 * H :])
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
         c_new = f * c + i * g
-        return o * xp.tanh(c_new), c_new
-
-    def prepare_backward(self):
-        """From the saved gates: tanh c_t, the factors of da per gate, and o ⊙ tanh'(c_t)."""
-        T, N, GH = self.gates.shape
-        H = GH // 4
-        gates = self.gates.reshape(T, N, 4, H)
-        i, f, g, o = (gates[:, :, k] for k in range(4))
-        c_prev = self.previous(1)
-        c_new = f * c_prev + i * g  # c_t before any freezing by the mask
-        tanh_c = xp.tanh(c_new)
-        # da = [dc, dc, dc, dh] ⊙ factor,
-        # factor = [g·i(1-i), c_{t-1}·f(1-f), i(1-g²), tanh c·o(1-o)]
-        factor = xp.empty_like(gates)  # (T, N, 4, H)
-        factor[:, :, 0] = g * i * (1 - i)
-        factor[:, :, 1] = c_prev * f * (1 - f)
-        factor[:, :, 2] = i * (1 - g * g)
-        factor[:, :, 3] = tanh_c * o * (1 - o)
-        self.factor, self.forget = factor, f
-        self.dc_from_dh = o * (1 - tanh_c * tanh_c)  # (T, N, H)
+        return o * xp.tanh(c_new, out=self.tanh_c[t]), c_new
 
     def step_backward(self, t, d):
         dh, dc = d
         N, H = dh.shape
-        dc = dc + dh * self.dc_from_dh[t]
+        i, f, g, o = self.gates[t].reshape(N, 4, H).transpose(1, 0, 2)
+        tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
+        dc = dc + dh * o * (1 - tanh_c * tanh_c)
         da = self.dgates[t].reshape(N, 4, H)
-        factor = self.factor[t]
-        xp.multiply(dc[:, None, :], factor[:, :3], out=da[:, :3])
-        xp.multiply(dh, factor[:, 3], out=da[:, 3])
-        return self.dgates[t] @ self.w_hh, dc * self.forget[t]
+        da[:, 0] = dc * g * i * (1 - i)
+        da[:, 1] = dc * c_prev * f * (1 - f)
+        da[:, 2] = dc * i * (1 - g * g)
+        da[:, 3] = dh * tanh_c * o * (1 - o)
+        return self.dgates[t] @ self.w_hh, dc * f
 
 
 class GRU(_Recurrence):
@@ -217,10 +207,10 @@ class GRU(_Recurrence):
         h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
 
     backward, with dh the gradient reaching h_t:
-        dn' = dh ⊙ (1-z) ⊙ (1-n²)                 (= da_n)
-        dz' = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)          (= da_z = db_z)
-        dr' = dn' ⊙ b_n ⊙ r(1-r)                   (= da_r = db_r)
-        db_n = dn' ⊙ r,   dh_{t-1} = db_t·W_hh + dh ⊙ z
+        da_n = dh ⊙ (1-z) ⊙ (1-n²)
+        da_z = db_z = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
+        da_r = db_r = da_n ⊙ b_n ⊙ r(1-r)
+        db_n = da_n ⊙ r,   dh_{t-1} = db_t·W_hh + dh ⊙ z
     """
 
     n_gates = 3
@@ -228,43 +218,32 @@ class GRU(_Recurrence):
     def input_biases(self, b_ih, b_hh):
         return [] if b_ih is None else [b_ih]  # b_hh stays inside: r multiplies it
 
-    def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, **params):
-        T, N, _ = x.shape
-        H = w_hh.shape[1]
-        self.hidden_n = xp.empty((T, N, H), dtype=x.dtype)  # b_n = h_{t-1}·W_hnᵀ + b_hn per step
-        return super().forward(x, w_ih, w_hh, b_ih, b_hh, *initial, **params)
-
     def step(self, t, prev):
         (h,) = prev
-        H = h.shape[1]
-        a = self.gates[t]  # (N, 3H): becomes [r, z, n] in place
-        b = h @ self.w_hh.T
+        N, H = h.shape
+        if t == self.steps[0]:
+            self.hidden = xp.empty_like(self.gates)  # b_t of every step, (T, N, 3H)
+        a, b = self.gates[t], self.hidden[t]  # (N, 3H) each; a becomes [r, z, n] in place
+        xp.matmul(h, self.w_hh.T, out=b)
         if self.b_hh is not None:
             b += self.b_hh
-        rz = a[:, : 2 * H]
-        rz += b[:, : 2 * H]
-        sigmoid_(rz)
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        self.hidden_n[t] = b[:, 2 * H :]
+        a[:, : 2 * H] += b[:, : 2 * H]
+        sigmoid_(a[:, : 2 * H])
+        r, z, n = a.reshape(N, 3, H).transpose(1, 0, 2)
         n += r * b[:, 2 * H :]
         xp.tanh(n, out=n)
         return (n + z * (h - n),)
 
-    def prepare_backward(self):
-        T, N, GH = self.gates.shape
-        self.dhidden = xp.empty_like(self.gates)  # dL/db_t, (T, N, 3H)
-
     def step_backward(self, t, d):
         (dh,) = d
-        H = dh.shape[1]
-        a = self.gates[t]
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        h_prev = self.h_prev[t]
-        da, db = self.dgates[t], self.dhidden[t]
-        dn = da[:, 2 * H :]
-        xp.multiply(dh * (1 - z), 1 - n * n, out=dn)
-        da[:, H : 2 * H] = dh * (h_prev - n) * z * (1 - z)
-        da[:, :H] = dn * self.hidden_n[t] * r * (1 - r)
-        db[:, : 2 * H] = da[:, : 2 * H]
-        xp.multiply(dn, r, out=db[:, 2 * H :])
-        return (db @ self.w_hh + dh * z,)
+        N, H = dh.shape
+        r, z, n = self.gates[t].reshape(N, 3, H).transpose(1, 0, 2)
+        if self.dhidden is None:
+            self.dhidden = xp.empty_like(self.gates)  # dL/db_t, (T, N, 3H)
+        da, db = self.dgates[t].reshape(N, 3, H), self.dhidden[t].reshape(N, 3, H)
+        da[:, 2] = dh * (1 - z) * (1 - n * n)
+        da[:, 1] = dh * (self.before(0, t) - n) * z * (1 - z)
+        da[:, 0] = da[:, 2] * self.hidden[t, :, 2 * H :] * r * (1 - r)
+        db[:, :2] = da[:, :2]
+        db[:, 2] = da[:, 2] * r
+        return (self.dhidden[t] @ self.w_hh + dh * z,)
