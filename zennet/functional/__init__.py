@@ -64,6 +64,10 @@ from zennet.functional.shape import (
     view,
 )
 
+# --- nn-layers: dropout, normalization and embedding (functional/nn.py) ---
+from zennet.functional.nn import batch_norm, dropout, dropout2d, embedding, layer_norm
+# --- end nn-layers ---
+
 # --- attention (branch rnn-attn) ---
 from zennet.functional.attention import scaled_dot_product_attention
 # --- end rnn-attn ---

@@ -3,6 +3,27 @@
 from zennet.nn.containers import Identity, ModuleDict, ModuleList, Sequential
 from zennet.nn.module import Module, Parameter
 
+# --- nn-layers: layers, initialization ---
+from zennet.nn import init
+from zennet.nn.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from zennet.nn.dropout import Dropout, Dropout2d
+from zennet.nn.embedding import Embedding
+from zennet.nn.flatten import Flatten, Unflatten
+from zennet.nn.linear import Dense, Linear
+from zennet.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+# --- end nn-layers ---
+
 # --- recurrent and attention layers (branch rnn-attn) ---
 from zennet.nn.recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 # --- end rnn-attn ---
