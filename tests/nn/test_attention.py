@@ -84,7 +84,7 @@ def test_sdpa_dropout_uses_zennet_generator(rng):
     zn.manual_seed(7)
     dropped = F.scaled_dot_product_attention(q, k, v, dropout_p=0.4).numpy()
     zn.manual_seed(7)
-    keep = zn.random.get_rng().random((2, 4, 5)) >= 0.4
+    keep = zn.random.get_rng().random((2, 4, 5), dtype=np.float32) >= 0.4
     weights = torch.softmax(torch.tensor(q) @ torch.tensor(k).mT / np.sqrt(3), -1).numpy()
     expected = (weights * keep / 0.6) @ v
     np.testing.assert_allclose(dropped, expected, rtol=RTOL, atol=ATOL)

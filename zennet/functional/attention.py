@@ -14,15 +14,9 @@ import numpy as np
 from zennet.backend import is_floating, xp
 from zennet.functional._util import array_of, as_tensor, shape_of
 from zennet.functional.arith import matmul
+from zennet.functional.nn import dropout
 from zennet.functional.shape import transpose
 from zennet.ops.attention import SafeSoftmax
-from zennet.random import get_rng
-
-
-def dropout_mask(shape, p, dtype):
-    """Inverted-dropout multiplier: 1/(1-p) with probability 1-p, else 0 (all 0 when p = 1)."""
-    keep = get_rng().random(shape) >= p
-    return (keep * (1 / (1 - p) if p < 1 else 0.0)).astype(dtype)
 
 
 def causal_mask(L, S):
@@ -54,8 +48,7 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None):
     if mask is not None:
         scores = scores + mask
     weights = SafeSoftmax.apply(scores)  # (..., L, S)
-    if dropout_p > 0:
-        weights = weights * dropout_mask(weights.shape, dropout_p, weights.dtype)
+    weights = dropout(weights, dropout_p)
     return matmul(weights, v), weights  # (..., L, Ev)
 
 

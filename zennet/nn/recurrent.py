@@ -11,7 +11,6 @@ import numpy as np
 from zennet import functional as F
 from zennet.backend import xp
 from zennet.functional._util import array_of, as_tensor
-from zennet.functional.attention import dropout_mask
 from zennet.nn.module import Module, Parameter
 from zennet.ops import recurrent as ops
 from zennet.random import get_rng
@@ -177,7 +176,7 @@ class _RNNBase(Module):
                 finals.append(states[:, 0 if direction else T - 1])  # (S, N, H)
             layer_input = outputs[0] if len(outputs) == 1 else F.cat(outputs, dim=2)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                layer_input = layer_input * dropout_mask(layer_input.shape, self.dropout, x.dtype)
+                layer_input = F.dropout(layer_input, self.dropout)
         output = layer_input  # (T, N, D·H)
         if lengths is not None:
             output = output * (np.arange(T)[:, None, None] < lengths[:, None]).astype(x.dtype)
