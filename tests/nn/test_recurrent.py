@@ -270,14 +270,13 @@ def test_pytorch_trained_weights_give_same_predictions(tmp_path, rng):
 
 
 def test_pytorch_state_dict_through_safetensors(tmp_path):
-    zio = pytest.importorskip("zennet.io", reason="zennet.io is not on this branch yet")
     safetensors_torch = pytest.importorskip("safetensors.torch")
     torch.manual_seed(0)
     theirs = torch.nn.LSTM(3, 5, bidirectional=True)
     path = tmp_path / "lstm.safetensors"
     safetensors_torch.save_file({k: v.contiguous() for k, v in theirs.state_dict().items()}, path)
     ours = nn.LSTM(3, 5, bidirectional=True)
-    ours.load_state_dict(zio.load(str(path)))
+    ours.load_state_dict(zn.load(str(path)))
     x = torch.randn(4, 2, 3)
     with zn.no_grad():
         got = ours(zn.tensor(x.numpy()))[0].numpy()
