@@ -26,4 +26,11 @@ from zennet.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 # --- recurrent and attention layers (branch rnn-attn) ---
 from zennet.nn.recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
+from zennet.nn.attention import MultiheadAttention
+from zennet.nn.transformer import (
+    LearnedPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 # --- end rnn-attn ---

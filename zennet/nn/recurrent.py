@@ -24,7 +24,8 @@ def _uniform_parameter(shape, hidden_size):
     return Parameter(get_rng().uniform(-bound, bound, shape).astype(np.float32))
 
 
-def _check_sizes(name, **sizes):
+def check_sizes(name, **sizes):
+    """Raise a ValueError naming the layer unless every size is a positive int."""
     for key, value in sizes.items():
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{name}: {key} must be a positive int, got {value!r}.")
@@ -53,7 +54,7 @@ class _RNNBase(Module):
     ):
         super().__init__()
         name = type(self).__name__
-        _check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}.")
         _check_nonlinearity(name, nonlinearity)
@@ -280,7 +281,7 @@ class _CellBase(Module):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
         super().__init__()
         name = type(self).__name__
-        _check_sizes(name, input_size=input_size, hidden_size=hidden_size)
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size)
         _check_nonlinearity(name, nonlinearity)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.bias, self.nonlinearity = bias, nonlinearity
