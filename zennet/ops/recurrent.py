@@ -21,16 +21,19 @@ reverse, each sample starts at its own last valid step. Zeroing the outputs in t
 padding is left to the module.
 """
 
+import numpy as np
+
 from zennet.autograd import Function
 from zennet.backend import xp
 
 
 def sigmoid_(a):
-    """σ(a) = ½·(1 + tanh(a/2)) in place: stable for any a, no overflow warnings."""
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    """σ(a) = 1 / (1 + e^-a) in place. For a < -88, e^-a overflows to inf and σ to the right 0."""
+    xp.negative(a, out=a)
+    with np.errstate(over="ignore"):
+        xp.exp(a, out=a)
+    a += 1
+    xp.reciprocal(a, out=a)
     return a
 
 
@@ -55,8 +58,9 @@ class _Recurrence(Function):
             self.mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :])[..., None]
         # X·W_ihᵀ + b for all steps at once; the loop adds h·W_hhᵀ in place.
         self.gates = (x.reshape(T * N, -1) @ w_ih.T).reshape(T, N, -1)  # (T, N, G·H)
-        for b in self.input_biases(b_ih, b_hh):
-            self.gates += b
+        biases = self.input_biases(b_ih, b_hh)
+        if biases:
+            self.gates += biases[0] if len(biases) == 1 else biases[0] + biases[1]
         self.states = xp.empty((self.n_states, T, N, H), dtype=self.gates.dtype)  # (S, T, N, H)
         prev = initial
         for t in self.steps:
@@ -94,32 +98,29 @@ class _Recurrence(Function):
             return self.initial[s]
         return self.states[s, t - self.steps.step]
 
+    def h_before(self):
+        """h_{t-1} of every step t (T, N, H): the states shifted by one, the initial one first."""
+        h, first = self.states[0], self.initial[0][None]
+        return xp.concatenate([first, h[:-1]] if self.steps.step > 0 else [h[1:], first])
+
     def weight_gradients(self):
-        """dX, dW_ih, dW_hh, db_ih, db_hh from dA (T, N, G·H), one GEMM each."""
+        """dX = dA·W_ih,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}] (one GEMM),  db = Σ dA."""
         T, N, GH = self.dgates.shape
         I = self.x.shape[2]
         need = self.needs_input_grad
         da = self.dgates.reshape(T * N, GH)
         dah = da if self.dhidden is None else self.dhidden.reshape(T * N, GH)
-        first, rest = (
-            self.initial[0][None],
-            self.states[0, :-1] if self.steps.step > 0 else self.states[0, 1:],
-        )
-        h_prev = [first, rest] if self.steps.step > 0 else [rest, first]  # h_{t-1} of every t
+        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, -1)
         dx = (da @ self.w_ih).reshape(self.x.shape) if need[0] else None
-        dw_ih = dw_hh = None
-        if need[1] and need[2] and dah is da:  # both in one GEMM: [x_t | h_{t-1}]ᵀ·dA
-            inputs = xp.concatenate([self.x] + [xp.concatenate(h_prev)], axis=2)  # (T, N, I+H)
-            joint = inputs.reshape(T * N, -1).T @ da  # (I+H, G·H)
+        if need[1] and need[2] and dah is da:
+            joint = xp.concatenate([x, h_prev], axis=1).T @ da  # (I + H, G·H)
             dw_ih, dw_hh = joint[:I].T, joint[I:].T
         else:
-            if need[1]:
-                dw_ih = (self.x.reshape(T * N, I).T @ da).T
-            if need[2]:
-                dw_hh = (xp.concatenate(h_prev).reshape(T * N, -1).T @ dah).T
-        db_ih = da.sum(axis=0) if need[3] else None
-        db_hh = dah.sum(axis=0) if need[4] else None
-        return dx, dw_ih, dw_hh, db_ih, db_hh
+            dw_ih = (x.T @ da).T if need[1] else None
+            dw_hh = (h_prev.T @ dah).T if need[2] else None
+        db_ih = da.sum(axis=0) if need[3] or need[4] else None
+        db_hh = dah.sum(axis=0) if dah is not da and need[4] else db_ih  # RNN, LSTM: equal
+        return dx, dw_ih, dw_hh, db_ih if need[3] else None, db_hh if need[4] else None
 
     def step(self, t, prev):
         raise NotImplementedError
@@ -178,25 +179,31 @@ class LSTM(_Recurrence):
             self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
         a = self.gates[t]  # (N, 4H): becomes [i, f, g, o] in place
         a += h @ self.w_hh.T
-        sigmoid_(a[:, : 2 * H])
-        xp.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
-        sigmoid_(a[:, 3 * H :])
         i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
+        g *= 2  # tanh(x) = 2σ(2x) - 1: one σ pass for all four gates
+        sigmoid_(a)
+        g *= 2
+        g -= 1
         c_new = f * c + i * g
         return o * xp.tanh(c_new, out=self.tanh_c[t]), c_new
 
     def step_backward(self, t, d):
         dh, dc = d
         N, H = dh.shape
-        i, f, g, o = self.gates[t].reshape(N, 4, H).transpose(1, 0, 2)
+        a = self.gates[t]  # (N, 4H): [i, f, g, o]
+        i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
         tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
         dc = dc + dh * o * (1 - tanh_c * tanh_c)
-        da = self.dgates[t].reshape(N, 4, H)
-        da[:, 0] = dc * g * i * (1 - i)
-        da[:, 1] = dc * c_prev * f * (1 - f)
-        da[:, 2] = dc * i * (1 - g * g)
-        da[:, 3] = dh * tanh_c * o * (1 - o)
-        return self.dgates[t] @ self.w_hh, dc * f
+        da = self.dgates[t]
+        da_i, da_f, da_g, da_o = da.reshape(N, 4, H).transpose(1, 0, 2)
+        xp.multiply(dc, g, out=da_i)  # dL/di, dL/df, dL/dg, dL/do ...
+        xp.multiply(dc, c_prev, out=da_f)
+        xp.multiply(dc, i, out=da_g)
+        xp.multiply(dh, tanh_c, out=da_o)
+        derivative = a * (1 - a)  # ... times σ' = σ(1-σ) for i, f, o
+        xp.subtract(1, g * g, out=derivative[:, 2 * H : 3 * H])  # and tanh' = 1 - g² for g
+        da *= derivative
+        return da @ self.w_hh, dc * f
 
 
 class GRU(_Recurrence):
