@@ -15,7 +15,7 @@ from zennet.nn.module import Module, Parameter
 from zennet.ops import recurrent as ops
 from zennet.random import get_rng
 
-_CELLS = {"RNN": (ops.RNN, 1), "LSTM": (ops.LSTM, 4), "GRU": (ops.GRU, 3)}
+_OPS = {"RNN": ops.RNN, "LSTM": ops.LSTM, "GRU": ops.GRU}
 
 
 def _uniform_parameter(shape, hidden_size):
@@ -62,7 +62,7 @@ class _RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.nonlinearity = bidirectional, nonlinearity
         self.num_directions = 2 if bidirectional else 1
-        gates = _CELLS[self.mode][1]
+        gates = _OPS[self.mode].n_gates
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
@@ -152,7 +152,7 @@ class _RNNBase(Module):
         elif self.batch_first:
             x = F.transpose(x, 0, 1)
         T, N = x.shape[:2]
-        op = _CELLS[self.mode][0]
+        op = _OPS[self.mode]
         keys = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
         hx = hx if isinstance(hx, (tuple, list)) else (hx,)
         if len(hx) != len(keys):
@@ -285,7 +285,7 @@ class _CellBase(Module):
         _check_nonlinearity(name, nonlinearity)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.bias, self.nonlinearity = bias, nonlinearity
-        gates = _CELLS[self.mode][1]
+        gates = _OPS[self.mode].n_gates
         self.weight_ih = _uniform_parameter((gates * hidden_size, input_size), hidden_size)
         self.weight_hh = _uniform_parameter((gates * hidden_size, hidden_size), hidden_size)
         self.bias_ih = _uniform_parameter((gates * hidden_size,), hidden_size) if bias else None
@@ -318,7 +318,7 @@ class _CellBase(Module):
             states.append(s if batched else F.unsqueeze(s, 0))
         x = F.unsqueeze(x if batched else F.unsqueeze(x, 0), 0)  # (1, N, I)
         weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        op = _CELLS[self.mode][0]
+        op = _OPS[self.mode]
         out = op.apply(x, *weights, *states, nonlinearity=self.nonlinearity)  # (S, 1, N, H)
         out = out[:, 0] if batched else out[:, 0, 0]
         return tuple(out[s] for s in range(len(keys)))

@@ -11,7 +11,7 @@ Speed comes from the shape of the computation, which is the same for all three c
               for t: a_t = A_t + h_{t-1}·W_hhᵀ, then the cell's elementwise formulas
     backward  for t in reverse: the cell's formulas backwards give da_t, and
               dh_{t-1} = da_t·W_hh                   (the only GEMM inside the loop)
-              dW_hh = Σ_t da_tᵀ·h_{t-1},  dW_ih = Σ_t da_tᵀ·x_t,  dX = dA·W_ih
+              [dW_ih | dW_hh] = Σ_t da_tᵀ·[x_t | h_{t-1}],  dX = dA·W_ih
                                                       (one GEMM each, after the loop)
 
 Variable lengths: with ``lengths`` (N,), steps t ≥ lengths[n] leave sample n's state
@@ -45,7 +45,8 @@ class _Recurrence(Function):
     """
 
     n_states = 1  # h; the LSTM adds c
-    n_gates = 1
+    n_gates = 1  # G: blocks of H rows in the weights
+    separate_hidden_gradient = False  # GRU: dL/d(h·W_hhᵀ + b_hh) differs from dL/da
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
         T, N, _ = x.shape
@@ -62,19 +63,21 @@ class _Recurrence(Function):
         if biases:
             self.gates += biases[0] if len(biases) == 1 else biases[0] + biases[1]
         self.states = xp.empty((self.n_states, T, N, H), dtype=self.gates.dtype)  # (S, T, N, H)
+        self.allocate()
         prev = initial
         for t in self.steps:
             new = self.step(t, prev)
             if self.mask is not None:
                 new = tuple(xp.where(self.mask[t], s, p) for s, p in zip(new, prev))
-            self.states[:, t] = new
+            for states, state in zip(self.states, new):
+                states[t] = state
             prev = new
         return self.states
 
     def backward(self, dstates):  # dstates (S, T, N, H)
         T, N, H = self.states.shape[1:]
         self.dgates = xp.empty_like(self.gates)  # (T, N, G·H): dL/da_t
-        self.dhidden = None  # dL/d(h·W_hhᵀ + b_hh) where it differs from dL/da_t (GRU)
+        self.dhidden = xp.empty_like(self.gates) if self.separate_hidden_gradient else None
         carry = tuple(xp.zeros((N, H), dtype=self.gates.dtype) for _ in range(self.n_states))
         for t in reversed(self.steps):
             d = tuple(c + ds[t] for c, ds in zip(carry, dstates))
@@ -91,6 +94,9 @@ class _Recurrence(Function):
     def input_biases(self, b_ih, b_hh):
         """The biases folded into the input projection (both, for RNN and LSTM)."""
         return [b for b in (b_ih, b_hh) if b is not None]
+
+    def allocate(self):
+        """Make the arrays a cell saves per step (called before the loop)."""
 
     def before(self, s, t):
         """State s as it was before step t (N, H): the previous step's, or the initial one."""
@@ -172,11 +178,12 @@ class LSTM(_Recurrence):
 
     n_states, n_gates = 2, 4
 
+    def allocate(self):
+        self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
+
     def step(self, t, prev):
         h, c = prev
         N, H = h.shape
-        if t == self.steps[0]:
-            self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
         a = self.gates[t]  # (N, 4H): becomes [i, f, g, o] in place
         a += h @ self.w_hh.T
         i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
@@ -221,15 +228,17 @@ class GRU(_Recurrence):
     """
 
     n_gates = 3
+    separate_hidden_gradient = True
 
     def input_biases(self, b_ih, b_hh):
         return [] if b_ih is None else [b_ih]  # b_hh stays inside: r multiplies it
 
+    def allocate(self):
+        self.hidden = xp.empty_like(self.gates)  # b_t of every step, (T, N, 3H)
+
     def step(self, t, prev):
         (h,) = prev
         N, H = h.shape
-        if t == self.steps[0]:
-            self.hidden = xp.empty_like(self.gates)  # b_t of every step, (T, N, 3H)
         a, b = self.gates[t], self.hidden[t]  # (N, 3H) each; a becomes [r, z, n] in place
         xp.matmul(h, self.w_hh.T, out=b)
         if self.b_hh is not None:
@@ -245,8 +254,6 @@ class GRU(_Recurrence):
         (dh,) = d
         N, H = dh.shape
         r, z, n = self.gates[t].reshape(N, 3, H).transpose(1, 0, 2)
-        if self.dhidden is None:
-            self.dhidden = xp.empty_like(self.gates)  # dL/db_t, (T, N, 3H)
         da, db = self.dgates[t].reshape(N, 3, H), self.dhidden[t].reshape(N, 3, H)
         da[:, 2] = dh * (1 - z) * (1 - n * n)
         da[:, 1] = dh * (self.before(0, t) - n) * z * (1 - z)
