@@ -144,15 +144,14 @@ class _RNNBase(Module):
     # ---------------------------------------------------------------- forward
 
     def _run(self, x, hx, lengths):
-        """x (T, N, I) -> output (T, N, D·H), final states [(L·D, N, H) per state]."""
+        """input -> output (T, N, D·H) in the input's layout, final states [(L·D, N, H)]."""
         self._check_input(x)
         batched = x.ndim == 3
         if not batched:
-            x = F.unsqueeze(x, 1)
+            x = F.unsqueeze(x, 1)  # (T, 1, I)
         elif self.batch_first:
-            x = F.transpose(x, 0, 1)
+            x = F.transpose(x, 0, 1)  # (T, N, I)
         T, N = x.shape[:2]
-        op = _OPS[self.mode]
         keys = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
         hx = hx if isinstance(hx, (tuple, list)) else (hx,)
         if len(hx) != len(keys):
@@ -160,6 +159,18 @@ class _RNNBase(Module):
         initial = [self._initial_state(s, k, N, batched, x.dtype) for s, k in zip(hx, keys)]
         if lengths is not None:
             lengths = self._check_lengths(lengths, T, N)
+        output, final = self._layers(x, initial, lengths)  # (T, N, D·H), (S, L·D, N, H)
+        if lengths is not None:  # zero past each sequence's end
+            output = output * (np.arange(T)[:, None, None] < lengths[:, None]).astype(x.dtype)
+        if not batched:
+            return F.squeeze(output, 1), [final[s, :, 0] for s in range(len(keys))]
+        if self.batch_first:
+            output = F.transpose(output, 0, 1)
+        return output, [final[s] for s in range(len(keys))]
+
+    def _layers(self, x, initial, lengths):
+        """Every layer and direction: one fused op each. x (T, N, I) -> (T, N, D·H)."""
+        T, op = x.shape[0], _OPS[self.mode]
         finals, layer_input = [], x
         for layer in range(self.num_layers):
             outputs = []
@@ -178,15 +189,7 @@ class _RNNBase(Module):
             layer_input = outputs[0] if len(outputs) == 1 else F.cat(outputs, dim=2)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout)
-        output = layer_input  # (T, N, D·H)
-        if lengths is not None:
-            output = output * (np.arange(T)[:, None, None] < lengths[:, None]).astype(x.dtype)
-        final = F.stack(finals, dim=1)  # (S, L·D, N, H)
-        if not batched:
-            return F.squeeze(output, 1), [final[s, :, 0] for s in range(len(keys))]
-        if self.batch_first:
-            output = F.transpose(output, 0, 1)
-        return output, [final[s] for s in range(len(keys))]
+        return layer_input, F.stack(finals, dim=1)
 
 
 _FORWARD_DOC = """
