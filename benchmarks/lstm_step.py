@@ -7,6 +7,7 @@ last step's output, sequences of 50, batch 64: zennet against PyTorch in one run
 
 import argparse
 import cProfile
+import os
 import pstats
 import time
 
@@ -40,14 +41,16 @@ def torch_step(lstm, head, x, y):
 
 
 def best_of(fn, repeats=20, warmup=3):
+    """Best and median wall time, and the best process CPU time (all threads) of one call."""
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times), float(np.median(times))
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), float(np.median(wall)), min(cpu)
 
 
 def main():
@@ -74,19 +77,19 @@ def main():
     grad_error = np.abs(ours.weight_hh_l0.grad.numpy() - theirs.weight_hh_l0.grad.numpy()).max()
     assert grad_error < 1e-5, grad_error
 
-    ours_best, ours_median = best_of(
-        lambda: zennet_step(ours, weight, bias, x_ours, onehot), args.repeats
-    )
-    theirs_best, theirs_median = best_of(
-        lambda: torch_step(theirs, head, x_theirs, y_theirs), args.repeats
-    )
+    timed = {
+        "zennet": best_of(lambda: zennet_step(ours, weight, bias, x_ours, onehot), args.repeats),
+        "torch": best_of(lambda: torch_step(theirs, head, x_theirs, y_theirs), args.repeats),
+    }
     print(f"LSTM({I}->{H}) + Linear({H}->{C}), T={T}, N={N}: one forward+backward step")
-    print(f"  zennet  best {ours_best * 1e3:7.2f} ms   median {ours_median * 1e3:7.2f} ms")
-    print(f"  torch   best {theirs_best * 1e3:7.2f} ms   median {theirs_median * 1e3:7.2f} ms")
-    print(f"  ratio zennet/torch (best) = {ours_best / theirs_best:.2f}")
+    print(f"(load average {os.getloadavg()[0]:.1f}: on a busy machine wall times measure the load)")
+    for name, (best, median, cpu) in timed.items():
+        print(f"  {name:7s} wall best {best * 1e3:7.2f} ms  median {median * 1e3:7.2f} ms"
+              f"  |  CPU time best {cpu * 1e3:7.2f} ms")  # fmt: skip
+    print(f"  ratio zennet/torch (best wall) = {timed['zennet'][0] / timed['torch'][0]:.2f}")
 
     if args.profile:
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         for _ in range(10):
             zennet_step(ours, weight, bias, x_ours, onehot)
