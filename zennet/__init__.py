@@ -71,6 +71,10 @@ from zennet import data, datasets
 from zennet.io import load, save
 # --- end data-io ---
 
+# --- optimizers and LR schedules (zennet/optim/) ---
+from zennet import optim
+# --- end optim ---
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"

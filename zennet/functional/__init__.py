@@ -68,6 +68,20 @@ from zennet.functional.shape import (
 from zennet.functional.nn import batch_norm, dropout, dropout2d, embedding, layer_norm
 # --- end nn-layers ---
 
+# --- losses (functional/loss.py) ---
+from zennet.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+# --- end losses ---
+
 # --- attention (branch rnn-attn) ---
 from zennet.functional.attention import scaled_dot_product_attention
 # --- end rnn-attn ---

@@ -24,6 +24,21 @@ from zennet.nn.linear import Dense, Linear
 from zennet.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 # --- end nn-layers ---
 
+# --- losses (nn/losses.py) and nn.utils (clip_grad_norm_, clip_grad_value_) ---
+from zennet.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from zennet.nn import utils
+# --- end losses ---
+
 # --- recurrent and attention layers (branch rnn-attn) ---
 from zennet.nn.recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from zennet.nn.attention import MultiheadAttention
