@@ -81,3 +81,7 @@ from zennet.functional.loss import (
     smooth_l1_loss,
 )
 # --- end losses ---
+
+# --- attention (branch rnn-attn) ---
+from zennet.functional.attention import scaled_dot_product_attention
+# --- end rnn-attn ---

@@ -38,3 +38,14 @@ from zennet.nn.losses import (
 )
 from zennet.nn import utils
 # --- end losses ---
+
+# --- recurrent and attention layers (branch rnn-attn) ---
+from zennet.nn.recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
+from zennet.nn.attention import MultiheadAttention
+from zennet.nn.transformer import (
+    LearnedPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+# --- end rnn-attn ---
