@@ -1,1 +1,1 @@
-"""Speed of zennet against PyTorch on the same machine, in the same run: ``python -m benchmarks``."""
+"""Speed of zennet against PyTorch on one machine, in one run: ``python -m benchmarks``."""

@@ -77,12 +77,16 @@ class MLP(Case):
     def build(self):
         sizes = [(784, 512), (512, 512), (512, 10)]
         self.flops_per_sample = 6.0 * sum(a * b for a, b in sizes)
-        ours = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                             nn.Linear(512, 10))  # fmt: skip
+        ours = nn.Sequential(
+            nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
+        )
         theirs = torch.nn.Sequential(
-            torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-            torch.nn.ReLU(), torch.nn.Linear(512, 10),
-        )  # fmt: skip
+            torch.nn.Linear(784, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 10),
+        )
         return ours, theirs
 
     def batch(self, rng):
@@ -96,11 +100,27 @@ class CNN(Case):
         # conv1: 26x26 outputs x 32 x 9 MACs; conv2: 11x11 x 64 x 32*9; fc 1600x10
         macs = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 32 * 9 + 1600 * 10
         self.flops_per_sample = 6.0 * macs
-        ours = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3),
-                             nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 10))  # fmt: skip
+        ours = nn.Sequential(
+            nn.Conv2d(1, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(1600, 10),
+        )
         t = torch.nn
-        theirs = t.Sequential(t.Conv2d(1, 32, 3), t.ReLU(), t.MaxPool2d(2), t.Conv2d(32, 64, 3),
-                              t.ReLU(), t.MaxPool2d(2), t.Flatten(), t.Linear(1600, 10))  # fmt: skip
+        theirs = t.Sequential(
+            t.Conv2d(1, 32, 3),
+            t.ReLU(),
+            t.MaxPool2d(2),
+            t.Conv2d(32, 64, 3),
+            t.ReLU(),
+            t.MaxPool2d(2),
+            t.Flatten(),
+            t.Linear(1600, 10),
+        )
         return ours, theirs
 
     def batch(self, rng):
@@ -130,10 +150,15 @@ class LSTM(Case):
 
     def build(self):
         self.flops_per_sample = 6.0 * 50 * 4 * 128 * (64 + 128) + 6.0 * 128 * 10
-        ours = _composite(nn.Module, _last_step, rnn=nn.LSTM(64, 128, batch_first=True),
-                          head=nn.Linear(128, 10))  # fmt: skip
-        theirs = _composite(torch.nn.Module, _last_step, rnn=torch.nn.LSTM(64, 128, batch_first=True),
-                            head=torch.nn.Linear(128, 10))  # fmt: skip
+        ours = _composite(
+            nn.Module, _last_step, rnn=nn.LSTM(64, 128, batch_first=True), head=nn.Linear(128, 10)
+        )
+        theirs = _composite(
+            torch.nn.Module,
+            _last_step,
+            rnn=torch.nn.LSTM(64, 128, batch_first=True),
+            head=torch.nn.Linear(128, 10),
+        )
         return ours, theirs
 
     def batch(self, rng):
@@ -147,10 +172,18 @@ class Transformer(Case):
         d, ff, seq = 128, 512, 64
         self.flops_per_sample = 6.0 * seq * (4 * d * d + 2 * d * ff + 2 * seq * d)
         kwargs = dict(dim_feedforward=ff, dropout=0.0, batch_first=True)
-        ours = _composite(nn.Module, _mean_pooled, head=nn.Linear(d, 10),
-                          encoder=nn.TransformerEncoderLayer(d, 4, **kwargs))  # fmt: skip
-        theirs = _composite(torch.nn.Module, _mean_pooled, head=torch.nn.Linear(d, 10),
-                            encoder=torch.nn.TransformerEncoderLayer(d, 4, **kwargs))  # fmt: skip
+        ours = _composite(
+            nn.Module,
+            _mean_pooled,
+            head=nn.Linear(d, 10),
+            encoder=nn.TransformerEncoderLayer(d, 4, **kwargs),
+        )
+        theirs = _composite(
+            torch.nn.Module,
+            _mean_pooled,
+            head=torch.nn.Linear(d, 10),
+            encoder=torch.nn.TransformerEncoderLayer(d, 4, **kwargs),
+        )
         return ours, theirs
 
     def batch(self, rng):

@@ -73,8 +73,9 @@ def peak_memory_mb(case_name, framework, steps):
         f"print(training_memory_mb(case.{framework}_step, {steps}))"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=root)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -109,8 +110,12 @@ def import_cost(module):
         f"import {module}; t = time.perf_counter() - t; "
         "print(t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True).stdout.split() for _ in range(3)]  # fmt: skip
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for _ in range(3)
+    ]
     return min(float(r[0]) for r in runs), min(float(r[1]) for r in runs)
 
 
@@ -125,11 +130,18 @@ def main(argv=None):
     rounds, steps = (1, 2) if args.quick else (args.rounds, args.steps)
 
     peak = sgemm_peak(1024 if args.quick else 2048)
-    results = {"date": date.today().isoformat(), "machine": _machine(), "sgemm_gflops": peak,
-               "quick": args.quick, "cases": {}}  # fmt: skip
+    results = {
+        "date": date.today().isoformat(),
+        "machine": _machine(),
+        "sgemm_gflops": peak,
+        "quick": args.quick,
+        "cases": {},
+    }
     print(f"sgemm peak (NumPy, float32): {peak:.0f} GFLOP/s")
-    print(f"{'case':<52} {'zennet/s':>9} {'torch/s':>9} {'ratio':>6} "
-          f"{'zn MB':>6} {'pt MB':>6} {'% peak':>6}")  # fmt: skip
+    print(
+        f"{'case':<52} {'zennet/s':>9} {'torch/s':>9} {'ratio':>6} "
+        f"{'zn MB':>6} {'pt MB':>6} {'% peak':>6}"
+    )
     for key in args.cases:
         cls, batch_size = CASES[key]
         case = cls(batch_size)
@@ -138,18 +150,30 @@ def main(argv=None):
         mem_theirs = peak_memory_mb(key, "torch", steps)
         share = ours * case.flops_per_sample / 1e9 / peak
         results["cases"][key] = {
-            "name": case.name, "batch_size": batch_size, "zennet_samples_per_s": ours,
-            "torch_samples_per_s": theirs, "ratio": ratio, "zennet_peak_mb": mem_ours,
-            "torch_peak_mb": mem_theirs, "share_of_sgemm_peak": share,
-        }  # fmt: skip
-        print(f"{case.name:<52} {ours:>9.0f} {theirs:>9.0f} {ratio:>5.2f}x "
-              f"{mem_ours:>6.0f} {mem_theirs:>6.0f} {100 * share:>5.0f}%")  # fmt: skip
+            "name": case.name,
+            "batch_size": batch_size,
+            "zennet_samples_per_s": ours,
+            "torch_samples_per_s": theirs,
+            "ratio": ratio,
+            "zennet_peak_mb": mem_ours,
+            "torch_peak_mb": mem_theirs,
+            "share_of_sgemm_peak": share,
+        }
+        print(
+            f"{case.name:<52} {ours:>9.0f} {theirs:>9.0f} {ratio:>5.2f}x "
+            f"{mem_ours:>6.0f} {mem_theirs:>6.0f} {100 * share:>5.0f}%"
+        )
 
     ours_us, theirs_us = latency_batch1(rounds, 50 if args.quick else 2000)
-    results["latency_batch1_us"] = {"zennet": ours_us, "torch": theirs_us,
-                                    "ratio": ours_us / theirs_us}  # fmt: skip
-    print(f"batch-1 MLP inference: zennet {ours_us:.0f} µs, torch {theirs_us:.0f} µs "
-          f"(ratio {ours_us / theirs_us:.2f})")  # fmt: skip
+    results["latency_batch1_us"] = {
+        "zennet": ours_us,
+        "torch": theirs_us,
+        "ratio": ours_us / theirs_us,
+    }
+    print(
+        f"batch-1 MLP inference: zennet {ours_us:.0f} µs, torch {theirs_us:.0f} µs "
+        f"(ratio {ours_us / theirs_us:.2f})"
+    )
     for module in ("zennet", "torch"):
         seconds, mb = import_cost(module)
         results[f"import_{module}"] = {"seconds": seconds, "resident_mb": mb}
@@ -161,5 +185,7 @@ def main(argv=None):
 
 
 def _machine():
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, " \
-           f"Python {platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__}"
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__}"
+    )

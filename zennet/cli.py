@@ -44,9 +44,18 @@ def main(argv=None):
     try:
         if args.command == "train":
             out = args.resume or args.out
-            results = run.train(args.data, args.model, args.epochs, args.batch_size,
-                                args.optimizer, args.lr, args.seed, out,
-                                resume=bool(args.resume), verbose=0 if args.quiet else 1)  # fmt: skip
+            results = run.train(
+                args.data,
+                args.model,
+                args.epochs,
+                args.batch_size,
+                args.optimizer,
+                args.lr,
+                args.seed,
+                out,
+                resume=bool(args.resume),
+                verbose=0 if args.quiet else 1,
+            )
             for path in results["files"]:
                 print(f"wrote {path}")
             if results.get("note"):

@@ -16,9 +16,15 @@ def logistic(input_shape, num_classes):
     return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
 
 
-def mlp(input_shape, num_classes, hidden=(128, 64), dropout=0.1):
-    """Input, hidden and output layers: Linear-ReLU(-Dropout) blocks, then a Linear head."""
+def mlp(input_shape, num_classes, hidden=(256,), dropout=0.2, standardize=0.1):
+    """Input, hidden and output layers: Linear-ReLU(-Dropout) blocks, then a Linear head.
+
+    With ``standardize`` (its eps) the inputs are standardized by a first layer whose
+    statistics :func:`adapt` sets from the training data.
+    """
     layers, width = [nn.Flatten()], math.prod(input_shape)
+    if standardize:
+        layers.append(nn.Standardize(width, eps=standardize))
     for h in hidden:
         layers += [nn.Linear(width, h), nn.ReLU()]
         if dropout:
@@ -36,11 +42,15 @@ def cnn(input_shape, num_classes, channels=(32, 64), hidden=128, dropout=0.3):
     c, h, w = _image_shape(input_shape)
     layers = [] if len(input_shape) == 3 else [nn.Unflatten(1, (c, h, w))]
     for out in channels:
-        layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(),
-                   nn.MaxPool2d(2)]  # fmt: skip
+        layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
         c, h, w = out, h // 2, w // 2
-    layers += [nn.Flatten(), nn.Linear(c * h * w, hidden), nn.ReLU(), nn.Dropout(dropout),
-               nn.Linear(hidden, num_classes)]  # fmt: skip
+    layers += [
+        nn.Flatten(),
+        nn.Linear(c * h * w, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, num_classes),
+    ]
     return nn.Sequential(*layers)
 
 
@@ -54,6 +64,14 @@ def _image_shape(input_shape):
             f"or a flat square image (H·H,)."
         )
     return 1, side, side
+
+
+def adapt(model, x):
+    """Set the statistics of every Standardize layer of ``model`` from training inputs ``x``."""
+    for module in model.modules():
+        if isinstance(module, nn.Standardize):
+            module.adapt(x)
+    return model
 
 
 PRESETS = {"logistic": logistic, "mlp": mlp, "cnn": cnn}
@@ -70,16 +88,20 @@ def save_model(model, path, name, input_shape, num_classes, **kwargs):
     """Save weights plus the recipe (preset, input shape, classes, arguments) as metadata."""
     from zennet.io import save
 
-    recipe = {"name": name, "input_shape": list(input_shape), "num_classes": num_classes,
-              "kwargs": kwargs}  # fmt: skip
+    recipe = {
+        "name": name,
+        "input_shape": list(input_shape),
+        "num_classes": num_classes,
+        "kwargs": kwargs,
+    }
     save(model.state_dict(), path, metadata={"zennet_model": json.dumps(recipe)})
 
 
 def load_model(path):
     """(model, recipe) from a file written by :func:`save_model`, in eval mode."""
-    from zennet.io import load, load_metadata
+    from zennet.io import load
 
-    metadata = load_metadata(path)
+    state, metadata = load(path, return_metadata=True)
     if "zennet_model" not in metadata:
         raise ValueError(
             f"{path}: this file holds weights but no model recipe; it was not written by "
@@ -87,7 +109,8 @@ def load_model(path):
             f"model.load_state_dict(zn.load(path))."
         )
     recipe = json.loads(metadata["zennet_model"])
-    model = build_model(recipe["name"], recipe["input_shape"], recipe["num_classes"],
-                        **recipe.get("kwargs", {}))  # fmt: skip
-    model.load_state_dict(load(path))
+    model = build_model(
+        recipe["name"], recipe["input_shape"], recipe["num_classes"], **recipe.get("kwargs", {})
+    )
+    model.load_state_dict(state)
     return model.eval(), recipe

@@ -94,8 +94,9 @@ class EarlyStopping(_Monitor):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
     with ``restore_best_weights`` the model ends with the weights of its best epoch."""
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto",
-                 restore_best_weights=False):  # fmt: skip
+    def __init__(
+        self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best_weights=False
+    ):
         super().__init__(monitor, mode, min_delta)
         self.patience, self.restore_best_weights = patience, restore_best_weights
         self.wait, self.best_weights, self.best_epoch, self.stopped_epoch = 0, None, None, None
@@ -107,7 +108,7 @@ class EarlyStopping(_Monitor):
                 self.best_weights = self.trainer.model.state_dict()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
 

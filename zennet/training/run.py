@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from zennet import datasets
-from zennet.models import build_model, load_model, save_model
+from zennet.models import PRESETS, adapt, build_model, load_model, save_model
 from zennet.random import manual_seed
 from zennet.training.callbacks import CSVLogger
 from zennet.training.metrics import confusion_matrix
@@ -19,7 +19,12 @@ from zennet.training.plots import plot_confusion_matrix, plot_history
 from zennet.training.trainer import Checkpoint, Trainer, get_optimizer
 
 DEFAULT_EPOCHS = {"digits": 40, "fashion-mnist": 10}
-CHECKPOINT, CONFIG, MODEL, HISTORY = "checkpoint.safetensors", "config.json", "model.safetensors", "history.csv"
+CHECKPOINT, CONFIG, MODEL, HISTORY = (
+    "checkpoint.safetensors",
+    "config.json",
+    "model.safetensors",
+    "history.csv",
+)
 
 
 def load_data(spec, image_layout=False):
@@ -45,27 +50,59 @@ def load_data(spec, image_layout=False):
     )
 
 
-def train(data="digits", model="mlp", epochs=None, batch_size=32, optimizer="adam", lr=None,
-          seed=0, out="runs/latest", resume=False, verbose=1):  # fmt: skip
+def train(
+    data="digits",
+    model="mlp",
+    epochs=None,
+    batch_size=32,
+    optimizer="adam",
+    lr=None,
+    seed=0,
+    out="runs/latest",
+    resume=False,
+    verbose=1,
+):
     """Train a preset on a data set, checkpointing every epoch under ``out``; returns a dict
     with the test metrics ("test_loss", "test_accuracy"), the paths written and any stop reason.
 
     With ``resume`` the run recorded in ``out`` continues from its last checkpoint.
     """
     out = Path(out)
-    config = _run_config(out, resume, data=data, model=model, batch_size=batch_size,
-                         optimizer=optimizer, lr=lr, seed=seed,
-                         epochs=epochs or DEFAULT_EPOCHS.get(data, 10))  # fmt: skip
+    if model not in PRESETS:
+        raise ValueError(f"Unknown model {model!r}; choose from {sorted(PRESETS)}.")
+    config = _run_config(
+        out,
+        resume,
+        data=data,
+        model=model,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        lr=lr,
+        seed=seed,
+        epochs=epochs or DEFAULT_EPOCHS.get(data, 10),
+    )
     manual_seed(config["seed"])
     (x_train, y_train), (x_test, y_test) = load_data(config["data"], config["model"] == "cnn")
     num_classes = int(max(y_train.max(), y_test.max()) + 1)
-    net = build_model(config["model"], x_train.shape[1:], num_classes)
-    trainer = Trainer(net, get_optimizer(config["optimizer"], net.parameters(), config["lr"]),
-                      "cross_entropy", ["accuracy"])  # fmt: skip
+    net = adapt(build_model(config["model"], x_train.shape[1:], num_classes), x_train)
+    trainer = Trainer(
+        net,
+        get_optimizer(config["optimizer"], net.parameters(), config["lr"]),
+        "cross_entropy",
+        ["accuracy"],
+    )
     callbacks = [Checkpoint(out / CHECKPOINT), CSVLogger(out / HISTORY, append=resume)]
-    trainer.fit(x_train, y_train, epochs=config["epochs"], batch_size=config["batch_size"],
-                validation_split=0.1, callbacks=callbacks, verbose=verbose, seed=config["seed"],
-                resume_from=out / CHECKPOINT if resume else None)  # fmt: skip
+    trainer.fit(
+        x_train,
+        y_train,
+        epochs=config["epochs"],
+        batch_size=config["batch_size"],
+        validation_split=0.1,
+        callbacks=callbacks,
+        verbose=verbose,
+        seed=config["seed"],
+        resume_from=out / CHECKPOINT if resume else None,
+    )
     results = {f"test_{k}": v for k, v in trainer.evaluate(x_test, y_test).items()}
     save_model(net, out / MODEL, config["model"], x_train.shape[1:], num_classes)
     results["stopped"] = trainer.stop_reason
@@ -73,8 +110,9 @@ def train(data="digits", model="mlp", epochs=None, batch_size=32, optimizer="ada
     predictions = trainer.predict(x_test)
     plots = [
         plot_history(trainer.history.history, out / "training_curves.png"),
-        plot_confusion_matrix(confusion_matrix(y_test, predictions, num_classes),
-                              out / "confusion_matrix.png"),  # fmt: skip
+        plot_confusion_matrix(
+            confusion_matrix(y_test, predictions, num_classes), out / "confusion_matrix.png"
+        ),
     ]
     if all(plots):
         results["files"] += [str(out / "training_curves.png"), str(out / "confusion_matrix.png")]
@@ -135,7 +173,7 @@ def _load_input(path, shape):
         x = np.load(path, allow_pickle=False).astype(np.float32)
     else:
         side = shape[-1] if len(shape) == 3 else int(round(np.sqrt(np.prod(shape))))
-        x = datasets.load_image(path, size=(side, side))
+        x = datasets.load_image(path, size=(side, side))  # (1, H, W) in [0, 1]
     per_sample = int(np.prod(shape))
     if x.size % per_sample:
         raise ValueError(
@@ -147,7 +185,7 @@ def _load_input(path, shape):
 def summary(model_path):
     """The Keras-style summary table of a saved model."""
     net, recipe = load_model(model_path)
-    return net.summary(tuple(recipe["input_shape"]))
+    return net.summary(tuple(recipe["input_shape"]), print_fn=None)
 
 
 def _check_input_shape(recipe, shape, data):

@@ -38,8 +38,13 @@ LOSSES = {
     "bce_with_logits": "binary_cross_entropy_with_logits",
 }
 
-OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
-              "adagrad": "Adagrad"}  # fmt: skip
+OPTIMIZERS = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+}
 
 
 def get_loss(loss):
@@ -85,18 +90,26 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
 
-    def _loader(self, x, y=None, batch_size=32, shuffle=False, epoch=0):
+    def _loader(self, x, y=None, batch_size=32, shuffle=False, epoch=0, augment=None):
         if isinstance(x, DataLoader):
             return x
         if y is None:
             raise ValueError("Trainer: give targets y with the inputs x, or pass a DataLoader.")
         x, y = _array(x), _array(y)
         if len(x) != len(y):
-            raise ValueError(f"Trainer: x has {len(x)} samples but y has {len(y)}; they must match.")
+            raise ValueError(
+                f"Trainer: x has {len(x)} samples but y has {len(y)}; they must match."
+            )
         if len(x) == 0:
             raise ValueError("Trainer: got an empty data set (0 samples).")
         seed = None if self.seed is None else (self.seed * 1_000_003 + epoch) % 2**63
-        return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed)
+        return DataLoader(
+            TensorDataset(x, y),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            transform=augment,
+        )
 
     @staticmethod
     def _split(x, y, validation_split):
@@ -109,10 +122,26 @@ class Trainer:
 
     # ------------------------------------------------------------------- fit
 
-    def fit(self, x=None, y=None, epochs=1, batch_size=32, validation_data=None,
-            validation_split=0.0, callbacks=(), verbose=1, shuffle=True, seed=None,
-            resume_from=None, terminate_on_nan=True):  # fmt: skip
+    def fit(
+        self,
+        x=None,
+        y=None,
+        epochs=1,
+        batch_size=32,
+        validation_data=None,
+        validation_split=0.0,
+        callbacks=(),
+        verbose=1,
+        shuffle=True,
+        seed=None,
+        resume_from=None,
+        terminate_on_nan=True,
+        augment=None,
+    ):
         """Train for ``epochs`` epochs (counting those of a checkpoint in ``resume_from``).
+
+        ``augment(x, y, rng) -> (x, y)`` changes each training batch (zennet.data.augment);
+        validation data is never augmented.
 
         Returns the History: ``history.history["loss"]``, ``["val_accuracy"]``, ...
         """
@@ -131,7 +160,7 @@ class Trainer:
         for epoch in range(self.epoch, epochs):
             self.current_epoch = epoch
             hooks.on_epoch_begin(epoch, {})
-            loader = self._loader(x, y, batch_size, shuffle, epoch)
+            loader = self._loader(x, y, batch_size, shuffle, epoch, augment)
             logs = self._run_epoch(loader, hooks, epoch, epochs, verbose)
             if self.stop_reason is not None:  # the loss went NaN: this epoch did not complete
                 break
