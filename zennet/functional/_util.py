@@ -36,3 +36,20 @@ def sizes_arg(sizes):
 
 def as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def check_numbers(op, x, floating=True, hint=""):
+    """Raise a TypeError naming ``op`` unless ``x`` holds numbers: floats when ``floating``
+    (layers with float weights, softmax, cross-entropy), else any bool, int or float."""
+    dtype = xp.asarray(array_of(x)).dtype
+    if dtype.kind == "f" or (not floating and dtype.kind in "biu"):
+        return
+    if dtype.kind in "biu":
+        raise TypeError(
+            f"{op} got input of dtype {dtype}; it needs floating-point numbers. Convert it "
+            f"with x.float(){hint}."
+        )
+    raise TypeError(
+        f"{op} got input of dtype {dtype}, which does not hold numbers; convert the data to "
+        f"floats first, e.g. zn.tensor(np.asarray(data, dtype=np.float32))."
+    )

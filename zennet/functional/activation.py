@@ -1,6 +1,6 @@
 """Activations g of A = g(Z): the user side of ops/activation.py."""
 
-from zennet.functional._util import as_tensor, normalize_dim
+from zennet.functional._util import as_tensor, check_numbers, normalize_dim
 from zennet.ops import activation as act
 
 
@@ -42,10 +42,12 @@ def silu(x):
 def softmax(x, dim=-1):
     """e^x / Σ e^x along dim, shifted by the max so it never overflows."""
     x = as_tensor(x)
+    check_numbers("softmax", x)
     return act.Softmax.apply(x, dim=normalize_dim("softmax", dim, x.ndim))
 
 
 def log_softmax(x, dim=-1):
     """log softmax(x) computed as x - logsumexp(x), stable for any logits."""
     x = as_tensor(x)
+    check_numbers("log_softmax", x)
     return act.LogSoftmax.apply(x, dim=normalize_dim("log_softmax", dim, x.ndim))

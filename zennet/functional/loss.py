@@ -10,7 +10,7 @@ input's is an error: broadcasting (N, 1) against (N,) silently gives an (N, N) l
 import numpy as np
 
 from zennet.backend import is_floating, xp
-from zennet.functional._util import array_of, as_tensor, shape_of
+from zennet.functional._util import array_of, as_tensor, check_numbers, shape_of
 from zennet.functional.arith import abs, cast, exp, log, mean, mul, neg, sub, sum, where
 from zennet.ops import loss as ops
 from zennet.tensor import Tensor
@@ -239,6 +239,7 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}.")
     input = as_tensor(input)
+    check_numbers(op, input)
     if input.ndim == 1:
         options = dict(weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
         return _unbatched(cross_entropy, input, target, reduction, **options)
@@ -269,6 +270,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     op = "nll_loss"
     check_reduction(op, reduction)
     input = as_tensor(input)
+    check_numbers(op, input)
     if input.ndim == 1:
         options = dict(weight=weight, ignore_index=ignore_index)
         return _unbatched(nll_loss, input, target, reduction, **options)

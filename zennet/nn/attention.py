@@ -6,6 +6,7 @@ from zennet import functional as F
 from zennet.functional._util import array_of, as_tensor, shape_of
 from zennet.functional.attention import additive_mask, attention, causal_mask
 from zennet.nn import init
+from zennet.nn.checks import check_input
 from zennet.nn.linear import Linear
 from zennet.nn.module import Module, Parameter
 from zennet.nn.recurrent import check_sizes
@@ -96,7 +97,8 @@ class MultiheadAttention(Module):
         is_causal=False,
     ):
         self_attention = query is key and key is value
-        query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+        name = f"MultiheadAttention(embed_dim={self.embed_dim})"
+        query, key, value = (check_input(name, t) for t in (query, key, value))
         batched = self._check_inputs(query, key, value)
         if not batched:  # (L, E) -> (1, L, E)
             query, key, value = (F.unsqueeze(t, 0) for t in (query, key, value))

@@ -1,6 +1,7 @@
 """Dropout layers: random zeroing while training, identity in eval mode."""
 
 from zennet import functional as F
+from zennet.nn.checks import check_input
 from zennet.nn.module import Module
 
 
@@ -22,6 +23,8 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
+        # as PyTorch: integers pass through in eval mode but cannot be scaled by 1/(1 - p)
+        x = check_input(f"{type(self).__name__}(p={self.p})", x, floating=self.training)
         return self.function(x, self.p, self.training)
 
     def extra_repr(self):

@@ -4,6 +4,7 @@ import math
 
 from zennet import functional as F
 from zennet.functional._util import normalize_dim
+from zennet.nn.checks import check_input
 from zennet.nn.module import Module
 
 
@@ -15,6 +16,14 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        x = check_input(repr(self), x, floating=False)
+        rank = max(x.ndim, 1)
+        if not all(-rank <= d < rank for d in (self.start_dim, self.end_dim)):
+            raise ValueError(
+                f"{self!r} got input of shape {tuple(x.shape)}; expected a batch (batch, ...) "
+                f"with dimensions {self.start_dim} to {self.end_dim}. Give one sample as a "
+                f"batch of one: x.unsqueeze(0)."
+            )
         return F.flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -30,7 +39,8 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
-        dim = normalize_dim("Unflatten", self.dim, x.ndim)
+        x = check_input(repr(self), x, floating=False)
+        dim = normalize_dim(repr(self), self.dim, x.ndim)
         sizes = self.unflattened_size
         known = math.prod(s for s in sizes if s != -1)
         n = x.shape[dim]

@@ -6,6 +6,7 @@ import numpy as np
 
 from zennet import functional as F
 from zennet.nn import init
+from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
 
 
@@ -34,12 +35,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        name = f"Linear(in_features={self.in_features})"
+        x = check_input(name, x)
         shape = tuple(x.shape)
         if not shape or shape[-1] != self.in_features:
             hint = " Add nn.Flatten() before it." if len(shape) > 2 else ""
             raise ValueError(
-                f"Linear(in_features={self.in_features}) got input of shape {shape}; "
-                f"expected (batch, {self.in_features}).{hint}"
+                f"{name} got input of shape {shape}; expected (batch, {self.in_features}).{hint}"
             )
         return F.linear(x, self.weight, self.bias)
 

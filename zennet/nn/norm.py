@@ -5,6 +5,7 @@ import numpy as np
 
 from zennet import functional as F
 from zennet.nn import init
+from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
 from zennet.tensor import Tensor
 
@@ -62,6 +63,7 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def _check_input(self, x):
+        x = check_input(f"{type(self).__name__}(num_features={self.num_features})", x)
         shape = tuple(x.shape)
         if len(shape) not in self.expected_ndims or shape[1] != self.num_features:
             layout = self.layout.format(c=self.num_features)
@@ -70,9 +72,10 @@ class _BatchNorm(Module):
                 f"{shape}; expected {layout}. num_features must equal the number of channels "
                 f"(dimension 1) of its input."
             )
+        return x
 
     def forward(self, x):
-        self._check_input(x)
+        x = self._check_input(x)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -140,6 +143,7 @@ class LayerNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x):
+        x = check_input(f"LayerNorm(normalized_shape={self.normalized_shape})", x)
         shape, k = tuple(x.shape), len(self.normalized_shape)
         if len(shape) < k or shape[len(shape) - k :] != self.normalized_shape:
             raise ValueError(

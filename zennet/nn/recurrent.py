@@ -11,6 +11,7 @@ import numpy as np
 from zennet import functional as F
 from zennet.backend import xp
 from zennet.functional._util import array_of, as_tensor
+from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
 from zennet.ops import recurrent as ops
 from zennet.random import get_rng
@@ -106,6 +107,7 @@ class _RNNBase(Module):
 
     def _check_input(self, x):
         name = f"{type(self).__name__}(input_size={self.input_size})"
+        x = check_input(name, x)
         if x.ndim not in (2, 3):
             raise ValueError(
                 f"{name} got input of rank {x.ndim}, shape {x.shape}; expected a 3-D "
@@ -116,8 +118,13 @@ class _RNNBase(Module):
                 f"{name} got input of shape {x.shape}; expected {self._describe(x.ndim == 3)}. "
                 f"Set input_size={x.shape[-1]} or project the features to {self.input_size}."
             )
-        if not np.issubdtype(x.dtype, np.floating):
-            raise TypeError(f"{name} expects a floating-point input, got dtype {x.dtype}.")
+        seq_axis = 1 if self.batch_first and x.ndim == 3 else 0
+        if x.shape[seq_axis] == 0:
+            raise ValueError(
+                f"{name} got input of shape {x.shape}, a sequence of length 0; every sequence "
+                f"needs at least one step."
+            )
+        return x
 
     def _initial_state(self, state, key, batch, batched, dtype):
         """The (layers·dirs, N, H) initial state (zeros when not given), checked."""
@@ -149,7 +156,7 @@ class _RNNBase(Module):
 
     def _run(self, x, hx, lengths):
         """input -> output (T, N, D·H) in the input's layout, final states [(L·D, N, H)]."""
-        self._check_input(x)
+        x = self._check_input(x)
         batched = x.ndim == 3
         if not batched:
             x = F.unsqueeze(x, 1)  # (T, 1, I)
@@ -247,7 +254,7 @@ class RNN(_RNNBase):
         )
 
     def forward(self, input, hx=None, lengths=None):
-        output, (h_n,) = self._run(as_tensor(input), hx, lengths)
+        output, (h_n,) = self._run(input, hx, lengths)
         return output, h_n
 
 
@@ -269,7 +276,7 @@ class LSTM(_RNNBase):
 
     def forward(self, input, hx=None, lengths=None):
         hx = (None, None) if hx is None else hx
-        output, (h_n, c_n) = self._run(as_tensor(input), hx, lengths)
+        output, (h_n, c_n) = self._run(input, hx, lengths)
         return output, (h_n, c_n)
 
 
@@ -290,7 +297,7 @@ class GRU(_RNNBase):
     )
 
     def forward(self, input, hx=None, lengths=None):
-        output, (h_n,) = self._run(as_tensor(input), hx, lengths)
+        output, (h_n,) = self._run(input, hx, lengths)
         return output, h_n
 
 
@@ -319,8 +326,8 @@ class _CellBase(Module):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
     def _step(self, x, hx):
-        x = as_tensor(x)
         name = f"{type(self).__name__}(input_size={self.input_size})"
+        x = check_input(name, x)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{name} got input of shape {x.shape}; expected (batch, {self.input_size}) "

@@ -9,6 +9,7 @@ from zennet import functional as F
 from zennet.functional._util import as_tensor
 from zennet.nn import init
 from zennet.nn.attention import MultiheadAttention
+from zennet.nn.checks import check_input
 from zennet.nn.containers import ModuleList
 from zennet.nn.dropout import Dropout
 from zennet.nn.linear import Linear
@@ -67,7 +68,15 @@ class TransformerEncoderLayer(Module):
         self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        x = as_tensor(src)
+        d_model = self.self_attn.embed_dim
+        name = f"TransformerEncoderLayer(d_model={d_model})"
+        x = check_input(name, src)
+        if x.ndim not in (2, 3) or x.shape[-1] != d_model:
+            layout = "batch, seq" if self.self_attn.batch_first else "seq, batch"
+            raise ValueError(
+                f"{name} got input of shape {tuple(x.shape)}; expected ({layout}, {d_model}) "
+                f"or one unbatched sequence (seq, {d_model})."
+            )
         masks = {"attn_mask": src_mask, "key_padding_mask": src_key_padding_mask}
         if self.norm_first:
             x = x + self._self_attention(self.norm1(x), masks, is_causal)
