@@ -91,7 +91,10 @@ def batch_norm(
                 f"batch_norm: input of shape {x.shape} has {channels} channels (axis 1) but "
                 f"{name} has shape {tuple(t.shape)}; they must match."
             )
-    if training:
+    if training and x.numel() == 0:  # an empty batch: nothing to learn from (as PyTorch)
+        mean, var = xp.zeros(channels, x.dtype), xp.ones(channels, x.dtype)
+        training = False
+    elif training:
         mean, var = _batch_stats(x.data)
         if running_mean is not None:
             _update_running(running_mean, running_var, mean, var, momentum, x.numel() // channels)

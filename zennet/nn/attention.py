@@ -137,7 +137,8 @@ class MultiheadAttention(Module):
                 F.linear(x, w, bias) for x, w, bias in zip((query, key, value), weights, biases)
             )
         N, h = query.shape[0], self.num_heads
-        return tuple(F.transpose(F.reshape(t, N, -1, h, self.head_dim), 1, 2) for t in (q, k, v))
+        heads = (F.reshape(t, N, t.shape[1], h, self.head_dim) for t in (q, k, v))  # (N, L, h, E/h)
+        return tuple(F.transpose(t, 1, 2) for t in heads)
 
     def _merge_masks(self, attn_mask, key_padding_mask, is_causal, N, L, S, dtype):
         """One additive mask broadcasting to (N, h, L, S), or None."""

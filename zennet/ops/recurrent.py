@@ -58,7 +58,7 @@ class _Recurrence(Function):
         if lengths is not None:
             self.mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :])[..., None]
         # X·W_ihᵀ + b for all steps at once; the loop adds h·W_hhᵀ in place.
-        self.gates = (x.reshape(T * N, -1) @ w_ih.T).reshape(T, N, -1)  # (T, N, G·H)
+        self.gates = (x.reshape(T * N, x.shape[2]) @ w_ih.T).reshape(T, N, len(w_ih))  # (T, N, G·H)
         biases = self.input_biases(b_ih, b_hh)
         if biases:
             self.gates += biases[0] if len(biases) == 1 else biases[0] + biases[1]
@@ -116,7 +116,7 @@ class _Recurrence(Function):
         need = self.needs_input_grad
         da = self.dgates.reshape(T * N, GH)
         dah = da if self.dhidden is None else self.dhidden.reshape(T * N, GH)
-        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, -1)
+        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, GH // self.n_gates)
         dx = (da @ self.w_ih).reshape(self.x.shape) if need[0] else None
         if need[1] and need[2] and dah is da:
             joint = xp.concatenate([x, h_prev], axis=1).T @ da  # (I + H, G·H)
