@@ -1,7 +1,7 @@
 """Adam and AdamW: gradient descent with per-parameter step sizes from running moments."""
 
 from zennet.backend import xp
-from zennet.optim.optimizer import Optimizer
+from zennet.optim.optimizer import Optimizer, _is_number
 
 
 def adam_update(
@@ -91,8 +91,14 @@ class Adam(Optimizer):
 
     def _check_group(self, group):
         super()._check_group(group)
-        for i, beta in enumerate(group["betas"]):
-            if not 0.0 <= beta < 1.0:
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise ValueError(
+                f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r} "
+                f"(typical values: betas=(0.9, 0.999))."
+            )
+        for i, beta in enumerate(betas):
+            if not (_is_number(beta) and 0.0 <= beta < 1.0):
                 raise ValueError(
                     f"{self._name}: betas[{i}] must be in [0, 1), got {beta} "
                     f"(typical values: betas=(0.9, 0.999))."

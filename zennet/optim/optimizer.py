@@ -8,6 +8,9 @@ applies it in place to ``p.data`` with ``p.grad.data``, skipping parameters with
 gradient.
 """
 
+import math
+import numbers
+
 from zennet.autograd import enable_grad
 from zennet.backend import is_floating, xp
 from zennet.tensor import Tensor
@@ -89,8 +92,16 @@ class Optimizer:
     def _check_group(self, group):
         """Raise a ValueError naming the optimizer for an invalid hyperparameter."""
         for name in self.non_negative:
-            if not group[name] >= 0:
-                raise ValueError(f"{self._name}: {name} must be >= 0, got {group[name]}.")
+            value = group[name]
+            if not _is_number(value):
+                raise TypeError(
+                    f"{self._name}: {name} must be a number, got {value!r} "
+                    f"({type(value).__name__}); e.g. {name}=0.01."
+                )
+            if not value >= 0:
+                raise ValueError(f"{self._name}: {name} must be >= 0, got {value}.")
+            if value == math.inf:
+                raise ValueError(f"{self._name}: {name} must be finite, got {value}.")
 
     def _params(self):
         return (p for group in self.param_groups for p in group["params"])
@@ -205,3 +216,8 @@ class Optimizer:
 
 def _copy(value):
     return value.copy() if isinstance(value, xp.ndarray) else value
+
+
+def _is_number(value):
+    """A real number (Python or NumPy), not a bool or a string."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
