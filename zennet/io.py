@@ -20,6 +20,7 @@ and the random state in one such file: the arrays under prefixed keys (``model.f
 ``optim.state.0.exp_avg``), everything else as JSON in the metadata.
 """
 
+import functools
 import json
 import math
 import os
@@ -54,8 +55,8 @@ class InvalidFileError(ValueError):
     """A file that is not a valid zennet/safetensors/npz file (a ``ValueError``)."""
 
 
-def _invalid(path, why):
-    return InvalidFileError(f"load: {path} is not a valid zennet/safetensors/npz file: {why}.")
+def _invalid(path, why, kind="zennet/safetensors/npz"):
+    return InvalidFileError(f"load: {path} is not a valid {kind} file: {why}.")
 
 
 def _format(path, who):
@@ -223,25 +224,25 @@ def _read_safetensors(f, path, size):
     return arrays, metadata
 
 
-def _read_npy_entry(entry, info, path):
-    """One .npy entry of an npz archive, its declared size checked against the entry's size."""
+def _read_npy_entry(entry, size, name, invalid):
+    """One .npy array (a file, or an entry of an npz archive) of ``size`` bytes in all, its
+    declared shape checked against that size before anything is allocated; ``invalid(why)``
+    makes the error."""
     version = np.lib.format.read_magic(entry)
     if version not in ((1, 0), (2, 0)):
-        raise _invalid(path, f"entry {info.filename!r} has unsupported .npy version {version}")
+        raise invalid(f"{name} has unsupported .npy version {version}")
     read_header = getattr(np.lib.format, f"read_array_header_{version[0]}_0")
     shape, fortran_order, dtype = read_header(entry)
     if dtype.kind not in "biufU" or dtype.hasobject:
-        raise _invalid(path, f"entry {info.filename!r} holds {dtype}, which is not numeric")
+        raise invalid(f"{name} holds {dtype}, which is not numeric")
     nbytes = math.prod(shape) * dtype.itemsize
-    if entry.tell() + nbytes != info.file_size:
-        raise _invalid(
-            path,
-            f"entry {info.filename!r} declares shape {shape} but holds "
-            f"{info.file_size - entry.tell():,} bytes of data",
+    if entry.tell() + nbytes != size:
+        raise invalid(
+            f"{name} declares shape {shape} but holds {size - entry.tell():,} bytes of data"
         )
     buffer, got = read_up_to(entry, nbytes)
     if got != nbytes or entry.read(1):  # reading to the end makes zipfile check the CRC
-        raise _invalid(path, f"entry {info.filename!r} is truncated")
+        raise invalid(f"{name} is truncated")
     array = np.frombuffer(buffer, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
     return array if dtype.isnative else array.astype(dtype.newbyteorder("="))
 
@@ -277,7 +278,8 @@ def _read_npz(f, path, size):
             if info.compress_size > size or info.file_size > limit:
                 raise _invalid(path, f"entry {name!r} has impossible sizes")
             with archive.open(info) as entry:
-                array = _read_npy_entry(entry, info, path)
+                invalid = functools.partial(_invalid, path)
+                array = _read_npy_entry(entry, info.file_size, f"entry {name!r}", invalid)
             if name == METADATA_ENTRY + ".npy" and array.dtype.kind == "U" and array.ndim == 0:
                 metadata = json.loads(str(array[()]))
             elif array.dtype.kind == "U":
@@ -318,6 +320,25 @@ def _read(path):
             raise
         except Exception as err:  # whatever a damaged file makes the parsers throw
             raise _invalid(path, f"{type(err).__name__}: {err}") from err
+
+
+def load_npy(path):
+    """The array in a NumPy ``.npy`` file, read without pickle: a damaged, truncated or
+    foreign file, an object array, or a header declaring more data than the file holds
+    raises ``ValueError`` (before anything that large is allocated)."""
+    path = os.fspath(path)
+    invalid = functools.partial(_invalid, path, kind=".npy")
+    with open(path, "rb") as f:  # a missing file is a FileNotFoundError, as usual
+        size = os.fstat(f.fileno()).st_size
+        try:
+            array = _read_npy_entry(f, size, "it", invalid)
+        except InvalidFileError:
+            raise
+        except Exception as err:  # whatever a damaged header makes NumPy's parser throw
+            raise invalid(f"{type(err).__name__}: {err}") from err
+    if array.dtype.kind == "U":
+        raise invalid("it holds text, not numbers")
+    return array
 
 
 def load(path, return_metadata=False):
