@@ -1,8 +1,11 @@
 """One input for ``zennet predict``: an image file (via Pillow) or a NumPy ``.npy`` array."""
 
 import os
+import warnings
 
 import numpy as np
+
+from zennet.io import load_npy
 
 
 def _size_arg(size):
@@ -25,11 +28,9 @@ def _to_unit_float(array):
 
 def _load_npy(path, size):
     try:
-        array = np.load(path, allow_pickle=False)
+        array = load_npy(path)
     except ValueError as err:
         raise ValueError(f"load_image: {path} is not a readable .npy array ({err}).") from err
-    if not isinstance(array, np.ndarray):
-        raise ValueError(f"load_image: {path} holds an archive, not one array; use a .npy file.")
     if size is not None and array.shape[-2:] != _size_arg(size):
         raise ValueError(
             f"load_image: {path} holds an array of shape {array.shape}; expected its last two "
@@ -40,23 +41,27 @@ def _load_npy(path, size):
 
 def _load_picture(path, size, grayscale):
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
     except ImportError as err:
         raise ImportError(
             f"load_image: reading {os.path.basename(path)} needs Pillow: `pip install pillow`; "
             f"or save the input as a NumPy .npy file, which needs nothing extra."
         ) from err
     try:
-        with Image.open(path) as picture:
-            picture = picture.convert("L" if grayscale else "RGB")
-            if size is not None:
-                height, width = _size_arg(size)
-                picture = picture.resize((width, height), Image.Resampling.BILINEAR)
-            pixels = np.asarray(picture, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        raise ValueError(f"load_image: {path} is not a readable image ({err}).") from err
+        with warnings.catch_warnings():
+            # more pixels than Pillow's limit (~89 million): refused before decoding
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as picture:
+                picture = picture.convert("L" if grayscale else "RGB")
+                if size is not None:
+                    height, width = _size_arg(size)
+                    picture = picture.resize((width, height), Image.Resampling.BILINEAR)
+                pixels = np.asarray(picture, dtype=np.uint8)
+    except (FileNotFoundError, PermissionError):
+        raise
+    except Exception as err:  # whatever a damaged or hostile file makes Pillow throw
+        why = err if isinstance(err, OSError) else f"{type(err).__name__}: {err}"
+        raise ValueError(f"load_image: {path} is not a readable image ({why}).") from err
     pixels = pixels[None] if grayscale else pixels.transpose(2, 0, 1)  # (channels, H, W)
     return _to_unit_float(pixels)
 
