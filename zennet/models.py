@@ -108,9 +108,53 @@ def load_model(path):
             f"`zennet train` (zennet.models.save_model). Build the model in Python and call "
             f"model.load_state_dict(zn.load(path))."
         )
-    recipe = json.loads(metadata["zennet_model"])
-    model = build_model(
-        recipe["name"], recipe["input_shape"], recipe["num_classes"], **recipe.get("kwargs", {})
-    )
+    recipe = _checked_recipe(metadata["zennet_model"], path, sum(a.size for a in state.values()))
+    try:
+        model = build_model(
+            recipe["name"], recipe["input_shape"], recipe["num_classes"], **recipe["kwargs"]
+        )
+    except (TypeError, ValueError, MemoryError) as err:
+        raise ValueError(
+            f"load_model: {path}: cannot build the model its recipe describes ({err})."
+        ) from err
     model.load_state_dict(state)
     return model.eval(), recipe
+
+
+def _checked_recipe(text, path, n_values):
+    """The recipe of a model file, checked before a model is built from it: a known preset
+    and positive sizes, none larger than the number of values the file holds (a damaged or
+    hostile recipe must not make us allocate an absurd model)."""
+    try:
+        recipe = json.loads(text)
+        recipe = {
+            "name": recipe["name"],
+            "input_shape": list(recipe["input_shape"]),
+            "num_classes": recipe["num_classes"],
+            "kwargs": dict(recipe.get("kwargs", {})),
+        }
+        sizes = [*recipe["input_shape"], recipe["num_classes"], *_integers(recipe["kwargs"])]
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"load_model: {path} holds a damaged model recipe ({err!r}).") from err
+    if recipe["name"] not in PRESETS:
+        raise ValueError(
+            f"load_model: {path} names the model {recipe['name']!r}; known: {sorted(PRESETS)}."
+        )
+    sizes.append(math.prod(recipe["input_shape"]))
+    if not all(isinstance(n, int) and 0 < n <= n_values for n in sizes):
+        raise ValueError(
+            f"load_model: {path} holds a damaged model recipe: its sizes {sizes} must be "
+            f"positive ints no larger than the {n_values:,} values the file holds."
+        )
+    return recipe
+
+
+def _integers(value):
+    """Every int in a recipe's kwargs (a JSON value), bools aside."""
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _integers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _integers(v)]
+    if isinstance(value, (str, float, bool)) or value is None:
+        return []
+    return [value]
