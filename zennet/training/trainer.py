@@ -284,16 +284,29 @@ class Trainer:
         )
 
     def load_checkpoint(self, path):
-        """Restore a checkpoint written by :meth:`save_checkpoint`; fit() then continues it."""
+        """Restore a checkpoint written by :meth:`save_checkpoint`; fit() then continues it.
+
+        All or nothing: a file that does not fit this trainer (another model or optimizer,
+        damaged contents) raises ValueError and leaves the trainer as it was.
+        """
         from zennet.io import load_checkpoint
 
         state = load_checkpoint(path)
-        self.model.load_state_dict(state["model_state"])
-        self.optimizer.load_state_dict(state["optimizer_state"])
-        self.epoch = int(state["epoch"])
-        extra = state.get("extra") or {}
-        self.history = History(state["history"], extra.get("history_epochs"))
-        self.seed = extra.get("seed")
+        previous = self.optimizer.state_dict()
+        try:
+            extra = state["extra"] or {}
+            epoch, seed = int(state["epoch"]), extra.get("seed")
+            history = History(state["history"], extra.get("history_epochs"))
+            type(get_rng().bit_generator)().state = state["rng_state"]  # checks it, sets nothing
+            self.optimizer.load_state_dict(state["optimizer_state"])
+            self.model.load_state_dict(state["model_state"])  # checks every key before copying
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            self.optimizer.load_state_dict(previous)
+            raise ValueError(
+                f"Trainer.load_checkpoint: {path} does not fit this trainer ({err}); nothing "
+                f"was changed. Load it into the model and optimizer it was saved from."
+            ) from err
+        self.epoch, self.seed, self.history = epoch, seed, history
         set_rng_state(state["rng_state"])
 
 
