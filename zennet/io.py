@@ -134,8 +134,9 @@ def _write_npz(stream, arrays, metadata):
                 np.lib.format.write_array(entry, array, allow_pickle=False)
 
 
-def _atomic_write(path, write, who):
-    """Call ``write(file)`` on a temporary file next to ``path``, fsync it, rename it over path."""
+def atomic_write(path, write, who="save"):
+    """Call ``write(file)`` on a temporary binary file next to ``path``, fsync it, rename it
+    over ``path``: readers see the old file or the new one, never a part of it."""
     folder = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
     try:
@@ -181,9 +182,9 @@ def save(state, path, metadata=None):
         st = _safetensors("save")
         header = {**metadata, MARK_KEY: "1"}
         header[CRC_KEY] = _checksum(arrays, header)
-        _atomic_write(path, lambda f: f.write(st.save(arrays, metadata=header)), "save")
+        atomic_write(path, lambda f: f.write(st.save(arrays, metadata=header)), "save")
     else:
-        _atomic_write(path, lambda f: _write_npz(f, arrays, metadata), "save")
+        atomic_write(path, lambda f: _write_npz(f, arrays, metadata), "save")
 
 
 # ----------------------------------------------------------------------------- load

@@ -6,6 +6,7 @@ and stops training by setting ``self.trainer.stop_training = True``.
 """
 
 import csv
+import io
 import math
 import os
 
@@ -162,7 +163,9 @@ class LearningRateScheduler(Callback):
 
 class TerminateOnNaN(Callback):
     """Stop training when the loss becomes NaN or Inf. fit() checks the loss before the
-    optimizer's step, so the weights stay those of the last good step."""
+    optimizer's step, so a bad batch (a NaN input) never reaches the weights; after a
+    divergence (a learning rate too high) the weights themselves may be the problem,
+    so go back to the last checkpoint."""
 
     def __init__(self):
         self.message = None
@@ -173,31 +176,54 @@ class TerminateOnNaN(Callback):
             epoch = self.trainer.current_epoch + 1
             self.message = (
                 f"TerminateOnNaN: the loss became {loss} at epoch {epoch}, batch {batch + 1}; "
-                f"training stopped before that update, so the weights are those of the last good "
-                f"step. Lower the learning rate or look for bad inputs."
+                f"training stopped before applying that batch's update. Lower the learning rate "
+                f"or look for NaN/Inf in the inputs."
             )
             self.trainer.stop_training = True
             self.trainer.stop_reason = self.message
 
 
 class CSVLogger(Callback):
-    """Append one row per epoch (epoch and every logged key) to a CSV file."""
+    """Append one row per epoch (epoch and every logged key) to a CSV file.
+
+    With ``append`` and a trainer resumed from a checkpoint, the file is first rewritten
+    (atomically) from the checkpoint's history: rows of epochs lost in a crash are dropped,
+    rows a crash kept from being written come back, so the file ends as if never stopped.
+    """
 
     def __init__(self, filename, append=False):
         self.filename, self.append = str(filename), append
         self.keys = None
 
     def on_train_begin(self, logs=None):
-        if not self.append and os.path.exists(self.filename):
+        history = self.trainer.history if self.trainer is not None else None
+        if self.append and history is not None and history.epoch:
+            self.keys = sorted(history.history)
+            rows = [
+                [epoch] + [history.history[k][i] for k in self.keys]
+                for i, epoch in enumerate(history.epoch)
+            ]
+            self._write(rows, mode="w")
+        elif not self.append and os.path.exists(self.filename):
             os.remove(self.filename)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
-        new_file = not os.path.exists(self.filename)
-        with open(self.filename, "a", newline="") as f:
-            writer = csv.writer(f)
-            if new_file:
-                writer.writerow(["epoch"] + self.keys)
-            writer.writerow([epoch] + [logs.get(k, "") for k in self.keys])
+        self._write([[epoch] + [float(logs[k]) if k in logs else "" for k in self.keys]])
+
+    def _write(self, rows, mode="a"):
+        """Add rows (a header first in a new file); mode "w" replaces the file atomically."""
+        from zennet.io import atomic_write
+
+        text = io.StringIO()
+        writer = csv.writer(text)
+        if mode == "w" or not os.path.exists(self.filename):
+            writer.writerow(["epoch"] + self.keys)
+        writer.writerows(rows)
+        if mode == "w":
+            atomic_write(self.filename, lambda f: f.write(text.getvalue().encode()), "CSVLogger")
+        else:
+            with open(self.filename, "a", newline="") as f:
+                f.write(text.getvalue())
