@@ -61,8 +61,7 @@ def main(argv=None):
             if results.get("note"):
                 print(results["note"])
             if results["stopped"]:
-                print(f"error: {results['stopped']}", file=sys.stderr)
-                print(_key_values(results))
+                print(f"zennet train: error: {results['stopped']}", file=sys.stderr)
                 return 3
             print(_key_values(results))
         elif args.command == "evaluate":
@@ -73,10 +72,23 @@ def main(argv=None):
                 print(f"class={int(c)} probability={float(p[c]):.4f}")
         elif args.command == "summary":
             print(run.summary(args.model))
-    except (ValueError, TypeError, OSError, ImportError) as error:
-        print(f"zennet {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, ImportError, MemoryError) as error:
+        print(f"zennet {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        resume = f"; continue with `zennet train --resume {out}`" if args.command == "train" else ""
+        print(f"zennet {args.command}: interrupted{resume}.", file=sys.stderr)
+        return 130
     return 0
+
+
+def _one_line(error):
+    """The message of an error, on one line: "No such file or directory: 'x.npz'"."""
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename!r}"
+    if isinstance(error, MemoryError):
+        return f"out of memory ({error}); try a smaller --batch-size or model."
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from zennet import datasets
+from zennet.io import atomic_write, load
 from zennet.models import PRESETS, adapt, build_model, load_model, save_model
 from zennet.random import manual_seed
 from zennet.training.callbacks import CSVLogger
@@ -38,16 +39,48 @@ def load_data(spec, image_layout=False):
     path = Path(spec)
     if path.is_dir():
         return datasets.load_fashion_mnist(path, flat=not image_layout)
-    if path.suffix == ".npz" and path.exists():
-        with np.load(path, allow_pickle=False) as f:
-            missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
-            if missing:
-                raise ValueError(f"{path}: the .npz file lacks the arrays {sorted(missing)}.")
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    if path.suffix == ".npz":
+        if not path.exists():
+            raise FileNotFoundError(f"--data {path}: no such file.")
+        return _checked_split(load(path), path)
     raise ValueError(
         f"Unknown data set {spec!r}: use 'digits', 'fashion-mnist', a directory of IDX files "
         f"or an .npz file with x_train, y_train, x_test and y_test."
     )
+
+
+def _checked_split(arrays, path):
+    """((x_train, y_train), (x_test, y_test)) from an .npz file's arrays, checked: inputs of
+    finite numbers (integers become float32), integer labels >= 0, one label per input."""
+    missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays)
+    if missing:
+        raise ValueError(f"{path}: the .npz file lacks the arrays {sorted(missing)}.")
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim < 2 or len(x) == 0 or y.shape != (len(x),):
+            raise ValueError(
+                f"{path}: x_{split} {x.shape} and y_{split} {y.shape} must be (N, features...) "
+                f"and (N,) with N > 0: one integer label per input."
+            )
+        if x.dtype.kind != "f":
+            arrays[f"x_{split}"] = x = x.astype(np.float32)
+        if not np.isfinite(x).all():
+            bad = np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))
+            raise ValueError(
+                f"{path}: x_{split} holds NaN or Inf in {len(bad)} samples (the first is sample "
+                f"{bad[0]}); remove or repair them before training."
+            )
+        if y.dtype.kind not in "iu" or y.min() < 0:
+            raise ValueError(
+                f"{path}: y_{split} must hold class labels, integers 0, 1, 2, ...; got dtype "
+                f"{y.dtype} with values from {y.min()} to {y.max()}."
+            )
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise ValueError(
+            f"{path}: x_train {arrays['x_train'].shape} and x_test {arrays['x_test'].shape} "
+            f"must hold inputs of the same shape."
+        )
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
 def train(
@@ -70,6 +103,9 @@ def train(
     out = Path(out)
     if model not in PRESETS:
         raise ValueError(f"Unknown model {model!r}; choose from {sorted(PRESETS)}.")
+    for name, value in (("epochs", epochs), ("batch-size", batch_size)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"--{name} must be a positive whole number, got {value!r}.")
     config = _run_config(
         out,
         resume,
@@ -79,7 +115,7 @@ def train(
         optimizer=optimizer,
         lr=lr,
         seed=seed,
-        epochs=epochs or DEFAULT_EPOCHS.get(data, 10),
+        epochs=DEFAULT_EPOCHS.get(data, 10) if epochs is None else epochs,
     )
     manual_seed(config["seed"])
     (x_train, y_train), (x_test, y_test) = load_data(config["data"], config["model"] == "cnn")
@@ -92,20 +128,23 @@ def train(
         ["accuracy"],
     )
     callbacks = [Checkpoint(out / CHECKPOINT), CSVLogger(out / HISTORY, append=resume)]
-    trainer.fit(
-        x_train,
-        y_train,
-        epochs=config["epochs"],
-        batch_size=config["batch_size"],
-        validation_split=0.1,
-        callbacks=callbacks,
-        verbose=verbose,
-        seed=config["seed"],
-        resume_from=out / CHECKPOINT if resume else None,
-    )
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
+        trainer.fit(
+            x_train,
+            y_train,
+            epochs=config["epochs"],
+            batch_size=config["batch_size"],
+            validation_split=0.1,
+            callbacks=callbacks,
+            verbose=verbose,
+            seed=config["seed"],
+            resume_from=out / CHECKPOINT if resume else None,
+        )
+    if trainer.stop_reason is not None:  # the loss went NaN/Inf: these weights are no model
+        return {"stopped": _stop_message(trainer, out), "files": []}
     results = {f"test_{k}": v for k, v in trainer.evaluate(x_test, y_test).items()}
     save_model(net, out / MODEL, config["model"], x_train.shape[1:], num_classes)
-    results["stopped"] = trainer.stop_reason
+    results["stopped"] = None
     results["files"] = [str(out / name) for name in (MODEL, CHECKPOINT, HISTORY)]
     predictions = trainer.predict(x_test)
     plots = [
@@ -121,6 +160,18 @@ def train(
     return results
 
 
+def _stop_message(trainer, out):
+    """Why training stopped, and what is left to go back to."""
+    if trainer.epoch == 0:
+        kept = "No epoch completed, so no checkpoint was written."
+    else:
+        kept = (
+            f"The last good checkpoint, {out / CHECKPOINT} (after epoch {trainer.epoch}), is "
+            f"intact; {MODEL} was not written."
+        )
+    return f"{trainer.stop_reason} {kept}"
+
+
 def _run_config(out, resume, **settings):
     """The run's settings: saved to out/config.json for a new run, read back to resume one."""
     path = out / CONFIG
@@ -131,17 +182,17 @@ def _run_config(out, resume, **settings):
                 f"written by `zennet train --out {out}`)."
             )
         return json.loads(path.read_text())
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file" if blocker else err.strerror or err
+        raise OSError(f"--out {out}: cannot create the directory ({why}); choose another.") from err
     if not os.access(out, os.W_OK):
         raise PermissionError(f"--out {out}: the directory is not writable; choose another.")
-    _write_text_atomic(path, json.dumps(settings, indent=2))
+    text = json.dumps(settings, indent=2)
+    atomic_write(path, lambda f: f.write(text.encode()), "zennet train")
     return settings
-
-
-def _write_text_atomic(path, text):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def evaluate(model_path, data="digits"):
