@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from zennet import datasets
-from zennet.io import atomic_write, load
+from zennet.io import atomic_write, load, load_npy
 from zennet.models import PRESETS, adapt, build_model, load_model, save_model
 from zennet.random import manual_seed
 from zennet.training.callbacks import CSVLogger
@@ -221,7 +221,7 @@ def _load_input(path, shape):
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file.")
     if path.suffix == ".npy":
-        x = np.load(path, allow_pickle=False).astype(np.float32)
+        x = load_npy(path).astype(np.float32)
     else:
         side = shape[-1] if len(shape) == 3 else int(round(np.sqrt(np.prod(shape))))
         x = datasets.load_image(path, size=(side, side))  # (1, H, W) in [0, 1]
