@@ -16,14 +16,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        x = check_input(repr(self), x, floating=False)
-        rank = max(x.ndim, 1)
-        if not all(-rank <= d < rank for d in (self.start_dim, self.end_dim)):
-            raise ValueError(
-                f"{self!r} got input of shape {tuple(x.shape)}; expected a batch (batch, ...) "
-                f"with dimensions {self.start_dim} to {self.end_dim}. Give one sample as a "
-                f"batch of one: x.unsqueeze(0)."
-            )
+        x = _checked(self, x, self.start_dim, self.end_dim)
         return F.flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -39,7 +32,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
-        x = check_input(repr(self), x, floating=False)
+        x = _checked(self, x, self.dim)
         dim = normalize_dim(repr(self), self.dim, x.ndim)
         sizes = self.unflattened_size
         known = math.prod(s for s in sizes if s != -1)
@@ -54,3 +47,16 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+def _checked(layer, x, *dims):
+    """x as a Tensor of numbers that has the dimensions ``dims``, or an error naming layer."""
+    x = check_input(repr(layer), x, floating=False)
+    rank = max(x.ndim, 1)
+    if not all(-rank <= d < rank for d in dims):
+        listed = " to ".join(str(d) for d in dims)
+        raise ValueError(
+            f"{layer!r} got input of shape {tuple(x.shape)}; expected a batch (batch, ...) with "
+            f"dimension {listed}. Give one sample as a batch of one: x.unsqueeze(0)."
+        )
+    return x
