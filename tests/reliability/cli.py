@@ -20,7 +20,7 @@ def command(*args):
     return [sys.executable, "-m", "zennet", *map(str, args)]
 
 
-def zennet(*args, timeout=120):
+def run_cli(*args, timeout=120):
     """``zennet ARGS`` run to completion: the CompletedProcess (stdout and stderr as text)."""
     return subprocess.run(
         command(*args), capture_output=True, text=True, timeout=timeout, env=environment()

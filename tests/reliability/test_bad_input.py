@@ -14,7 +14,7 @@ import torch
 
 import zennet as zn
 import zennet.functional as F
-from tests.reliability.cli import zennet
+from tests.reliability.cli import run_cli
 from zennet import nn, optim
 from zennet.cli import main
 from zennet.data import DataLoader, TensorDataset
@@ -396,7 +396,7 @@ def test_commands_on_missing_or_foreign_model_files(tmp_path, capsys, command):
 def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path, args, match):
     (tmp_path / "file").write_text("not a directory")
     quiet = ["--quiet"] if args[0] == "train" else []
-    result = zennet(*(a.format(tmp=tmp_path) for a in args), *quiet)
+    result = run_cli(*(a.format(tmp=tmp_path) for a in args), *quiet)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and match in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
