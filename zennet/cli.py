@@ -84,8 +84,8 @@ def main(argv=None):
 
 def _one_line(error):
     """The message of an error, on one line: "No such file or directory: 'x.npz'"."""
-    if isinstance(error, OSError) and error.strerror and error.filename:
-        return f"{error.strerror}: {error.filename!r}"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + (f": {error.filename!r}" if error.filename else "")
     if isinstance(error, MemoryError):
         return f"out of memory ({error}); try a smaller --batch-size or model."
     return " ".join(str(error).split()) or type(error).__name__
