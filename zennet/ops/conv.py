@@ -1,0 +1,252 @@
+"""Convolution as im2col + one GEMM, and its transpose.
+
+Layout. Users see NCHW (PyTorch's (N, C, *S)). Inside, every op works on
+channels-last arrays (N, *S, C): the im2col copy then reads runs of C contiguous
+floats, the GEMM writes its (N·Ho·Wo, O) result straight into channels-last memory,
+and the op hands that back as an NCHW-shaped *view* (``moveaxis``) instead of
+paying a transpose copy. Elementwise ops and pooling keep that memory order, so a
+Conv-ReLU-Pool-Conv stack never transposes an activation.
+
+The four passes, for groups g, kernel k (K = prod(k) offsets), Cg = C/g, Og = O/g:
+
+    im2col   xpad (N, *Sp, C)        -> cols (g, M, K·Cg)   M = N·prod(out); the one copy
+    GEMM     cols @ Wm               -> (g, M, Og)          Wm = W as (g, K·Cg, Og)
+    GEMMᵀ    dY @ Wmᵀ                -> dcols (g, M, K·Cg)
+    col2im   dcols                   -> dxpad (N, *Sp, C)   a loop over the K offsets
+
+Conv is im2col→GEMM forward and GEMMᵀ→col2im backward; ConvTranspose is the same
+four passes the other way round.
+"""
+
+import math
+
+import numpy as np
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+def channels_last(x):
+    """(N, C, *S) -> (N, *S, C), a view."""
+    return xp.moveaxis(x, 1, -1)
+
+
+def channels_first(x):
+    """(N, *S, C) -> (N, C, *S), a view."""
+    return xp.moveaxis(x, -1, 1)
+
+
+def window_slices(offset, stride, dilation, out_size):
+    """For a kernel offset, the strided slice of the padded input that every window reads.
+
+    Window i of a dimension starts at i·stride; its element `offset` sits at
+    i·stride + offset·dilation, for i = 0 .. out-1.
+    """
+    return tuple(
+        slice(o * d, o * d + s * (n - 1) + 1, s)
+        for o, s, d, n in zip(offset, stride, dilation, out_size)
+    )
+
+
+def conv_output_size(size, kernel, stride, dilation):
+    """out = floor((S_padded - dilation·(k - 1) - 1) / stride) + 1 per spatial dim."""
+    return tuple(
+        (n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(size, kernel, stride, dilation)
+    )
+
+
+def pad_channels_last(x, padding):
+    """x (N, C, *S) -> (N, *Sp, C) with zeros ``padding`` ((lo, hi) per dim) around *S.
+
+    Without padding this is a view when x is already channels-last in memory
+    (the output of a conv, relu or pool here), else one transposing copy.
+    """
+    xcl = channels_last(x)
+    if not any(lo or hi for lo, hi in padding):
+        return xp.ascontiguousarray(xcl)
+    shape = (
+        (x.shape[0],)
+        + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], padding))
+        + (x.shape[1],)
+    )
+    out = xp.zeros(shape, dtype=x.dtype)
+    out[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], padding))] = xcl
+    return out
+
+
+def crop(xpad, padding, size):
+    """The inverse of padding: xpad (N, *Sp, C) -> (N, *S, C) view."""
+    inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(padding, size))
+    return xpad[(slice(None),) + inside]
+
+
+def im2col(xpad, out_size, kernel, stride, dilation, groups):
+    """xpad (N, *Sp, C) -> cols (g, M, K·Cg), row m = one output pixel's receptive field.
+
+    cols[gi, (n, *i), (*o, c)] = xpad[n, *(i·stride + o·dilation), gi·Cg + c]. The
+    strided view costs nothing; its reshape is the single copy (none at all for a
+    1×1 kernel with stride 1).
+    """
+    n, c = xpad.shape[0], xpad.shape[-1]
+    cg = c // groups
+    sn, *spatial, sc = xpad.strides
+    shape = (groups, n, *out_size, *kernel, cg)
+    strides = (
+        cg * sc,
+        sn,
+        *(st * s for st, s in zip(spatial, stride)),
+        *(st * d for st, d in zip(spatial, dilation)),
+        sc,
+    )
+    view = xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
+    return view.reshape(groups, n * math.prod(out_size), math.prod(kernel) * cg)
+
+
+def col2im(cols, n, padded_size, out_size, kernel, stride, dilation, groups):
+    """cols (g, M, K·Cg) -> xpad (N, *Sp, C): each column added back where im2col took it.
+
+    The adjoint of im2col: a loop over the K kernel offsets (not over pixels), each
+    one strided add of a (N, *out, C) block.
+    """
+    cg = cols.shape[-1] // math.prod(kernel)
+    blocks = cols.reshape(groups, n, *out_size, *kernel, cg)
+    blocks = xp.moveaxis(blocks, 0, -2)  # (N, *out, *k, g, Cg)
+    xpad = xp.zeros((n, *padded_size, groups, cg), dtype=cols.dtype)
+    pixel = (slice(None),) * (1 + len(out_size))
+    for offset in np.ndindex(*kernel):
+        xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += blocks[
+            pixel + offset
+        ]
+    return xpad.reshape(n, *padded_size, groups * cg)
+
+
+def weight_matrix(w, groups):
+    """w (O, Cg, *k) -> Wm (g, K·Cg, Og), rows ordered (*k, Cg) like the im2col columns."""
+    o, cg, *kernel = w.shape
+    nd = len(kernel)
+    wg = w.reshape(groups, o // groups, cg, *kernel)
+    return wg.transpose(0, *range(3, 3 + nd), 2, 1).reshape(groups, -1, o // groups)
+
+
+def weight_from_matrix(wm, shape, groups):
+    """The inverse of :func:`weight_matrix`: Wm (g, K·Cg, Og) -> w (O, Cg, *k)."""
+    o, cg, *kernel = shape
+    nd = len(kernel)
+    wg = wm.reshape(groups, *kernel, cg, o // groups)
+    return wg.transpose(0, nd + 2, nd + 1, *range(1, nd + 1)).reshape(shape)
+
+
+def group_rows(x, groups):
+    """x (N, C, *S) -> (g, M, Cg): one row per pixel, channels split by group."""
+    xcl = channels_last(x)
+    m, c = math.prod(xcl.shape[:-1]), xcl.shape[-1]
+    return xcl.reshape(m, groups, c // groups).transpose(1, 0, 2)
+
+
+def ungroup_rows(y, n, size):
+    """y (g, M, Og) -> (N, O, *size), a channels-last view when g = 1."""
+    groups, _, og = y.shape
+    if groups == 1:
+        return channels_first(y.reshape(n, *size, og))
+    ycl = xp.moveaxis(y.reshape(groups, n, *size, og), 0, -2)  # (N, *size, g, Og)
+    return channels_first(ycl.reshape(n, *size, groups * og))
+
+
+def bias_sum(dy):
+    """db = Σ over batch and pixels of dy (N, O, *S) -> (O,)."""
+    dycl = channels_last(dy)
+    return dycl.reshape(-1, dycl.shape[-1]).sum(axis=0)
+
+
+class Conv(Function):
+    """N-d convolution (cross-correlation, as PyTorch) as im2col + one GEMM.
+
+        y[n, o, i] = b[o] + Σ_{c, a} W[o, c, a] · xpad[n, gi·Cg + c, i·stride + a·dilation]
+
+    with gi = o // Og. In matrix form, per group:
+
+        Y = cols @ Wm + b          cols (M, K·Cg), Wm (K·Cg, Og), Y (M, Og)
+        dWm = colsᵀ @ dY           db = Σ_rows dY
+        dcols = dY @ Wmᵀ           dx = crop(col2im(dcols))
+
+    x (N, C, *S), w (O, C/g, *k), b (O,) or None -> y (N, O, *out).
+    ``padding`` is ((lo, hi), ...) per spatial dim, as F.conv* resolves it.
+    """
+
+    def forward(self, x, w, b=None, stride=None, padding=None, dilation=None, groups=1):
+        kernel = w.shape[2:]
+        xpad = pad_channels_last(x, padding)  # (N, *Sp, C)
+        out_size = conv_output_size(xpad.shape[1:-1], kernel, stride, dilation)
+        cols = im2col(xpad, out_size, kernel, stride, dilation, groups)  # (g, M, K·Cg)
+        wm = weight_matrix(w, groups)  # (g, K·Cg, Og)
+        y = cols @ wm  # (g, M, Og)
+        if b is not None:
+            y += b.reshape(groups, 1, -1)
+        self.cols, self.wm, self.w_shape = cols, wm, w.shape
+        self.geometry = (x.shape, xpad.shape[1:-1], out_size, kernel, stride, dilation, groups)
+        self.padding = padding
+        return ungroup_rows(y, x.shape[0], out_size)  # (N, O, *out)
+
+    def backward(self, dy):
+        x_shape, padded_size, out_size, kernel, stride, dilation, groups = self.geometry
+        need_x, need_w, need_b = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        dym = group_rows(dy, groups)  # (g, M, Og)
+        dx = dw = db = None
+        if need_w:
+            dw = weight_from_matrix(self.cols.transpose(0, 2, 1) @ dym, self.w_shape, groups)
+        if need_b:
+            db = bias_sum(dy)
+        if need_x:
+            dcols = dym @ self.wm.transpose(0, 2, 1)  # (g, M, K·Cg)
+            xpad = col2im(
+                dcols, x_shape[0], padded_size, out_size, kernel, stride, dilation, groups
+            )
+            dx = channels_first(crop(xpad, self.padding, x_shape[2:]))  # (N, C, *S)
+        return dx, dw, db
+
+
+class ConvTranspose(Function):
+    """N-d transposed convolution: the input-gradient of :class:`Conv`, run forward.
+
+        y = crop(col2im(X @ Wmᵀ)) + b        X (M, Cin_g) one row per input pixel
+        dx = im2col(pad(dy)) @ Wm             (a Conv of dy with the same weight)
+        dWm = im2col(pad(dy))ᵀ @ X            db = Σ dy
+
+    x (N, Cin, *S), w (Cin, Cout/g, *k), b (Cout,) or None -> y (N, Cout, *out) with
+    out = (S - 1)·stride - (lo + hi) + dilation·(k - 1) + output_padding + 1.
+    """
+
+    def forward(
+        self, x, w, b=None, stride=None, padding=None, output_padding=None, dilation=None, groups=1
+    ):
+        kernel, size = w.shape[2:], x.shape[2:]
+        padded_size = tuple(
+            (n - 1) * s + d * (k - 1) + 1 + op
+            for n, k, s, d, op in zip(size, kernel, stride, dilation, output_padding)
+        )
+        out_size = tuple(p - lo - hi for p, (lo, hi) in zip(padded_size, padding))
+        xm = group_rows(x, groups)  # (g, M, Cin_g)
+        wm = weight_matrix(w, groups)  # (g, K·Cout_g, Cin_g)
+        cols = xm @ wm.transpose(0, 2, 1)  # (g, M, K·Cout_g)
+        ypad = col2im(cols, x.shape[0], padded_size, size, kernel, stride, dilation, groups)
+        y = crop(ypad, padding, out_size)  # (N, *out, Cout)
+        if b is not None:
+            y += b
+        self.xm, self.wm, self.w_shape = xm, wm, w.shape
+        self.geometry = (x.shape, size, kernel, stride, dilation, groups, padding)
+        return channels_first(y)
+
+    def backward(self, dy):
+        x_shape, size, kernel, stride, dilation, groups, padding = self.geometry
+        need_x, need_w, need_b = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        dx = dw = db = None
+        if need_x or need_w:
+            dypad = pad_channels_last(dy, padding)  # (N, *Sp, Cout)
+            cols = im2col(dypad, size, kernel, stride, dilation, groups)  # (g, M, K·Cout_g)
+            if need_x:
+                dx = ungroup_rows(cols @ self.wm, x_shape[0], size)  # (N, Cin, *S)
+            if need_w:
+                dw = weight_from_matrix(cols.transpose(0, 2, 1) @ self.xm, self.w_shape, groups)
+        if need_b:
+            db = bias_sum(dy)
+        return dx, dw, db
