@@ -183,7 +183,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation, as PyTorch):
 
-        y[n, o, i, j] = b[o] + Σ_{c, a, b'} W[o, c, a, b'] · xpad[n, g·C/groups + c, i·s + a·d, j·s + b'·d]
+        y[n, o, i, j] = b[o] + Σ_{c, a, e} W[o, c, a, e] · xpad[n, g·Cg + c, i·s + a·d, j·s + e·d]
+
+    with g = o // (O/groups) the group of channel o and Cg = C/groups.
 
     input (N, C, H, W), weight (O, C/groups, kh, kw), bias (O,) -> (N, O, H_out, W_out),
     H_out = (H + 2·padding - dilation·(kh - 1) - 1) // stride + 1. ``padding`` may be an

@@ -17,16 +17,14 @@ def pool_output_size(op, size, kernel, stride, padding, dilation, ceil_mode):
     for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
         span = d * (k - 1) + 1
         if 2 * p > span:
-            raise ValueError(
-                f"{op}: padding {p} must be at most half of the kernel's span {span}, as in PyTorch."
-            )
+            raise ValueError(f"{op}: padding {p} must be at most half of the kernel's span {span}.")
         o = (n + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
         if ceil_mode and (o - 1) * s >= n + p:
             o -= 1
         if o < 1:
             raise ValueError(
-                f"{op}: input of spatial size {tuple(size)} is too small for kernel {tuple(kernel)} "
-                f"with padding {tuple(padding)} and dilation {tuple(dilation)} (output size {o})."
+                f"{op}: input of spatial size {tuple(size)} is too small for kernel {kernel} "
+                f"with padding {padding} and dilation {dilation} (output size {o})."
             )
         out.append(o)
     return tuple(out)
@@ -153,7 +151,7 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """Average over near-equal windows to an exact output size: (N, C, H, W) -> (N, C, *output_size).
+    """Average over near-equal windows to a set size: (N, C, H, W) -> (N, C, *output_size).
 
     Window i of a dim with size S covers [⌊i·S/out⌋, ⌈(i+1)·S/out⌉) (PyTorch's rule), so
     windows may overlap by one; output_size 1 is global average pooling.

@@ -159,7 +159,7 @@ class MaxPool(Function):
 
 
 class AvgPool(Function):
-    """y[..., i] = Σ_a xpad[..., i·stride + a] / divisor[i]   |   dx[j] = Σ_{i ∋ j} dy[i] / divisor[i]
+    """y[..., i] = Σ_a xpad[..., i·stride + a] / div[i]   |   dx[j] = Σ_{i ∋ j} dy[i] / div[i]
 
     Zero padding. The divisor is a product over dims of each window's length: the
     full kernel when ``count_include_pad`` (clipped at the padded edge for ceil_mode's
