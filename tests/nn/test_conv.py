@@ -201,7 +201,11 @@ def test_state_dict_round_trip_loads_torch_weights(rng):
 
 def test_wrong_channel_count_names_the_layer():
     conv = nn.Conv2d(3, 8, 3)
-    with pytest.raises(ValueError, match=r"Conv2d\(in_channels=3\) got input of shape \(8, 1, 28, 28\): expected 3 channels at dim 1"):  # fmt: skip
+    message = (
+        r"Conv2d\(in_channels=3\) got input of shape \(8, 1, 28, 28\): "
+        r"expected 3 channels at dim 1"
+    )
+    with pytest.raises(ValueError, match=message):
         conv(zn.zeros(8, 1, 28, 28))
 
 
@@ -226,7 +230,8 @@ def test_channels_not_divisible_by_groups():
         ValueError, match=r"out_channels \(weight.shape\[0\] = 5\) must be divisible"
     ):
         F.conv2d(zn.zeros(1, 4, 5, 5), zn.zeros(5, 2, 3, 3), groups=2)
-    with pytest.raises(ValueError, match=r"has 3 channels at dim 1, but weight of shape \(4, 2, 3, 3\) with groups=2 expects 4"):  # fmt: skip
+    message = r"has 3 channels at dim 1, but weight of shape \(4, 2, 3, 3\) with groups=2 expects 4"
+    with pytest.raises(ValueError, match=message):
         F.conv2d(zn.zeros(1, 3, 5, 5), zn.zeros(4, 2, 3, 3), groups=2)
 
 

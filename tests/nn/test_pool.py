@@ -7,7 +7,7 @@ import torch
 import zennet as zn
 import zennet.functional as F
 from tests.helpers import compare
-from tests.nn.test_conv import RTOL, ATOL, compare_f, randn
+from tests.nn.test_conv import ATOL, RTOL, compare_f, randn
 from zennet import nn
 
 MAX_POOL2D_CASES = [
