@@ -80,43 +80,54 @@ def crop(xpad, padding, size):
     return xpad[(slice(None),) + inside]
 
 
-def im2col(xpad, out_size, kernel, stride, dilation, groups):
+def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
     """xpad (N, *Sp, C) -> cols (g, M, K·Cg), row m = one output pixel's receptive field.
 
     cols[gi, (n, *i), (*o, c)] = xpad[n, *(i·stride + o·dilation), gi·Cg + c]. The
-    strided view costs nothing; its reshape is the single copy (none at all for a
-    1×1 kernel with stride 1).
+    strided view costs nothing; copying it is the one copy (none for a 1×1 kernel with
+    stride 1). With ``ones`` a column of ones is appended, (g, M, K·Cg + 1): then
+    [cols 1] @ [Wm; b] adds the bias inside the GEMM and [cols 1]ᵀ @ dY gives db with dW,
+    saving two passes over the output.
+
+    With one channel per group the copy is made offset-major, (g, K, M) in memory, so
+    that it moves whole image rows instead of K-element runs; the GEMMs take that
+    layout as a transposed operand at no cost.
     """
     n, c = xpad.shape[0], xpad.shape[-1]
     cg = c // groups
     sn, *spatial, sc = xpad.strides
-    shape = (groups, n, *out_size, *kernel, cg)
-    strides = (
-        cg * sc,
-        sn,
-        *(st * s for st, s in zip(spatial, stride)),
-        *(st * d for st, d in zip(spatial, dilation)),
-        sc,
-    )
-    view = xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
-    return view.reshape(groups, n * math.prod(out_size), math.prod(kernel) * cg)
+    pixels = (sn, *(st * s for st, s in zip(spatial, stride)))
+    offsets = tuple(st * d for st, d in zip(spatial, dilation))
+    m, kc = n * math.prod(out_size), math.prod(kernel) * cg
+    as_strided = xp.lib.stride_tricks.as_strided
+    if cg == 1:  # offset-major: (g, K [+ 1], M) in memory
+        view = as_strided(xpad, (groups, *kernel, n, *out_size), (sc, *offsets, *pixels))
+        if not ones:
+            return view.reshape(groups, kc, m).transpose(0, 2, 1)
+        cols = xp.empty((groups, kc + 1, m), dtype=xpad.dtype)
+        cols[:, kc] = 1
+        xp.copyto(cols[:, :kc].reshape(view.shape), view)
+        return cols.transpose(0, 2, 1)
+    view = as_strided(xpad, (groups, n, *out_size, *kernel, cg), (cg * sc, *pixels, *offsets, sc))
+    if not ones:
+        return view.reshape(groups, m, kc)
+    cols = xp.empty((groups, m, kc + 1), dtype=xpad.dtype)
+    cols[..., kc] = 1
+    xp.copyto(cols[..., :kc].reshape(view.shape), view)
+    return cols
 
 
-def col2im(cols, n, padded_size, out_size, kernel, stride, dilation, groups):
-    """cols (g, M, K·Cg) -> xpad (N, *Sp, C): each column added back where im2col took it.
+def col2im(blocks, n, padded_size, out_size, kernel, stride, dilation):
+    """blocks (K, g, M, Cg) -> xpad (N, *Sp, C): each block added back where im2col took it.
 
-    The adjoint of im2col: a loop over the K kernel offsets (not over pixels), each
-    one strided add of a (N, *out, C) block.
+    The adjoint of im2col: a loop over the K kernel offsets (not over pixels), each one
+    add of a contiguous (N, *out, C) block into a strided window of xpad.
     """
-    cg = cols.shape[-1] // math.prod(kernel)
-    blocks = cols.reshape(groups, n, *out_size, *kernel, cg)
-    blocks = xp.moveaxis(blocks, 0, -2)  # (N, *out, *k, g, Cg)
-    xpad = xp.zeros((n, *padded_size, groups, cg), dtype=cols.dtype)
-    pixel = (slice(None),) * (1 + len(out_size))
-    for offset in np.ndindex(*kernel):
-        xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += blocks[
-            pixel + offset
-        ]
+    _, groups, _, cg = blocks.shape
+    xpad = xp.zeros((n, *padded_size, groups, cg), dtype=blocks.dtype)
+    for block, offset in zip(blocks, np.ndindex(*kernel)):
+        block = xp.moveaxis(block.reshape(groups, n, *out_size, cg), 0, -2)  # (N, *out, g, Cg)
+        xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += block
     return xpad.reshape(n, *padded_size, groups * cg)
 
 
@@ -128,12 +139,28 @@ def weight_matrix(w, groups):
     return wg.transpose(0, *range(3, 3 + nd), 2, 1).reshape(groups, -1, o // groups)
 
 
+def weight_blocks(w, groups):
+    """w (O, Cg, *k) -> (K, g, Og, Cg): for each kernel offset, each group's Og×Cg matrix."""
+    o, cg, *kernel = w.shape
+    nd = len(kernel)
+    wg = w.reshape(groups, o // groups, cg, *kernel)
+    return wg.transpose(*range(3, 3 + nd), 0, 1, 2).reshape(-1, groups, o // groups, cg)
+
+
 def weight_from_matrix(wm, shape, groups):
     """The inverse of :func:`weight_matrix`: Wm (g, K·Cg, Og) -> w (O, Cg, *k)."""
     o, cg, *kernel = shape
     nd = len(kernel)
     wg = wm.reshape(groups, *kernel, cg, o // groups)
     return wg.transpose(0, nd + 2, nd + 1, *range(1, nd + 1)).reshape(shape)
+
+
+def matmul(a, b):
+    """a @ b per group, (g, m, k) @ (g, k, n): one plain 2-d GEMM when g = 1, which NumPy
+    runs faster than a stack of one, above all with a transposed operand."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return a @ b
 
 
 def group_rows(x, groups):
@@ -165,10 +192,12 @@ class Conv(Function):
 
     with gi = o // Og. In matrix form, per group:
 
-        Y = cols @ Wm + b          cols (M, K·Cg), Wm (K·Cg, Og), Y (M, Og)
-        dWm = colsᵀ @ dY           db = Σ_rows dY
-        dcols = dY @ Wmᵀ           dx = crop(col2im(dcols))
+        Y = [cols 1] @ [Wm; b]     cols (M, K·Cg), Wm (K·Cg, Og), Y (M, Og)
+        [dWm; db] = [cols 1]ᵀ @ dY
+        dcols_a = dY @ W_aᵀ        per kernel offset a: (M, Og) @ (Og, Cg)
+        dx = crop(col2im(dcols))
 
+    dcols comes out offset-major, (K, M, Cg), so that col2im adds contiguous blocks.
     x (N, C, *S), w (O, C/g, *k), b (O,) or None -> y (N, O, *out).
     ``padding`` is ((lo, hi), ...) per spatial dim, as F.conv* resolves it.
     """
@@ -177,12 +206,13 @@ class Conv(Function):
         kernel = w.shape[2:]
         xpad = pad_channels_last(x, padding)  # (N, *Sp, C)
         out_size = conv_output_size(xpad.shape[1:-1], kernel, stride, dilation)
-        cols = im2col(xpad, out_size, kernel, stride, dilation, groups)  # (g, M, K·Cg)
+        with_bias = b is not None
+        cols = im2col(xpad, out_size, kernel, stride, dilation, groups, ones=with_bias)
         wm = weight_matrix(w, groups)  # (g, K·Cg, Og)
-        y = cols @ wm  # (g, M, Og)
-        if b is not None:
-            y += b.reshape(groups, 1, -1)
-        self.cols, self.wm, self.w_shape = cols, wm, w.shape
+        if with_bias:
+            wm = xp.concatenate([wm, b.reshape(groups, 1, -1)], axis=1)  # [Wm; b]
+        y = matmul(cols, wm)  # (g, M, Og)
+        self.cols, self.w, self.with_bias = cols, w, with_bias
         self.geometry = (x.shape, xpad.shape[1:-1], out_size, kernel, stride, dilation, groups)
         self.padding = padding
         return ungroup_rows(y, x.shape[0], out_size)  # (N, O, *out)
@@ -193,14 +223,16 @@ class Conv(Function):
         dym = group_rows(dy, groups)  # (g, M, Og)
         dx = dw = db = None
         if need_w:
-            dw = weight_from_matrix(self.cols.transpose(0, 2, 1) @ dym, self.w_shape, groups)
-        if need_b:
+            dwm = matmul(self.cols.transpose(0, 2, 1), dym)  # (g, K·Cg [+ 1], Og)
+            kc = dwm.shape[1] - self.with_bias
+            dw = weight_from_matrix(dwm[:, :kc], self.w.shape, groups)
+            if need_b:
+                db = dwm[:, kc].reshape(-1)  # the ones column: Σ_rows dY
+        elif need_b:
             db = bias_sum(dy)
         if need_x:
-            dcols = dym @ self.wm.transpose(0, 2, 1)  # (g, M, K·Cg)
-            xpad = col2im(
-                dcols, x_shape[0], padded_size, out_size, kernel, stride, dilation, groups
-            )
+            dcols = dym @ weight_blocks(self.w, groups)  # (K, g, M, Cg)
+            xpad = col2im(dcols, x_shape[0], padded_size, out_size, kernel, stride, dilation)
             dx = channels_first(crop(xpad, self.padding, x_shape[2:]))  # (N, C, *S)
         return dx, dw, db
 
@@ -208,7 +240,8 @@ class Conv(Function):
 class ConvTranspose(Function):
     """N-d transposed convolution: the input-gradient of :class:`Conv`, run forward.
 
-        y = crop(col2im(X @ Wmᵀ)) + b        X (M, Cin_g) one row per input pixel
+        cols_a = X @ W_a                      per kernel offset a: X (M, Cin_g), W_a (Cin_g, Cout_g)
+        y = crop(col2im(cols)) + b
         dx = im2col(pad(dy)) @ Wm             (a Conv of dy with the same weight)
         dWm = im2col(pad(dy))ᵀ @ X            db = Σ dy
 
@@ -226,13 +259,12 @@ class ConvTranspose(Function):
         )
         out_size = tuple(p - lo - hi for p, (lo, hi) in zip(padded_size, padding))
         xm = group_rows(x, groups)  # (g, M, Cin_g)
-        wm = weight_matrix(w, groups)  # (g, K·Cout_g, Cin_g)
-        cols = xm @ wm.transpose(0, 2, 1)  # (g, M, K·Cout_g)
-        ypad = col2im(cols, x.shape[0], padded_size, size, kernel, stride, dilation, groups)
+        cols = xm @ weight_blocks(w, groups)  # (K, g, M, Cout_g)
+        ypad = col2im(cols, x.shape[0], padded_size, size, kernel, stride, dilation)
         y = crop(ypad, padding, out_size)  # (N, *out, Cout)
         if b is not None:
             y += b
-        self.xm, self.wm, self.w_shape = xm, wm, w.shape
+        self.xm, self.w = xm, w
         self.geometry = (x.shape, size, kernel, stride, dilation, groups, padding)
         return channels_first(y)
 
@@ -244,9 +276,11 @@ class ConvTranspose(Function):
             dypad = pad_channels_last(dy, padding)  # (N, *Sp, Cout)
             cols = im2col(dypad, size, kernel, stride, dilation, groups)  # (g, M, K·Cout_g)
             if need_x:
-                dx = ungroup_rows(cols @ self.wm, x_shape[0], size)  # (N, Cin, *S)
+                dxm = matmul(cols, weight_matrix(self.w, groups))  # (g, M, Cin_g)
+                dx = ungroup_rows(dxm, x_shape[0], size)  # (N, Cin, *S)
             if need_w:
-                dw = weight_from_matrix(cols.transpose(0, 2, 1) @ self.xm, self.w_shape, groups)
+                dwm = matmul(cols.transpose(0, 2, 1), self.xm)  # (g, K·Cout_g, Cin_g)
+                dw = weight_from_matrix(dwm, self.w.shape, groups)
         if need_b:
             db = bias_sum(dy)
         return dx, dw, db

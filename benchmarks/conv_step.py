@@ -1,0 +1,103 @@
+"""One training step (forward + backward) of a small CNN in zennet and in PyTorch, same machine.
+
+    Conv(1→32, 3) - ReLU - MaxPool(2) - Conv(32→64, 3) - ReLU - MaxPool(2), batch 128, 28×28
+
+Prints the median step time of each and the ratio (torch time / zennet time: above 1 means
+zennet is faster). The two run interleaved, step by step, so that load from other processes
+on a shared machine hits both alike. ``--profile`` adds a cProfile of zennet's steps.
+
+    python benchmarks/conv_step.py [--steps 30] [--profile]
+"""
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's zennet
+import zennet as zn  # noqa: E402
+import zennet.functional as F  # noqa: E402
+from zennet import nn  # noqa: E402
+
+BATCH, THREADS = 128, 2
+
+
+class ReLU(nn.Module):  # nn.ReLU lives on another branch; F.relu is the same op
+    def forward(self, x):
+        return F.relu(x)
+
+
+def zennet_model():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), ReLU(), nn.MaxPool2d(2)
+    )
+
+
+def torch_model():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+    )
+
+
+def zennet_step(model, x):
+    model.zero_grad()
+    model(x).sum().backward()
+
+
+def torch_step(model, x):
+    model.zero_grad()
+    model(x).sum().backward()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(THREADS)
+    zn.manual_seed(0)
+    x = np.random.default_rng(0).standard_normal((BATCH, 1, 28, 28)).astype(np.float32)
+    ours, theirs = zennet_model(), torch_model()
+    xz, xt = zn.tensor(x), torch.tensor(x)
+    runs = {"zennet": (zennet_step, ours, xz), "torch": (torch_step, theirs, xt)}
+    times = {name: [] for name in runs}
+    for _ in range(3):  # warm-up: allocator, BLAS threads, torch's kernels
+        for step, model, data in runs.values():
+            step(model, data)
+    for _ in range(args.steps):
+        for name, (step, model, data) in runs.items():
+            start = time.perf_counter()
+            step(model, data)
+            times[name].append(time.perf_counter() - start)
+    med = {name: float(np.median(t)) for name, t in times.items()}
+    best = {name: min(t) for name, t in times.items()}
+    for name in runs:
+        print(
+            f"{name:7s} median {med[name] * 1e3:7.2f} ms   best {best[name] * 1e3:7.2f} ms   "
+            f"{BATCH / med[name]:8.0f} samples/s"
+        )
+    print(
+        f"ratio torch/zennet: median {med['torch'] / med['zennet']:.2f}, "
+        f"best {best['torch'] / best['zennet']:.2f}   (> 1: zennet faster)"
+    )
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.steps):
+            zennet_step(ours, xz)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
+if __name__ == "__main__":
+    main()
