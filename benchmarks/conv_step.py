@@ -2,9 +2,11 @@
 
     Conv(1→32, 3) - ReLU - MaxPool(2) - Conv(32→64, 3) - ReLU - MaxPool(2), batch 128, 28×28
 
-Prints the median step time of each and the ratio (torch time / zennet time: above 1 means
-zennet is faster). The two run interleaved, step by step, so that load from other processes
-on a shared machine hits both alike. ``--profile`` adds a cProfile of zennet's steps.
+Prints the median wall-clock time of a step and its CPU time (user + system, all threads)
+for each, and the ratios torch / zennet (above 1: zennet is faster). The two run
+interleaved, step by step, so that load from other processes on a shared machine hits
+both alike; when the machine is busy the CPU-time ratio is the steadier of the two.
+``--profile`` adds a cProfile of zennet's steps.
 
     python benchmarks/conv_step.py [--steps 30] [--profile]
 """
@@ -12,6 +14,7 @@ on a shared machine hits both alike. ``--profile`` adds a cProfile of zennet's s
 import argparse
 import cProfile
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
@@ -59,6 +62,11 @@ def torch_step(model, x):
     model(x).sum().backward()
 
 
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
@@ -70,25 +78,26 @@ def main():
     ours, theirs = zennet_model(), torch_model()
     xz, xt = zn.tensor(x), torch.tensor(x)
     runs = {"zennet": (zennet_step, ours, xz), "torch": (torch_step, theirs, xt)}
-    times = {name: [] for name in runs}
+    wall, cpu = {name: [] for name in runs}, {name: [] for name in runs}
     for _ in range(3):  # warm-up: allocator, BLAS threads, torch's kernels
         for step, model, data in runs.values():
             step(model, data)
     for _ in range(args.steps):
         for name, (step, model, data) in runs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu_seconds()
             step(model, data)
-            times[name].append(time.perf_counter() - start)
-    med = {name: float(np.median(t)) for name, t in times.items()}
-    best = {name: min(t) for name, t in times.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(cpu_seconds() - start_cpu)
+    med = {name: float(np.median(t)) for name, t in wall.items()}
+    med_cpu = {name: float(np.median(t)) for name, t in cpu.items()}
     for name in runs:
         print(
-            f"{name:7s} median {med[name] * 1e3:7.2f} ms   best {best[name] * 1e3:7.2f} ms   "
-            f"{BATCH / med[name]:8.0f} samples/s"
+            f"{name:7s} wall {med[name] * 1e3:7.2f} ms ({BATCH / med[name]:6.0f} samples/s)   "
+            f"cpu {med_cpu[name] * 1e3:7.2f} ms"
         )
     print(
-        f"ratio torch/zennet: median {med['torch'] / med['zennet']:.2f}, "
-        f"best {best['torch'] / best['zennet']:.2f}   (> 1: zennet faster)"
+        f"ratio torch/zennet (> 1: zennet faster): wall {med['torch'] / med['zennet']:.2f}, "
+        f"cpu {med_cpu['torch'] / med_cpu['zennet']:.2f}"
     )
     if args.profile:
         profiler = cProfile.Profile()

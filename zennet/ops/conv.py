@@ -11,8 +11,8 @@ The four passes, for groups g, kernel k (K = prod(k) offsets), Cg = C/g, Og = O/
 
     im2col   xpad (N, *Sp, C)        -> cols (g, M, K·Cg)   M = N·prod(out); the one copy
     GEMM     cols @ Wm               -> (g, M, Og)          Wm = W as (g, K·Cg, Og)
-    GEMMᵀ    dY @ Wmᵀ                -> dcols (g, M, K·Cg)
-    col2im   dcols                   -> dxpad (N, *Sp, C)   a loop over the K offsets
+    GEMMᵀ    dY @ Wmᵀ                -> dcols (g, M, K·Cg)  made one offset at a time,
+    col2im   dcols                   -> dxpad (N, *Sp, C)   each block added as it is made
 
 Conv is im2col→GEMM forward and GEMMᵀ→col2im backward; ConvTranspose is the same
 four passes the other way round.
@@ -117,17 +117,22 @@ def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
     return cols
 
 
-def col2im(blocks, n, padded_size, out_size, kernel, stride, dilation):
-    """blocks (K, g, M, Cg) -> xpad (N, *Sp, C): each block added back where im2col took it.
+def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation):
+    """col2im(rows @ Wmᵀ) -> xpad (N, *Sp, C), one kernel offset at a time.
 
-    The adjoint of im2col: a loop over the K kernel offsets (not over pixels), each one
-    add of a contiguous (N, *out, C) block into a strided window of xpad.
+    rows (g, M, Og), w (O, Cg, *k). For each offset a, the block rows @ W_aᵀ (M, Cg)
+    is what im2col's columns for a receive; it is added into the strided window of
+    xpad that im2col read them from. Each GEMM writes into one reused (M, Cg) buffer,
+    which stays in cache for its add, instead of a (M, K·Cg) matrix that would not.
+    This is dx of a convolution (rows = dY) and the output of a transposed one.
     """
-    _, groups, _, cg = blocks.shape
-    xpad = xp.zeros((n, *padded_size, groups, cg), dtype=blocks.dtype)
-    for block, offset in zip(blocks, np.ndindex(*kernel)):
-        block = xp.moveaxis(block.reshape(groups, n, *out_size, cg), 0, -2)  # (N, *out, g, Cg)
-        xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += block
+    cg, kernel = w.shape[1], w.shape[2:]
+    xpad = xp.zeros((n, *padded_size, groups, cg), dtype=rows.dtype)
+    block = xp.empty((groups, rows.shape[1], cg), dtype=rows.dtype)
+    for w_a, offset in zip(weight_blocks(w, groups), np.ndindex(*kernel)):
+        matmul(rows, w_a, out=block)  # (g, M, Cg)
+        pixels = xp.moveaxis(block.reshape(groups, n, *out_size, cg), 0, -2)  # (N, *out, g, Cg)
+        xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += pixels
     return xpad.reshape(n, *padded_size, groups * cg)
 
 
@@ -140,7 +145,7 @@ def weight_matrix(w, groups):
 
 
 def weight_blocks(w, groups):
-    """w (O, Cg, *k) -> (K, g, Og, Cg): for each kernel offset, each group's Og×Cg matrix."""
+    """w (O, Cg, *k) -> (K, g, Og, Cg): W_aᵀ, each group's Og×Cg matrix, per kernel offset a."""
     o, cg, *kernel = w.shape
     nd = len(kernel)
     wg = w.reshape(groups, o // groups, cg, *kernel)
@@ -155,12 +160,15 @@ def weight_from_matrix(wm, shape, groups):
     return wg.transpose(0, nd + 2, nd + 1, *range(1, nd + 1)).reshape(shape)
 
 
-def matmul(a, b):
+def matmul(a, b, out=None):
     """a @ b per group, (g, m, k) @ (g, k, n): one plain 2-d GEMM when g = 1, which NumPy
     runs faster than a stack of one, above all with a transposed operand."""
     if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return a @ b
+        if out is None:
+            return (a[0] @ b[0])[None]
+        xp.matmul(a[0], b[0], out=out[0])
+        return out
+    return xp.matmul(a, b, out=out)
 
 
 def group_rows(x, groups):
@@ -197,7 +205,7 @@ class Conv(Function):
         dcols_a = dY @ W_aᵀ        per kernel offset a: (M, Og) @ (Og, Cg)
         dx = crop(col2im(dcols))
 
-    dcols comes out offset-major, (K, M, Cg), so that col2im adds contiguous blocks.
+    The dcols GEMM and col2im run one kernel offset at a time (:func:`col2im_products`).
     x (N, C, *S), w (O, C/g, *k), b (O,) or None -> y (N, O, *out).
     ``padding`` is ((lo, hi), ...) per spatial dim, as F.conv* resolves it.
     """
@@ -231,8 +239,9 @@ class Conv(Function):
         elif need_b:
             db = bias_sum(dy)
         if need_x:
-            dcols = dym @ weight_blocks(self.w, groups)  # (K, g, M, Cg)
-            xpad = col2im(dcols, x_shape[0], padded_size, out_size, kernel, stride, dilation)
+            xpad = col2im_products(
+                dym, self.w, groups, x_shape[0], padded_size, out_size, stride, dilation
+            )  # (N, *Sp, C)
             dx = channels_first(crop(xpad, self.padding, x_shape[2:]))  # (N, C, *S)
         return dx, dw, db
 
@@ -240,8 +249,7 @@ class Conv(Function):
 class ConvTranspose(Function):
     """N-d transposed convolution: the input-gradient of :class:`Conv`, run forward.
 
-        cols_a = X @ W_a                      per kernel offset a: X (M, Cin_g), W_a (Cin_g, Cout_g)
-        y = crop(col2im(cols)) + b
+        y = crop(col2im(X @ Wmᵀ)) + b         X (M, Cin_g) one row per input pixel
         dx = im2col(pad(dy)) @ Wm             (a Conv of dy with the same weight)
         dWm = im2col(pad(dy))ᵀ @ X            db = Σ dy
 
@@ -259,8 +267,7 @@ class ConvTranspose(Function):
         )
         out_size = tuple(p - lo - hi for p, (lo, hi) in zip(padded_size, padding))
         xm = group_rows(x, groups)  # (g, M, Cin_g)
-        cols = xm @ weight_blocks(w, groups)  # (K, g, M, Cout_g)
-        ypad = col2im(cols, x.shape[0], padded_size, size, kernel, stride, dilation)
+        ypad = col2im_products(xm, w, groups, x.shape[0], padded_size, size, stride, dilation)
         y = crop(ypad, padding, out_size)  # (N, *out, Cout)
         if b is not None:
             y += b
