@@ -7,7 +7,7 @@ import torch
 import zennet as zn
 import zennet.functional as F
 from tests.helpers import compare
-from tests.nn.test_conv import ATOL, RTOL, compare_f, randn
+from tests.nn.test_conv import check_module, compare_f, randn
 from zennet import nn
 
 MAX_POOL2D_CASES = [
@@ -21,12 +21,6 @@ MAX_POOL2D_CASES = [
     (1, dict(stride=2)),
     ((3, 2), dict(stride=(3, 2), ceil_mode=True)),  # disjoint windows, last one clipped
 ]
-
-
-@pytest.mark.parametrize("kernel, kwargs", MAX_POOL2D_CASES)
-@pytest.mark.parametrize("shape", [(2, 2, 7, 6), (1, 1, 8, 9)])
-def test_max_pool2d(rng, shape, kernel, kwargs):
-    compare_f("max_pool2d", randn(rng, *shape), kernel_size=kernel, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -67,10 +61,15 @@ AVG_POOL2D_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kernel, kwargs", AVG_POOL2D_CASES)
+POOL2D_CASES = [("max_pool2d", *case) for case in MAX_POOL2D_CASES] + [
+    ("avg_pool2d", *case) for case in AVG_POOL2D_CASES
+]
+
+
+@pytest.mark.parametrize("name, kernel, kwargs", POOL2D_CASES)
 @pytest.mark.parametrize("shape", [(2, 2, 7, 6), (1, 1, 8, 9)])
-def test_avg_pool2d(rng, shape, kernel, kwargs):
-    compare_f("avg_pool2d", randn(rng, *shape), kernel_size=kernel, **kwargs)
+def test_pool2d(rng, shape, name, kernel, kwargs):
+    compare_f(name, randn(rng, *shape), kernel_size=kernel, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -147,12 +146,7 @@ def test_module_matches_torch(rng, name, args, kwargs):
     assert repr(ours) == repr(theirs)
     assert list(ours.parameters()) == []
     x = randn(rng, 2, 3, 6, 7) if "1d" not in name else randn(rng, 2, 3, 9)
-    xz, xt = zn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    yz, yt = ours(xz), theirs(xt)
-    np.testing.assert_allclose(yz.numpy(), yt.detach().numpy(), rtol=RTOL, atol=ATOL)
-    yz.sum().backward()
-    yt.sum().backward()
-    np.testing.assert_allclose(xz.grad.numpy(), xt.grad.numpy(), rtol=RTOL, atol=ATOL)
+    check_module(ours, theirs, x)
 
 
 def test_conv_relu_pool_stack_matches_torch(rng):
@@ -166,19 +160,7 @@ def test_conv_relu_pool_stack_matches_torch(rng):
         torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(4, 3, 3, padding=1),
     )
-    with torch.no_grad():
-        for name, p in theirs.named_parameters():
-            p.copy_(torch.tensor(ours.state_dict()[name]))
-    x = randn(rng, 2, 2, 9, 10)
-    xz, xt = zn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    yz, yt = ours(xz), theirs(xt)
-    np.testing.assert_allclose(yz.numpy(), yt.detach().numpy(), rtol=RTOL, atol=ATOL)
-    yz.sum().backward()
-    yt.sum().backward()
-    np.testing.assert_allclose(xz.grad.numpy(), xt.grad.numpy(), rtol=RTOL, atol=ATOL)
-    for name, p in theirs.named_parameters():
-        got = dict(ours.named_parameters())[name].grad.numpy()
-        np.testing.assert_allclose(got, p.grad.numpy(), rtol=RTOL, atol=ATOL, err_msg=name)
+    check_module(ours, theirs, randn(rng, 2, 2, 9, 10))
 
 
 class _ReLU(nn.Module):

@@ -198,18 +198,8 @@ def conv_transpose1d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
     """1-d transposed convolution: input (N, Cin, L), weight (Cin, Cout/groups, k)."""
-    return conv_transpose_nd(
-        "conv_transpose1d",
-        1,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+    options = (stride, padding, output_padding, groups, dilation)
+    return conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, *options)
 
 
 def conv_transpose2d(
@@ -220,15 +210,5 @@ def conv_transpose2d(
     input (N, Cin, H, W), weight (Cin, Cout/groups, kh, kw) -> (N, Cout, H_out, W_out),
     H_out = (H - 1)·stride - 2·padding + dilation·(kh - 1) + output_padding + 1.
     """
-    return conv_transpose_nd(
-        "conv_transpose2d",
-        2,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+    options = (stride, padding, output_padding, groups, dilation)
+    return conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, *options)
