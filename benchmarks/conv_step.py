@@ -2,10 +2,10 @@
 
     Conv(1→32, 3) - ReLU - MaxPool(2) - Conv(32→64, 3) - ReLU - MaxPool(2), batch 128, 28×28
 
-Prints the median wall-clock time of a step and its CPU time (user + system, all threads)
-for each, and the ratios torch / zennet (above 1: zennet is faster). The two run
+Prints each one's median and best wall-clock time of a step and its median CPU time
+(user + system, all threads), and the ratios torch / zennet (above 1: zennet is faster). The two run
 interleaved, step by step, so that load from other processes on a shared machine hits
-both alike; when the machine is busy the CPU-time ratio is the steadier of the two.
+both alike; on a busy machine the best (least disturbed) step is the steadier measure.
 ``--profile`` adds a cProfile of zennet's steps.
 
     python benchmarks/conv_step.py [--steps 30] [--profile]
@@ -89,15 +89,16 @@ def main():
             wall[name].append(time.perf_counter() - start)
             cpu[name].append(cpu_seconds() - start_cpu)
     med = {name: float(np.median(t)) for name, t in wall.items()}
+    best = {name: min(t) for name, t in wall.items()}
     med_cpu = {name: float(np.median(t)) for name, t in cpu.items()}
     for name in runs:
         print(
-            f"{name:7s} wall {med[name] * 1e3:7.2f} ms ({BATCH / med[name]:6.0f} samples/s)   "
-            f"cpu {med_cpu[name] * 1e3:7.2f} ms"
+            f"{name:7s} wall median {med[name] * 1e3:7.2f} ms ({BATCH / med[name]:5.0f} samples/s)"
+            f"  best {best[name] * 1e3:7.2f} ms  cpu median {med_cpu[name] * 1e3:7.2f} ms"
         )
     print(
-        f"ratio torch/zennet (> 1: zennet faster): wall {med['torch'] / med['zennet']:.2f}, "
-        f"cpu {med_cpu['torch'] / med_cpu['zennet']:.2f}"
+        f"ratio torch/zennet (> 1: zennet faster): wall median {med['torch'] / med['zennet']:.2f}, "
+        f"best {best['torch'] / best['zennet']:.2f}, cpu {med_cpu['torch'] / med_cpu['zennet']:.2f}"
     )
     if args.profile:
         profiler = cProfile.Profile()

@@ -11,7 +11,7 @@ The four passes, for groups g, kernel k (K = prod(k) offsets), Cg = C/g, Og = O/
 
     im2col   xpad (N, *Sp, C)        -> cols (g, M, K·Cg)   M = N·prod(out); the one copy
     GEMM     cols @ Wm               -> (g, M, Og)          Wm = W as (g, K·Cg, Og)
-    GEMMᵀ    dY @ Wmᵀ                -> dcols (g, M, K·Cg)  made one offset at a time,
+    GEMMᵀ    dY @ Wmᵀ                -> dcols (g, M, K·Cg)  made one kernel row at a time,
     col2im   dcols                   -> dxpad (N, *Sp, C)   each block added as it is made
 
 Conv is im2col→GEMM forward and GEMMᵀ→col2im backward; ConvTranspose is the same
@@ -118,21 +118,27 @@ def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
 
 
 def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation):
-    """col2im(rows @ Wmᵀ) -> xpad (N, *Sp, C), one kernel offset at a time.
+    """col2im(rows @ Wmᵀ) -> xpad (N, *Sp, C), one kernel row at a time.
 
-    rows (g, M, Og), w (O, Cg, *k). For each offset a, the block rows @ W_aᵀ (M, Cg)
-    is what im2col's columns for a receive; it is added into the strided window of
-    xpad that im2col read them from. Each GEMM writes into one reused (M, Cg) buffer,
-    which stays in cache for its add, instead of a (M, K·Cg) matrix that would not.
+    rows (g, M, Og), w (O, Cg, *k). For each offset r of the leading kernel dims (a
+    kernel row, in 2-d), one GEMM makes rows @ W_rᵀ (M, kw·Cg): what im2col's columns
+    for that row receive; each of its kw slices is added into the strided window of
+    xpad that im2col read it from. The GEMMs write into one reused buffer, which stays
+    in cache for its adds, instead of a (M, K·Cg) matrix that would not; and kw·Cg
+    columns keep the GEMM wide enough to run near full speed.
     This is dx of a convolution (rows = dY) and the output of a transposed one.
     """
     cg, kernel = w.shape[1], w.shape[2:]
+    last = kernel[-1]
     xpad = xp.zeros((n, *padded_size, groups, cg), dtype=rows.dtype)
-    block = xp.empty((groups, rows.shape[1], cg), dtype=rows.dtype)
-    for w_a, offset in zip(weight_blocks(w, groups), np.ndindex(*kernel)):
-        matmul(rows, w_a, out=block)  # (g, M, Cg)
-        pixels = xp.moveaxis(block.reshape(groups, n, *out_size, cg), 0, -2)  # (N, *out, g, Cg)
-        xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += pixels
+    block = xp.empty((groups, rows.shape[1], last * cg), dtype=rows.dtype)
+    for w_r, row in zip(weight_rows(w, groups), np.ndindex(*kernel[:-1])):
+        matmul(rows, w_r, out=block)  # (g, M, kw·Cg)
+        pixels = block.reshape(groups, n, *out_size, last, cg)
+        for e in range(last):
+            part = xp.moveaxis(pixels[..., e, :], 0, -2)  # (N, *out, g, Cg)
+            window = window_slices(row + (e,), stride, dilation, out_size)
+            xpad[(slice(None),) + window] += part
     return xpad.reshape(n, *padded_size, groups * cg)
 
 
@@ -144,12 +150,14 @@ def weight_matrix(w, groups):
     return wg.transpose(0, *range(3, 3 + nd), 2, 1).reshape(groups, -1, o // groups)
 
 
-def weight_blocks(w, groups):
-    """w (O, Cg, *k) -> (K, g, Og, Cg): W_aᵀ, each group's Og×Cg matrix, per kernel offset a."""
+def weight_rows(w, groups):
+    """w (O, Cg, *k) -> (K/kw, g, Og, kw·Cg): W_rᵀ per offset r of the leading kernel dims,
+    each group's matrix from Og outputs to the kw·Cg inputs of one kernel row."""
     o, cg, *kernel = w.shape
     nd = len(kernel)
     wg = w.reshape(groups, o // groups, cg, *kernel)
-    return wg.transpose(*range(3, 3 + nd), 0, 1, 2).reshape(-1, groups, o // groups, cg)
+    axes = (*range(3, 2 + nd), 0, 1, 2 + nd, 2)  # (*k[:-1], g, Og, kw, Cg)
+    return wg.transpose(axes).reshape(-1, groups, o // groups, kernel[-1] * cg)
 
 
 def weight_from_matrix(wm, shape, groups):
@@ -202,10 +210,10 @@ class Conv(Function):
 
         Y = [cols 1] @ [Wm; b]     cols (M, K·Cg), Wm (K·Cg, Og), Y (M, Og)
         [dWm; db] = [cols 1]ᵀ @ dY
-        dcols_a = dY @ W_aᵀ        per kernel offset a: (M, Og) @ (Og, Cg)
+        dcols = dY @ Wmᵀ           one kernel row at a time: (M, Og) @ (Og, kw·Cg)
         dx = crop(col2im(dcols))
 
-    The dcols GEMM and col2im run one kernel offset at a time (:func:`col2im_products`).
+    The dcols GEMM and col2im run one kernel row at a time (:func:`col2im_products`).
     x (N, C, *S), w (O, C/g, *k), b (O,) or None -> y (N, O, *out).
     ``padding`` is ((lo, hi), ...) per spatial dim, as F.conv* resolves it.
     """
