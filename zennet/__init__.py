@@ -75,6 +75,11 @@ from zennet.io import load, save
 from zennet import optim
 # --- end optim ---
 
+# --- training (zennet/training/) ---
+from zennet import training
+from zennet.training import History, Trainer
+# --- end training ---
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"
