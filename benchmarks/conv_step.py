@@ -24,20 +24,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's zennet
 import zennet as zn  # noqa: E402
-import zennet.functional as F  # noqa: E402
 from zennet import nn  # noqa: E402
 
 BATCH, THREADS = 128, 2
 
 
-class ReLU(nn.Module):  # nn.ReLU lives on another branch; F.relu is the same op
-    def forward(self, x):
-        return F.relu(x)
-
-
 def zennet_model():
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3), ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), ReLU(), nn.MaxPool2d(2)
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
     )
 
 

@@ -66,6 +66,20 @@ from zennet import nn
 from zennet.gradcheck import gradcheck
 from zennet.random import get_rng_state, manual_seed, set_rng_state
 
+# --- data, data sets, saving and loading (branch data-io) ---
+from zennet import data, datasets
+from zennet.io import load, save
+# --- end data-io ---
+
+# --- optimizers and LR schedules (zennet/optim/) ---
+from zennet import optim
+# --- end optim ---
+
+# --- training (zennet/training/) ---
+from zennet import training
+from zennet.training import History, Trainer
+# --- end training ---
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"

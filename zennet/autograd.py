@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from zennet.backend import xp
+from zennet.backend import get_default_dtype, xp
 from zennet.tensor import Tensor
 
 
@@ -103,11 +103,29 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+def _plain(x):
+    """A NumPy scalar as the Python number it holds: like Python's own numbers (and as in
+    PyTorch), ``x * np.sqrt(2)`` must not turn a float32 tensor into float64."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _float_dtype_as_torch(arrays):
+    """The dtype PyTorch gives a float result that NumPy made float64: the widest floating
+    input with dimensions (int64 * float32 is float32, and so is float32 * a 0-d float64),
+    else the widest 0-d one, else the default (int64 / 2 is float32)."""
+    floats = [a for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    ranked = [a for a in floats if a.ndim] or floats
+    if not ranked:
+        return np.dtype(get_default_dtype())
+    return max((a.dtype for a in ranked), key=lambda d: d.itemsize)
+
+
 class Function:
     """One primitive op of the graph: ``forward`` on arrays and ``backward`` on gradients."""
 
     needs_input_grad = ()
     parents = ()
+    promotes = True  # False for an op that picks its output dtype itself (Cast)
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -115,8 +133,10 @@ class Function:
         fn = cls()
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         fn.needs_input_grad = needs
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [x.data if isinstance(x, Tensor) else _plain(x) for x in inputs]
         out = fn.forward(*arrays, **params)
+        if cls.promotes and getattr(out, "dtype", None) == np.float64:
+            out = out.astype(_float_dtype_as_torch(arrays), copy=False)
         if _mode.anomaly:
             check_finite(fn, "forward", [out])
         if _mode.enabled and True in needs:

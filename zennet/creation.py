@@ -36,8 +36,12 @@ def empty(*shape, dtype=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
+    """A tensor of ``fill_value``; its dtype follows the value (as torch.full): a float gives
+    float32, an int int64, a bool bool."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return Tensor(xp.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    if dtype is None:
+        dtype = Tensor(fill_value).dtype
+    return Tensor(xp.full(shape, fill_value, dtype=_np_dtype(dtype)), requires_grad=requires_grad)
 
 
 def zeros_like(x, dtype=None, requires_grad=False):

@@ -248,31 +248,31 @@ class Tensor:
     # -------------------------------------------------------------- operators
 
     def __add__(self, other):
-        return _ew.Add.apply(self, other)
+        return F.add(self, other)
 
     def __radd__(self, other):
-        return _ew.Add.apply(other, self)
+        return F.add(other, self)
 
     def __sub__(self, other):
-        return _ew.Sub.apply(self, other)
+        return F.sub(self, other)
 
     def __rsub__(self, other):
-        return _ew.Sub.apply(other, self)
+        return F.sub(other, self)
 
     def __mul__(self, other):
-        return _ew.Mul.apply(self, other)
+        return F.mul(self, other)
 
     def __rmul__(self, other):
-        return _ew.Mul.apply(other, self)
+        return F.mul(other, self)
 
     def __truediv__(self, other):
-        return _ew.Div.apply(self, other)
+        return F.div(self, other)
 
     def __rtruediv__(self, other):
-        return _ew.Div.apply(other, self)
+        return F.div(other, self)
 
     def __neg__(self):
-        return _ew.Neg.apply(self)
+        return F.neg(self)
 
     def __pow__(self, exponent):
         return F.pow(self, exponent)
@@ -410,6 +410,8 @@ def _run_backward(root, seed, retain_graph):
                 continue
             if type(g) is not np.ndarray:
                 g = xp.asarray(g)
+            if g.dtype != parent.data.dtype:  # a gradient has its tensor's dtype, as in PyTorch
+                g = g.astype(parent.data.dtype)
             if g.shape != parent.data.shape:
                 g = unbroadcast(g, parent.data.shape)
             previous = grads.get(id(parent))
@@ -420,7 +422,6 @@ def _run_backward(root, seed, retain_graph):
 
 # Bound last: the op modules import Tensor from this module.
 from zennet import functional as F  # noqa: E402
-from zennet.ops import elementwise as _ew  # noqa: E402
 
 # Tensor methods that are the functional API with the tensor first: x.sum(1) is F.sum(x, 1).
 for _name in (

@@ -152,7 +152,7 @@ def test_module_matches_torch(rng, name, args, kwargs):
 def test_conv_relu_pool_stack_matches_torch(rng):
     """The layout hand-over (channels-last views) through a small CNN, end to end."""
     ours = nn.Sequential(
-        nn.Conv2d(2, 4, 3), _ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 3, 3, padding=1)
+        nn.Conv2d(2, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 3, 3, padding=1)
     )
     theirs = torch.nn.Sequential(
         torch.nn.Conv2d(2, 4, 3),
@@ -161,11 +161,6 @@ def test_conv_relu_pool_stack_matches_torch(rng):
         torch.nn.Conv2d(4, 3, 3, padding=1),
     )
     check_module(ours, theirs, randn(rng, 2, 2, 9, 10))
-
-
-class _ReLU(nn.Module):
-    def forward(self, x):
-        return F.relu(x)
 
 
 # ------------------------------------------------------------------------------ errors

@@ -64,6 +64,28 @@ from zennet.functional.shape import (
     view,
 )
 
+# --- nn-layers: dropout, normalization and embedding (functional/nn.py) ---
+from zennet.functional.nn import batch_norm, dropout, dropout2d, embedding, layer_norm
+# --- end nn-layers ---
+
+# --- losses (functional/loss.py) ---
+from zennet.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+# --- end losses ---
+
+# --- attention (branch rnn-attn) ---
+from zennet.functional.attention import scaled_dot_product_attention
+# --- end rnn-attn ---
+
 # --- convolution, pooling and resizing (branch conv) ---
 from zennet.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from zennet.functional.pool import (

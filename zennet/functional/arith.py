@@ -62,9 +62,18 @@ def abs(x):
 
 
 def clamp(x, min=None, max=None):
-    """Limit x to [min, max]; either bound may be None."""
+    """Limit x to [min, max]; either bound may be None, a number or a tensor.
+
+    Tensor bounds broadcast against x and get gradients where they bind (as PyTorch):
+    y = where(x < min, min, x), then where(y > max, max, y)."""
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max.")
+    if xp.ndim(array_of(min)) or xp.ndim(array_of(max)) or Tensor in (type(min), type(max)):
+        if min is not None:
+            x = where(as_tensor(x) < min, min, x)
+        if max is not None:
+            x = where(as_tensor(x) > max, max, x)
+        return x
     return ew.Clamp.apply(x, low=min, high=max)
 
 
@@ -133,6 +142,8 @@ def linear(x, weight, bias=None):
 def _reduce(op, name, x, dim, keepdim, **params):
     x = as_tensor(x)
     axis = normalize_dim(name, dim, x.ndim)
+    if x.ndim == 0 or axis == ():  # as PyTorch: a 0-d tensor takes dim 0 or -1; dim=() is all
+        axis = None
     return op.apply(x, axis=axis, keepdims=keepdim, **params)
 
 
@@ -144,15 +155,20 @@ def mean(x, dim=None, keepdim=False):
     return _reduce(red.Mean, "mean", x, dim, keepdim)
 
 
-def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
-    """Variance with Bessel's correction by default (as torch.var)."""
+def _spread(op, name, x, dim, unbiased, keepdim, correction):
     if correction is None:
         correction = 1 if unbiased else 0
-    return _reduce(red.Var, "var", x, dim, keepdim, correction=correction)
+    return _reduce(op, name, x, dim, keepdim, correction=correction)
+
+
+def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    """Variance with Bessel's correction by default (as torch.var)."""
+    return _spread(red.Var, "var", x, dim, unbiased, keepdim, correction)
 
 
 def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
-    return sqrt(var(x, dim, unbiased, keepdim, correction))
+    """√var; a constant slice (std 0) gets a zero gradient, as in PyTorch."""
+    return _spread(red.Std, "std", x, dim, unbiased, keepdim, correction)
 
 
 def _extreme(mode, x, dim, keepdim):
@@ -162,6 +178,8 @@ def _extreme(mode, x, dim, keepdim):
     if dim is None:
         return red.Amax.apply(x, mode=mode)
     axis = normalize_dim(mode, dim, x.ndim)
+    if x.ndim == 0:  # as PyTorch: the values are x itself, the index 0
+        x, keepdim = x.reshape(1), False
     values = red.MaxAlong.apply(x, axis, keepdims=keepdim, mode=mode)
     arg = xp.argmax if mode == "max" else xp.argmin
     indices = arg(x.data, axis=axis, keepdims=keepdim)
@@ -194,6 +212,8 @@ def logsumexp(x, dim=None, keepdim=False):
 def _arg(fn, name, x, dim, keepdim):
     data = array_of(x)
     axis = normalize_dim(name, dim, xp.ndim(data))
+    if xp.ndim(data) == 0:
+        axis = None
     result = fn(data, axis=axis, keepdims=keepdim if axis is not None else False)
     return Tensor._from_op(xp.asarray(result, dtype=xp.int64), None)
 

@@ -29,6 +29,10 @@ def flatten(x, start_dim=0, end_dim=-1):
         return reshape(x, 1)
     start = normalize_dim("flatten", start_dim, x.ndim)
     end = normalize_dim("flatten", end_dim, x.ndim)
+    if start > end:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}."
+        )
     shape = x.shape[:start] + (-1,) + x.shape[end + 1 :]
     if 0 in x.shape:
         shape = x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :]
@@ -76,6 +80,11 @@ def expand(x, *sizes):
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: {sizes} has fewer dimensions than the tensor's {x.shape}.")
+    if -1 in sizes[:lead]:
+        raise ValueError(
+            f"expand: -1 (keep the size) in {sizes} points at a new leading dimension of "
+            f"shape {x.shape}, which has no size to keep; give that dimension's size."
+        )
     shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     try:
         return sh.Expand.apply(x, shape=shape)

@@ -3,7 +3,7 @@
 PyTorch's arguments, weight shapes ((out, in/groups, *k); transposed: (in, out/groups, *k)),
 state-dict keys (weight, bias) and default initialisation:
 W, b ~ U(-1/√fan_in, 1/√fan_in) with fan_in = weight.shape[1] · prod(kernel_size)
-(kaiming_uniform with a = √5, as torch.nn.Conv*.reset_parameters).
+(kaiming_uniform_ with a = √5, as torch.nn.Conv*.reset_parameters).
 """
 
 import math
@@ -12,8 +12,8 @@ import numpy as np
 
 import zennet.functional as F
 from zennet.functional.conv import check_channels, ntuple
+from zennet.nn import init
 from zennet.nn.module import Module, Parameter
-from zennet.random import get_rng
 
 
 class _ConvNd(Module):
@@ -73,9 +73,18 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        bound = 1 / math.sqrt(shape[1] * math.prod(self.kernel_size))
-        self.weight = Parameter(uniform(shape, bound))
-        self.bias = Parameter(uniform((out_channels,), bound)) if bias else None
+        self.weight = Parameter(np.empty(shape, dtype=np.float32))
+        self.bias = Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's: W by kaiming_uniform_(a=√5), i.e. U(-1/√fan_in, 1/√fan_in), and b from
+        the same interval, with fan_in = weight.shape[1] · prod(kernel_size)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
 
     def check_input(self, x):
         name = f"{type(self).__name__}(in_channels={self.in_channels})"
@@ -98,11 +107,6 @@ class _ConvNd(Module):
         if self.bias is None:
             s += ", bias=False"
         return s
-
-
-def uniform(shape, bound):
-    """U(-bound, bound) in float32, from zennet's generator."""
-    return get_rng().uniform(-bound, bound, size=shape).astype(np.float32)
 
 
 class _Conv(_ConvNd):

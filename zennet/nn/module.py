@@ -28,6 +28,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------ registration
@@ -158,7 +159,18 @@ class Module:
     # ----------------------------------------------------------------- calling
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, inputs, output)`` after each forward; a non-None result replaces
+        the output. Returns a handle whose ``remove()`` unregisters the hook (as PyTorch)."""
+        return _HookHandle(self._forward_hooks, hook)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward().")
@@ -220,15 +232,47 @@ class Module:
 
     # ------------------------------------------------------------------ display
 
+    def summary(self, input_shape, dtype="float32", print_fn=print):
+        """Print (and return) a Keras-style table: each layer's output shape and parameters.
+
+        ``input_shape`` is one sample's shape, without the batch dimension (``(1, 28, 28)``).
+        See zennet/nn/summary.py.
+        """
+        from zennet.nn.summary import summary
+
+        return summary(self, input_shape, dtype=dtype, print_fn=print_fn)
+
     def extra_repr(self):
         return ""
 
     def __repr__(self):
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        children = list(self.named_children())
-        if not children:
-            return lines[0] + ")"
-        for name, child in children:
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
-        return "\n".join(lines) + "\n)"
+        """PyTorch's layout: ``Linear(in_features=784, out_features=10, bias=True)``, and one
+        indented ``(name): child`` line per sub-module."""
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({n}): " + repr(m).replace("\n", "\n  ") for n, m in self.named_children()]
+        if len(lines) == 1 and not children:
+            return f"{type(self).__name__}({lines[0]})"
+        if not lines and not children:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
+
+
+class _HookHandle:
+    """Returned by ``register_forward_hook``; ``remove()`` takes the hook out again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        _HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()

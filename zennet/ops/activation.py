@@ -93,16 +93,33 @@ class SiLU(Function):
         return dy * s * (1 + self.x * (1 - s))
 
 
-def erf(x):
-    """Error function, vectorised (Numerical Recipes' erfc; relative error of erfc < 1.2e-7)."""
+def erfc(x):
+    """Complementary error function 1 - erf(x), vectorised (Numerical Recipes' erfcc).
+
+    Its relative error is below 1.2e-7 everywhere, tails included, so Φ(x) = erfc(-x/√2)/2
+    keeps its precision far below zero, where 1 + erf(x/√2) would cancel to nothing."""
     z = xp.abs(x)
     t = 1 / (1 + 0.5 * z)
     poly = 0.17087277
-    for c in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
-              0.09678418, 0.37409196, 1.00002368, -1.26551223):  # fmt: skip
+    for c in (
+        -0.82215223,
+        1.48851587,
+        -1.13520398,
+        0.27886807,
+        -0.18628806,
+        0.09678418,
+        0.37409196,
+        1.00002368,
+        -1.26551223,
+    ):
         poly = c + t * poly
-    erfc = t * xp.exp(-z * z + poly)
-    return xp.where(x >= 0, 1 - erfc, erfc - 1)
+    tail = t * xp.exp(-z * z + poly)  # erfc(|x|)
+    return xp.where(x >= 0, tail, 2 - tail)
+
+
+def erf(x):
+    """Error function: 1 - erfc(x)."""
+    return 1 - erfc(x)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -118,7 +135,7 @@ class GELU(Function):
         if approximate == "tanh":
             self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return 0.5 * x * (1 + self.t)
-        self.cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+        self.cdf = 0.5 * erfc(x * (-1 / math.sqrt(2)))  # Φ(x)
         return x * self.cdf
 
     def backward(self, dy):
@@ -131,12 +148,17 @@ class GELU(Function):
         return dy * (self.cdf + x * pdf), None
 
 
+def _max_along(x, dim):
+    """The max along ``dim``, kept as a length-1 axis; -inf where ``dim`` is empty."""
+    return x.max(axis=dim, keepdims=True, initial=-xp.inf)
+
+
 class Softmax(Function):
     """y = e^(x - max) / Σ e^(x - max)   |   dx = y * (dy - Σ dy·y)   (sums along dim)"""
 
     def forward(self, x, dim=-1):
         self.dim = dim
-        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        e = xp.exp(x - _max_along(x, dim))
         self.y = e / e.sum(axis=dim, keepdims=True)
         return self.y
 
@@ -150,8 +172,9 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim=-1):
         self.dim = dim
-        shifted = x - x.max(axis=dim, keepdims=True)
-        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = x - _max_along(x, dim)
+        with xp.errstate(divide="ignore"):  # log 0 only where dim is empty: nothing to compute
+            self.y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         return self.y
 
     def backward(self, dy):

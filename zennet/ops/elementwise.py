@@ -63,7 +63,10 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b   |   da = dy * b * a ** (b - 1),  db = dy * y * log(a)"""
+    """y = a ** b   |   da = dy * b * a ** (b - 1),  db = dy * y * log(a)
+
+    As PyTorch at a = 0: da = 0 where b = 0 (a⁰ = 1 is flat, not 0·∞), and db = 0 where
+    b >= 0 (0^b is flat in b there, not 0·(-∞))."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -72,11 +75,16 @@ class Pow(Function):
 
     def backward(self, dy):
         a, b = self.a, self.b
-        da = dy * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        db = None
-        if self.needs_input_grad[1]:
-            with xp.errstate(divide="ignore", invalid="ignore"):
-                db = dy * self.y * xp.log(a)
+        da = db = None
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                da = dy * b * a ** (b - 1)
+                if xp.any(b == 0):
+                    da = xp.where(b == 0, 0, da)
+            if self.needs_input_grad[1]:
+                db = dy * self.y * xp.log(a, dtype=self.y.dtype)
+                if xp.any(a == 0):
+                    db = xp.where((a == 0) & (b >= 0), 0, db)
         return da, db
 
 
@@ -181,6 +189,8 @@ class Where(Function):
 
 class Cast(Function):
     """y = x as another dtype   |   dx = dy as x's dtype"""
+
+    promotes = False
 
     def forward(self, x, dtype):
         self.dtype = x.dtype

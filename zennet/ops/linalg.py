@@ -17,10 +17,10 @@ class MatMul(Function):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a  # (m, k): a vector is one row
         b2 = b[:, None] if b.ndim == 1 else b  # (k, n): a vector is one column
+        if b.ndim == 1:  # first: a dot product's dy is 0-d
+            dy = xp.expand_dims(dy, -1)
         if a.ndim == 1:
             dy = xp.expand_dims(dy, -2)
-        if b.ndim == 1:
-            dy = xp.expand_dims(dy, -1)
         da = db = None
         if self.needs_input_grad[0]:
             da = unbroadcast(dy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)

@@ -52,14 +52,31 @@ class Var(Function):
     def forward(self, x, axis=None, correction=1, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
         self.centered = x - x.mean(axis=axis, keepdims=True)
-        self.dof = max(_count(x.shape, axis) - correction, 0)
+        dof = max(_count(x.shape, axis) - correction, 0)
+        self.scale = 2 / dof if dof else xp.inf  # no degrees of freedom: NaN, as PyTorch
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return (self.centered**2).sum(axis=axis, keepdims=keepdims) / self.dof
+            return (self.centered**2).sum(axis=axis, keepdims=keepdims) / dof
 
     def backward(self, dy):
         dy = _restore_axes(dy, self.centered.shape, self.axis, self.keepdims)
+        with xp.errstate(invalid="ignore"):
+            return dy * self.centered * self.scale
+
+
+class Std(Var):
+    """y = √var(x)   |   dx = dy · (x - x̄) / ((n - correction) · y), and 0 where y = 0
+
+    A constant input has y = 0, where √'s derivative is infinite; PyTorch (and we) give
+    it a zero gradient instead of 0 · ∞ = NaN."""
+
+    def forward(self, x, axis=None, correction=1, keepdims=False):
+        self.y = xp.sqrt(super().forward(x, axis, correction, keepdims))
+        return self.y
+
+    def backward(self, dy):
         with xp.errstate(divide="ignore", invalid="ignore"):
-            return dy * self.centered * (2 / self.dof)
+            dvar = xp.where(self.y == 0, 0, dy / (2 * self.y))
+        return super().backward(dvar)
 
 
 class Amax(Function):
@@ -99,9 +116,10 @@ class LogSumExp(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.x, self.axis, self.keepdims = x, axis, keepdims
-        m = x.max(axis=axis, keepdims=True)
+        m = x.max(axis=axis, keepdims=True, initial=-xp.inf)  # -inf for an empty dim
         m = xp.where(xp.isfinite(m), m, 0)
-        self.y = m + xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True))
+        with xp.errstate(divide="ignore"):  # log 0 = -inf for an empty or all -inf slice
+            self.y = m + xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True))
         return self.y if keepdims else self.y.squeeze(axis)
 
     def backward(self, dy):

@@ -1,0 +1,136 @@
+"""Loss modules: each holds its options and calls the function of the same name in
+functional/loss.py (``nn.CrossEntropyLoss()(logits, y)`` is ``F.cross_entropy(logits, y)``).
+
+Class weights and ``pos_weight`` are buffers, so they appear in ``state_dict`` under
+PyTorch's keys ("weight", "pos_weight") when they are given.
+"""
+
+from zennet import functional as F
+from zennet.functional.loss import REDUCTIONS, check_reduction
+from zennet.nn.module import Module
+
+
+class _Loss(Module):
+    """A loss with a ``reduction`` ("mean", "sum" or "none"), checked at construction."""
+
+    reductions = REDUCTIONS
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        check_reduction(type(self).__name__, reduction, self.reductions)
+        self.reduction = reduction
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class _WeightedLoss(_Loss):
+    """A loss with per-class (or per-element) weights kept as a buffer."""
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (input - target)²."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error |input - target|."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """½ d² for |d| < delta, delta (|d| - ½ delta) beyond."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """½ d² / beta for |d| < beta, |d| - ½ beta beyond."""
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities (after a sigmoid)."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy of logits, sigmoid included (stable for any logit)."""
+
+    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy of logits (N, C[, d1, ...]) against labels or probabilities."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (after log_softmax)."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
+
+
+class KLDivLoss(_Loss):
+    """KL(target ‖ exp(input)) for log-probabilities; reduction may also be "batchmean"."""
+
+    reductions = REDUCTIONS + ("batchmean",)
+
+    def __init__(self, reduction="mean", log_target=False):
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

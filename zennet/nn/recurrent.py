@@ -1,0 +1,379 @@
+"""Recurrent layers: RNN, LSTM, GRU over whole sequences, and their one-step cells.
+
+Parameter names, shapes, order and the gate order are PyTorch's, so a PyTorch state
+dict loads directly. The math of each cell, forward and backward, is in ops/recurrent.py.
+"""
+
+import math
+
+import numpy as np
+
+from zennet import functional as F
+from zennet.backend import xp
+from zennet.functional._util import array_of, as_tensor
+from zennet.nn.module import Module, Parameter
+from zennet.ops import recurrent as ops
+from zennet.random import get_rng
+
+_OPS = {"RNN": ops.RNN, "LSTM": ops.LSTM, "GRU": ops.GRU}
+
+
+def _uniform_parameter(shape, hidden_size):
+    """PyTorch's recurrent init: U(-1/√H, 1/√H), drawn from zennet's generator."""
+    bound = 1 / math.sqrt(hidden_size)
+    return Parameter(get_rng().uniform(-bound, bound, shape).astype(np.float32))
+
+
+def check_sizes(name, **sizes):
+    """Raise a ValueError naming the layer unless every size is a positive int."""
+    for key, value in sizes.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{name}: {key} must be a positive int, got {value!r}.")
+
+
+def _check_nonlinearity(name, nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
+
+
+class _RNNBase(Module):
+    """Shared by RNN, LSTM and GRU: parameters, checks and the layer/direction loop."""
+
+    mode = "RNN"
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        nonlinearity="tanh",
+    ):
+        super().__init__()
+        name = type(self).__name__
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        if not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}.")
+        _check_nonlinearity(name, nonlinearity)
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.nonlinearity = bidirectional, nonlinearity
+        self.num_directions = 2 if bidirectional else 1
+        gates = _OPS[self.mode].n_gates
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for direction in range(self.num_directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = {
+                    "weight_ih": (gates * hidden_size, layer_input),
+                    "weight_hh": (gates * hidden_size, hidden_size),
+                }
+                if bias:
+                    shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))
+                for key, shape in shapes.items():
+                    setattr(self, key + suffix, _uniform_parameter(shape, hidden_size))
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        for key, default in (
+            ("bias", True),
+            ("batch_first", False),
+            ("dropout", 0.0),
+            ("bidirectional", False),
+        ):
+            if getattr(self, key) != default:
+                text += f", {key}={getattr(self, key)}"
+        return text
+
+    def _weights(self, layer, direction):
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
+        weights = [getattr(self, n + suffix) for n in names]
+        return weights + [None] * (4 - len(weights))
+
+    # ---------------------------------------------------------------- checks
+
+    def _describe(self, batched):
+        if not batched:
+            return f"(seq, {self.input_size})"
+        order = "batch, seq" if self.batch_first else "seq, batch"
+        return f"({order}, {self.input_size})"
+
+    def _check_input(self, x):
+        name = f"{type(self).__name__}(input_size={self.input_size})"
+        if x.ndim not in (2, 3):
+            raise ValueError(
+                f"{name} got input of rank {x.ndim}, shape {x.shape}; expected a 3-D "
+                f"{self._describe(True)} batch or a 2-D {self._describe(False)} sequence."
+            )
+        if x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name} got input of shape {x.shape}; expected {self._describe(x.ndim == 3)}. "
+                f"Set input_size={x.shape[-1]} or project the features to {self.input_size}."
+            )
+        if not np.issubdtype(x.dtype, np.floating):
+            raise TypeError(f"{name} expects a floating-point input, got dtype {x.dtype}.")
+
+    def _initial_state(self, state, key, batch, batched, dtype):
+        """The (layers·dirs, N, H) initial state (zeros when not given), checked."""
+        expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        if state is None:
+            return xp.zeros(expected, dtype=dtype)
+        state = as_tensor(state)
+        want = expected if batched else (expected[0], expected[2])
+        if state.shape != want:
+            layout = "(num_layers * num_directions, batch, hidden_size)"
+            if not batched:
+                layout = "(num_layers * num_directions, hidden_size)"
+            raise ValueError(
+                f"{type(self).__name__}: {key} has shape {state.shape}; expected {layout} = {want}."
+            )
+        return state if batched else F.unsqueeze(state, 1)
+
+    def _check_lengths(self, lengths, T, N):
+        lengths = np.asarray(array_of(lengths))
+        ok = lengths.shape == (N,) and np.issubdtype(lengths.dtype, np.integer)
+        if not ok or lengths.min(initial=1) < 1 or lengths.max(initial=1) > T:
+            raise ValueError(
+                f"{type(self).__name__}: lengths must be {N} integers (one per sequence in "
+                f"the batch) between 1 and the sequence length {T}; got {lengths.tolist()}."
+            )
+        return lengths
+
+    # ---------------------------------------------------------------- forward
+
+    def _run(self, x, hx, lengths):
+        """input -> output (T, N, D·H) in the input's layout, final states [(L·D, N, H)]."""
+        self._check_input(x)
+        batched = x.ndim == 3
+        if not batched:
+            x = F.unsqueeze(x, 1)  # (T, 1, I)
+        elif self.batch_first:
+            x = F.transpose(x, 0, 1)  # (T, N, I)
+        T, N = x.shape[:2]
+        keys = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
+        hx = hx if isinstance(hx, (tuple, list)) else (hx,)
+        if len(hx) != len(keys):
+            raise ValueError(f"{type(self).__name__}: expected hx = {keys}, got {len(hx)} states.")
+        initial = [self._initial_state(s, k, N, batched, x.dtype) for s, k in zip(hx, keys)]
+        if lengths is not None:
+            lengths = self._check_lengths(lengths, T, N)
+        output, final = self._layers(x, initial, lengths)  # (T, N, D·H), (S, L·D, N, H)
+        if lengths is not None:  # zero past each sequence's end
+            output = output * (np.arange(T)[:, None, None] < lengths[:, None]).astype(x.dtype)
+        if not batched:
+            return F.squeeze(output, 1), [final[s, :, 0] for s in range(len(keys))]
+        if self.batch_first:
+            output = F.transpose(output, 0, 1)
+        return output, [final[s] for s in range(len(keys))]
+
+    def _layers(self, x, initial, lengths):
+        """Every layer and direction: one fused op each. x (T, N, I) -> (T, N, D·H)."""
+        T, op = x.shape[0], _OPS[self.mode]
+        finals, layer_input = [], x
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.num_directions):
+                index = layer * self.num_directions + direction
+                states = op.apply(
+                    layer_input,
+                    *self._weights(layer, direction),
+                    *(s[index] for s in initial),
+                    lengths=lengths,
+                    reverse=bool(direction),
+                    nonlinearity=self.nonlinearity,
+                )  # (S, T, N, H)
+                outputs.append(states[0])
+                finals.append(states[:, 0 if direction else T - 1])  # (S, N, H)
+            layer_input = outputs[0] if len(outputs) == 1 else F.cat(outputs, dim=2)
+            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout)
+        return layer_input, F.stack(finals, dim=1)
+
+
+_FORWARD_DOC = """
+    forward(input, hx=None, lengths=None) -> {returns}
+
+    input: (seq, batch, input_size), or (batch, seq, input_size) with batch_first, or an
+    unbatched (seq, input_size). hx: initial state{hx}, zeros when None.
+    lengths: optional (batch,) ints in [1, seq], the true length of each sequence in a
+    zero-padded batch. Outputs past a sequence's length are zero and the final states are
+    those at its last valid step, in both directions: the same as PyTorch's
+    pack_padded_sequence(input, lengths, enforce_sorted=False) followed by
+    pad_packed_sequence(..., total_length=seq). Sorting is not needed.
+"""
+
+
+class RNN(_RNNBase):
+    """Elman RNN, h_t = g(x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh), g = tanh or relu.
+
+    Stacks ``num_layers`` layers (with ``dropout`` between them while training); with
+    ``bidirectional`` each layer also runs backwards in time and the two outputs are
+    concatenated. Parameters (per layer l, "_reverse" for the backward direction):
+    weight_ih_l{l} (H, in), weight_hh_l{l} (H, H), bias_ih_l{l}, bias_hh_l{l} (H,).
+    """
+
+    mode = "RNN"
+    __doc__ += _FORWARD_DOC.format(
+        returns="(output, h_n)",
+        hx=" h0 (num_layers·num_directions, batch, hidden_size)",
+    )
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+    ):
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            nonlinearity,
+        )
+
+    def forward(self, input, hx=None, lengths=None):
+        output, (h_n,) = self._run(as_tensor(input), hx, lengths)
+        return output, h_n
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory (gates i, f, g, o as PyTorch):
+
+        i, f, o = σ(·), g = tanh(·) of x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh
+        c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+
+    weight_ih_l{l} (4H, in), weight_hh_l{l} (4H, H), biases (4H,); see RNN for layers,
+    dropout and directions.
+    """
+
+    mode = "LSTM"
+    __doc__ += _FORWARD_DOC.format(
+        returns="(output, (h_n, c_n))",
+        hx="s (h0, c0), each (num_layers·num_directions, batch, hidden_size)",
+    )
+
+    def forward(self, input, hx=None, lengths=None):
+        hx = (None, None) if hx is None else hx
+        output, (h_n, c_n) = self._run(as_tensor(input), hx, lengths)
+        return output, (h_n, c_n)
+
+
+class GRU(_RNNBase):
+    """Gated recurrent unit (gates r, z, n as PyTorch; r multiplies W_hn·h + b_hn):
+
+        r, z = σ(x_t·W_iᵀ + b_i + h_{t-1}·W_hᵀ + b_h) for their rows
+        n = tanh(x_t·W_inᵀ + b_in + r ⊙ (h_{t-1}·W_hnᵀ + b_hn))
+        h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+
+    weight_ih_l{l} (3H, in), weight_hh_l{l} (3H, H), biases (3H,).
+    """
+
+    mode = "GRU"
+    __doc__ += _FORWARD_DOC.format(
+        returns="(output, h_n)",
+        hx=" h0 (num_layers·num_directions, batch, hidden_size)",
+    )
+
+    def forward(self, input, hx=None, lengths=None):
+        output, (h_n,) = self._run(as_tensor(input), hx, lengths)
+        return output, h_n
+
+
+# --------------------------------------------------------------------- cells
+
+
+class _CellBase(Module):
+    """One time step: the sequence op run on a sequence of length 1."""
+
+    mode = "RNN"
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+        super().__init__()
+        name = type(self).__name__
+        check_sizes(name, input_size=input_size, hidden_size=hidden_size)
+        _check_nonlinearity(name, nonlinearity)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.bias, self.nonlinearity = bias, nonlinearity
+        gates = _OPS[self.mode].n_gates
+        self.weight_ih = _uniform_parameter((gates * hidden_size, input_size), hidden_size)
+        self.weight_hh = _uniform_parameter((gates * hidden_size, hidden_size), hidden_size)
+        self.bias_ih = _uniform_parameter((gates * hidden_size,), hidden_size) if bias else None
+        self.bias_hh = _uniform_parameter((gates * hidden_size,), hidden_size) if bias else None
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def _step(self, x, hx):
+        x = as_tensor(x)
+        name = f"{type(self).__name__}(input_size={self.input_size})"
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name} got input of shape {x.shape}; expected (batch, {self.input_size}) "
+                f"or ({self.input_size},)."
+            )
+        batched = x.ndim == 2
+        N = x.shape[0] if batched else 1
+        keys = ("h", "c") if self.mode == "LSTM" else ("h",)
+        states = []
+        for s, key in zip(hx, keys):
+            if s is None:
+                states.append(xp.zeros((N, self.hidden_size), dtype=x.dtype))
+                continue
+            s, want = as_tensor(s), (N, self.hidden_size) if batched else (self.hidden_size,)
+            if s.shape != want:
+                raise ValueError(
+                    f"{type(self).__name__}: {key} has shape {s.shape}; expected {want}."
+                )
+            states.append(s if batched else F.unsqueeze(s, 0))
+        x = F.unsqueeze(x if batched else F.unsqueeze(x, 0), 0)  # (1, N, I)
+        weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        op = _OPS[self.mode]
+        out = op.apply(x, *weights, *states, nonlinearity=self.nonlinearity)  # (S, 1, N, H)
+        out = out[:, 0] if batched else out[:, 0, 0]
+        return tuple(out[s] for s in range(len(keys)))
+
+
+class RNNCell(_CellBase):
+    """h' = g(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh), g = tanh or relu. forward(input, hx=None) -> h'."""
+
+    def forward(self, input, hx=None):
+        return self._step(input, (hx,))[0]
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step (see LSTM). forward(input, hx=None) with hx = (h, c) -> (h', c')."""
+
+    mode = "LSTM"
+
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__(input_size, hidden_size, bias)
+
+    def forward(self, input, hx=None):
+        return self._step(input, (None, None) if hx is None else hx)
+
+
+class GRUCell(_CellBase):
+    """One GRU step (see GRU). forward(input, hx=None) -> h'."""
+
+    mode = "GRU"
+
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__(input_size, hidden_size, bias)
+
+    def forward(self, input, hx=None):
+        return self._step(input, (hx,))[0]

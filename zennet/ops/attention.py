@@ -1,0 +1,27 @@
+"""The one primitive attention needs beyond matmul: a softmax that survives fully masked rows."""
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+class SafeSoftmax(Function):
+    """Softmax along the last axis in which a row of only -inf (every key masked) gives 0.
+
+        y = e^(x - max) / Σ e^(x - max),  y = 0 on rows whose max is -inf
+        dx = y ⊙ (dy - Σ dy ⊙ y)          (so masked entries and masked rows get dx = 0)
+
+    A plain softmax gives NaN on such rows; PyTorch's scaled_dot_product_attention
+    gives 0 (its _safe_softmax), and so does this.
+    """
+
+    def forward(self, x):
+        top = x.max(axis=-1, keepdims=True)
+        top = xp.where(xp.isfinite(top), top, 0)  # a row of -inf keeps its -inf: e = 0
+        e = xp.exp(x - top)
+        total = e.sum(axis=-1, keepdims=True)
+        self.y = e / xp.where(total > 0, total, 1)
+        return self.y
+
+    def backward(self, dy):
+        y = self.y
+        return y * (dy - (dy * y).sum(axis=-1, keepdims=True))

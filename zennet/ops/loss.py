@@ -1,0 +1,100 @@
+"""Loss primitives, fused where the numerics need it: a log of a softmax, of a sigmoid or
+of a probability must not overflow, underflow or divide by zero. Every other loss is
+composed from primitives in functional/loss.py."""
+
+from zennet.autograd import Function
+from zennet.backend import xp
+from zennet.ops.activation import stable_sigmoid
+
+
+class SoftmaxCrossEntropy(Function):
+    """l = -Σ_c a_c log softmax(x)_c   (along ``axis``, the class dimension)
+    |   dx = dl · (softmax(x) Σ_c a_c - a),   da = -dl · log softmax(x)
+
+    ``a`` holds the target coefficients. For a label y it is the one-hot row of y
+    (times the class weight), so dx = dl · (softmax(x) - onehot(y)): the textbook
+    dZ = A - Y. For class probabilities (and for label smoothing) it is the
+    (weighted) target distribution. A row of zeros (an ignored label) gives l = 0, dx = 0.
+    log softmax is x - max - log Σ e^(x - max), finite for logits of any size.
+    """
+
+    def forward(self, x, a, axis=1):
+        self.logp = x - x.max(axis=axis, keepdims=True)
+        self.e = xp.exp(self.logp)  # softmax(x) = e / Σe, kept so backward needs no exp
+        self.total = self.e.sum(axis=axis, keepdims=True)
+        self.logp -= xp.log(self.total)
+        self.a, self.axis = a, axis
+        with xp.errstate(invalid="ignore"):
+            loss = -(a * self.logp).sum(axis=axis)
+            if xp.isnan(loss).any():  # 0 · log 0 from a -inf logit counts as 0, as in PyTorch
+                loss = -xp.where(a != 0, a * self.logp, 0).sum(axis=axis)
+        return loss
+
+    def backward(self, dl):
+        dl = xp.expand_dims(dl, self.axis)
+        dx = da = None
+        if self.needs_input_grad[0]:
+            dx = self.e * (dl * self.a.sum(axis=self.axis, keepdims=True) / self.total)
+            dx -= self.a * dl
+        if self.needs_input_grad[1]:
+            da = -dl * self.logp
+        return dx, da
+
+
+def log_sigmoid(x):
+    """log σ(x) = min(x, 0) - log(1 + e^-|x|), finite for any x."""
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """l = (1 - y) x - L log σ(x),   L = 1 + (pos_weight - 1) y
+    (without pos_weight: l = max(x, 0) - x y + log(1 + e^-|x|))
+    |   dx = dl ((1 - y) - L σ(-x))   (= dl (σ(x) - y) without pos_weight)
+        dy = dl (-x - (pos_weight - 1) log σ(x)),   dpos_weight = -dl y log σ(x)
+    """
+
+    def forward(self, x, y, pos_weight=None):
+        self.x, self.y, self.pos_weight = x, y, pos_weight
+        self.log_sig = log_sigmoid(x)
+        scale = 1 if pos_weight is None else (pos_weight - 1) * y + 1
+        return (1 - y) * x - scale * self.log_sig
+
+    def backward(self, dl):
+        x, y, pos_weight = self.x, self.y, self.pos_weight
+        dx = dy = dpw = None
+        if self.needs_input_grad[0]:
+            if pos_weight is None:
+                dx = dl * (stable_sigmoid(x) - y)
+            else:
+                dx = dl * ((1 - y) - ((pos_weight - 1) * y + 1) * stable_sigmoid(-x))
+        if self.needs_input_grad[1]:
+            dy = -x if pos_weight is None else -x - (pos_weight - 1) * self.log_sig
+            dy = dl * dy
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            dpw = -dl * y * self.log_sig
+        return dx, dy, dpw
+
+
+class BinaryCrossEntropy(Function):
+    """l = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100))
+    |   dp = dl (p - y) / max(p (1 - p), 1e-12),   dy = dl (log(1 - p) - log p)
+
+    The clamps (PyTorch's) keep l finite at p = 0 and p = 1; so does the gradient's floor.
+    """
+
+    def forward(self, p, y):
+        self.p, self.y = p, y
+        with xp.errstate(divide="ignore"):
+            log_p = xp.maximum(xp.log(p), -100)
+            log_1mp = xp.maximum(xp.log1p(-p), -100)
+        return (y - 1) * log_1mp - y * log_p
+
+    def backward(self, dl):
+        p, y = self.p, self.y
+        dp = dy = None
+        if self.needs_input_grad[0]:
+            dp = dl * (p - y) / xp.maximum(p * (1 - p), 1e-12)
+        if self.needs_input_grad[1]:
+            with xp.errstate(divide="ignore"):
+                dy = dl * (xp.log1p(-p) - xp.log(p))
+        return dp, dy

@@ -1,0 +1,123 @@
+"""Normalization: batch norm and layer norm as fused primitives, backward written out.
+
+Both standardise x over some axes and then scale and shift it:
+
+    x̂ = (x - μ) / √(σ² + ε),    y = γ · x̂ + β
+
+Written as a chain of small ops, the backward pass would keep five or six arrays of the
+size of x alive; fused, it keeps x̂ and 1/√(σ² + ε) and needs three passes over dy.
+"""
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+def normalized_input_grad(dxhat, xhat, inv_std, axes, sum_dxhat, sum_dxhat_xhat):
+    """dx of x̂ = (x - μ)·inv_std when μ and σ² are the statistics of x over ``axes``.
+
+    With N elements per statistic, dx̂ = ∂L/∂x̂ and sums Σ over ``axes``:
+
+        dx = (1/N) · inv_std · (N·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂))
+
+    The first term is the direct path through x, the second the path through μ, the
+    third the path through σ². ``sum_dxhat`` and ``sum_dxhat_xhat`` are passed in (kept
+    dims) because the callers already have them from dγ and dβ.
+    """
+    n = 1
+    for a in axes:
+        n *= xhat.shape[a]
+    return (inv_std / n) * (n * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+
+
+def _affine(xhat, weight, bias, shape):
+    """y = γ·x̂ + β with γ and β reshaped to broadcast (either may be None)."""
+    y = xhat if weight is None else xhat * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def _wanted(fn):
+    """Whether γ (input 1) and β (input 2) want gradients; either may be absent."""
+    needs = tuple(fn.needs_input_grad) + (False, False)
+    return needs[1], needs[2]
+
+
+class BatchNorm(Function):
+    """Batch normalization over every axis but the channel axis 1.
+
+    x (N, C, *), γ, β, μ, σ² (C,) -> y (N, C, *)
+
+        x̂ = (x - μ) / √(σ² + ε),   y = γ · x̂ + β
+        dγ = Σ dy · x̂,   dβ = Σ dy          (Σ over N and the spatial axes)
+
+    With batch statistics (training; μ, σ² are x's own mean and biased variance):
+
+        dx = (1/M) · inv_std · (M·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂)),   dx̂ = γ · dy,  M = N·H·W
+
+    With fixed statistics (evaluation, running μ and σ²): dx = γ · inv_std · dy.
+    ``mean`` and ``var`` are given by the caller (functional.batch_norm computes the batch
+    statistics once, for the output and for the running averages).
+    """
+
+    def forward(self, x, weight=None, bias=None, mean=None, var=None, eps=1e-5, batch_stats=True):
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts (C,) over (N, C, *)
+        self.axes = (0,) + tuple(range(2, x.ndim))
+        self.inv_std = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
+        self.xhat = (x - mean.reshape(shape).astype(x.dtype, copy=False)) * self.inv_std
+        self.weight, self.batch_stats, self.stat_shape = weight, batch_stats, (x.shape[1],)
+        return _affine(self.xhat, weight, bias, shape)
+
+    def backward(self, dy):
+        need_w, need_b = _wanted(self)
+        dy_xhat = (dy * self.xhat).sum(axis=self.axes, keepdims=True)  # Σ dy·x̂ (1, C, 1..)
+        dy_sum = dy.sum(axis=self.axes, keepdims=True)  # Σ dy (1, C, 1..)
+        dw = dy_xhat.reshape(self.stat_shape) if need_w else None  # (C,)
+        db = dy_sum.reshape(self.stat_shape) if need_b else None  # (C,)
+        if not self.needs_input_grad[0]:
+            return None, dw, db
+        w = 1 if self.weight is None else self.weight.reshape(self.inv_std.shape)
+        if not self.batch_stats:
+            return dy * (w * self.inv_std), dw, db
+        # Σ dx̂ = γ·Σ dy and Σ dx̂·x̂ = γ·Σ dy·x̂: the sums of dγ and dβ serve dx too
+        dx = normalized_input_grad(
+            dy * w, self.xhat, self.inv_std, self.axes, w * dy_sum, w * dy_xhat
+        )
+        return dx, dw, db
+
+
+class LayerNorm(Function):
+    """Layer normalization over the last ``ndims`` axes, separately for each sample.
+
+    x (*, D1..Dk), γ, β (D1..Dk) -> y (*, D1..Dk)
+
+        μ, σ² = mean and biased variance of x over the last k axes
+        x̂ = (x - μ) / √(σ² + ε),   y = γ · x̂ + β
+        dγ = Σ_batch dy · x̂,   dβ = Σ_batch dy      (Σ over the leading axes)
+        dx = (1/D) · inv_std · (D·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂)),   dx̂ = γ · dy
+             (Σ over the last k axes, D = D1···Dk)
+    """
+
+    def forward(self, x, weight=None, bias=None, ndims=1, eps=1e-5):
+        lead = x.ndim - ndims
+        self.axes = tuple(range(lead, x.ndim))
+        self.lead_axes, self.stat_shape = tuple(range(lead)), x.shape[lead:]
+        mean = x.mean(axis=self.axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=self.axes, keepdims=True)
+        self.inv_std = 1 / xp.sqrt(var + eps)  # (*, 1..1)
+        self.xhat = centered * self.inv_std
+        self.weight = weight
+        return _affine(self.xhat, weight, bias, self.stat_shape)
+
+    def backward(self, dy):
+        need_w, need_b = _wanted(self)
+        dw = (dy * self.xhat).sum(axis=self.lead_axes) if need_w else None
+        db = dy.sum(axis=self.lead_axes) if need_b else None
+        dxhat = dy if self.weight is None else dy * self.weight
+        dx = None
+        if self.needs_input_grad[0]:
+            sum_dxhat = dxhat.sum(axis=self.axes, keepdims=True)
+            sum_dxhat_xhat = (dxhat * self.xhat).sum(axis=self.axes, keepdims=True)
+            dx = normalized_input_grad(
+                dxhat, self.xhat, self.inv_std, self.axes, sum_dxhat, sum_dxhat_xhat
+            )
+        return dx, dw, db

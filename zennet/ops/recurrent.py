@@ -1,0 +1,263 @@
+"""Recurrent layers as fused primitives: one op runs a whole sequence through one
+layer in one direction, and its backward is back-propagation through time.
+
+Shapes: x (T, N, I) time-major; weights as PyTorch, w_ih (G·H, I), w_hh (G·H, H),
+b_ih, b_hh (G·H,) with G gates stacked along the rows. Each op returns the states of
+every step as one array (S, T, N, H): S = 1 (h) for RNN and GRU, S = 2 (h, c) for LSTM.
+
+Speed comes from the shape of the computation, which is the same for all three cells:
+
+    forward   A = X·W_ihᵀ + b            one GEMM for all T steps, before the loop
+              for t: a_t = A_t + h_{t-1}·W_hhᵀ, then the cell's elementwise formulas
+    backward  for t in reverse: the cell's formulas backwards give da_t, and
+              dh_{t-1} = da_t·W_hh                   (the only GEMM inside the loop)
+              [dW_ih | dW_hh] = Σ_t da_tᵀ·[x_t | h_{t-1}],  dX = dA·W_ih
+                                                      (one GEMM each, after the loop)
+
+Variable lengths: with ``lengths`` (N,), steps t ≥ lengths[n] leave sample n's state
+unchanged (s_t = m·s_new + (1 - m)·s_{t-1}, m = [t < length]). Running forward, the state
+after the last step is then the state at each sample's last valid step; running in
+reverse, each sample starts at its own last valid step. Zeroing the outputs in the
+padding is left to the module.
+"""
+
+import numpy as np
+
+from zennet.autograd import Function
+from zennet.backend import xp
+
+
+def sigmoid_(a):
+    """σ(a) = 1 / (1 + e^-a) in place. For a < -88, e^-a overflows to inf and σ to the right 0."""
+    xp.negative(a, out=a)
+    with np.errstate(over="ignore"):
+        xp.exp(a, out=a)
+    a += 1
+    xp.reciprocal(a, out=a)
+    return a
+
+
+class _Recurrence(Function):
+    """The loop shared by the cells; a subclass supplies ``step`` and ``step_backward``.
+
+    apply(x, w_ih, w_hh, b_ih, b_hh, *initial_states, lengths=None, reverse=False)
+    b_ih and b_hh may be None (bias=False); initial states are (N, H) each.
+    """
+
+    n_states = 1  # h; the LSTM adds c
+    n_gates = 1  # G: blocks of H rows in the weights
+    separate_hidden_gradient = False  # GRU: dL/d(h·W_hhᵀ + b_hh) differs from dL/da
+
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
+        T, N, _ = x.shape
+        H = w_hh.shape[1]
+        self.x, self.w_ih, self.w_hh, self.b_hh, self.initial = x, w_ih, w_hh, b_hh, initial
+        self.opts = opts
+        self.steps = range(T - 1, -1, -1) if reverse else range(T)
+        self.mask = None
+        if lengths is not None:
+            self.mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :])[..., None]
+        # X·W_ihᵀ + b for all steps at once; the loop adds h·W_hhᵀ in place.
+        self.gates = (x.reshape(T * N, -1) @ w_ih.T).reshape(T, N, -1)  # (T, N, G·H)
+        biases = self.input_biases(b_ih, b_hh)
+        if biases:
+            self.gates += biases[0] if len(biases) == 1 else biases[0] + biases[1]
+        self.states = xp.empty((self.n_states, T, N, H), dtype=self.gates.dtype)  # (S, T, N, H)
+        self.allocate()
+        prev = initial
+        for t in self.steps:
+            new = self.step(t, prev)
+            if self.mask is not None:
+                new = tuple(xp.where(self.mask[t], s, p) for s, p in zip(new, prev))
+            for states, state in zip(self.states, new):
+                states[t] = state
+            prev = new
+        return self.states
+
+    def backward(self, dstates):  # dstates (S, T, N, H)
+        T, N, H = self.states.shape[1:]
+        self.dgates = xp.empty_like(self.gates)  # (T, N, G·H): dL/da_t
+        self.dhidden = xp.empty_like(self.gates) if self.separate_hidden_gradient else None
+        carry = tuple(xp.zeros((N, H), dtype=self.gates.dtype) for _ in range(self.n_states))
+        for t in reversed(self.steps):
+            d = tuple(c + ds[t] for c, ds in zip(carry, dstates))
+            if self.mask is None:
+                carry = self.step_backward(t, d)
+            else:  # the padding passes the gradient straight to the previous state
+                m = self.mask[t]
+                carry = self.step_backward(t, tuple(di * m for di in d))
+                carry = tuple(c + xp.where(m, 0, di) for c, di in zip(carry, d))
+        return self.weight_gradients() + carry
+
+    # ---------------------------------------------------------------- helpers
+
+    def input_biases(self, b_ih, b_hh):
+        """The biases folded into the input projection (both, for RNN and LSTM)."""
+        return [b for b in (b_ih, b_hh) if b is not None]
+
+    def allocate(self):
+        """Make the arrays a cell saves per step (called before the loop)."""
+
+    def before(self, s, t):
+        """State s as it was before step t (N, H): the previous step's, or the initial one."""
+        if t == self.steps[0]:
+            return self.initial[s]
+        return self.states[s, t - self.steps.step]
+
+    def h_before(self):
+        """h_{t-1} of every step t (T, N, H): the states shifted by one, the initial one first."""
+        h, first = self.states[0], self.initial[0][None]
+        return xp.concatenate([first, h[:-1]] if self.steps.step > 0 else [h[1:], first])
+
+    def weight_gradients(self):
+        """dX = dA·W_ih,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}] (one GEMM),  db = Σ dA."""
+        T, N, GH = self.dgates.shape
+        I = self.x.shape[2]
+        need = self.needs_input_grad
+        da = self.dgates.reshape(T * N, GH)
+        dah = da if self.dhidden is None else self.dhidden.reshape(T * N, GH)
+        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, -1)
+        dx = (da @ self.w_ih).reshape(self.x.shape) if need[0] else None
+        if need[1] and need[2] and dah is da:
+            joint = xp.concatenate([x, h_prev], axis=1).T @ da  # (I + H, G·H)
+            dw_ih, dw_hh = joint[:I].T, joint[I:].T
+        else:
+            dw_ih = (x.T @ da).T if need[1] else None
+            dw_hh = (h_prev.T @ dah).T if need[2] else None
+        db_ih = da.sum(axis=0) if need[3] or need[4] else None
+        db_hh = dah.sum(axis=0) if dah is not da and need[4] else db_ih  # RNN, LSTM: equal
+        return dx, dw_ih, dw_hh, db_ih if need[3] else None, db_hh if need[4] else None
+
+    def step(self, t, prev):
+        raise NotImplementedError
+
+    def step_backward(self, t, d):
+        raise NotImplementedError
+
+
+class RNN(_Recurrence):
+    """Elman RNN over a sequence (nonlinearity g = tanh or relu):
+
+    h_t = g(a_t),  a_t = x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh
+    backward: da_t = dh ⊙ g'(a_t)  (tanh' = 1 - h_t², relu' = [h_t > 0]),
+              dh_{t-1} = da_t·W_hh
+    """
+
+    def step(self, t, prev):
+        (h,) = prev
+        a = self.gates[t]  # (N, H)
+        a += h @ self.w_hh.T
+        if self.opts.get("nonlinearity", "tanh") == "tanh":
+            return (xp.tanh(a),)
+        return (xp.maximum(a, 0),)
+
+    def step_backward(self, t, d):
+        (dh,) = d
+        h = self.states[0, t]  # in the padding h is frozen, not g(a_t), but there dh = 0
+        da = self.dgates[t]
+        if self.opts.get("nonlinearity", "tanh") == "tanh":
+            xp.multiply(dh, 1 - h * h, out=da)
+        else:
+            xp.multiply(dh, h > 0, out=da)
+        return (da @ self.w_hh,)
+
+
+class LSTM(_Recurrence):
+    """Long short-term memory over a sequence, gates stacked in PyTorch's order i, f, g, o:
+
+        a_t = x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh                 (N, 4H)
+        i, f, o = σ(a_i), σ(a_f), σ(a_o);   g = tanh(a_g)
+        c_t = f ⊙ c_{t-1} + i ⊙ g;          h_t = o ⊙ tanh(c_t)
+
+    backward, with dh and dc the gradients reaching h_t and c_t:
+        dc  += dh ⊙ o ⊙ (1 - tanh² c_t)
+        da_i = dc ⊙ g ⊙ i(1-i),   da_f = dc ⊙ c_{t-1} ⊙ f(1-f)
+        da_g = dc ⊙ i ⊙ (1-g²),   da_o = dh ⊙ tanh c_t ⊙ o(1-o)
+        dh_{t-1} = da_t·W_hh,     dc_{t-1} = dc ⊙ f
+    """
+
+    n_states, n_gates = 2, 4
+
+    def allocate(self):
+        self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
+
+    def step(self, t, prev):
+        h, c = prev
+        N, H = h.shape
+        a = self.gates[t]  # (N, 4H): becomes [i, f, g, o] in place
+        a += h @ self.w_hh.T
+        i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
+        g *= 2  # tanh(x) = 2σ(2x) - 1: one σ pass for all four gates
+        sigmoid_(a)
+        g *= 2
+        g -= 1
+        c_new = f * c + i * g
+        return o * xp.tanh(c_new, out=self.tanh_c[t]), c_new
+
+    def step_backward(self, t, d):
+        dh, dc = d
+        N, H = dh.shape
+        a = self.gates[t]  # (N, 4H): [i, f, g, o]
+        i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
+        tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
+        dc = dc + dh * o * (1 - tanh_c * tanh_c)
+        da = self.dgates[t]
+        da_i, da_f, da_g, da_o = da.reshape(N, 4, H).transpose(1, 0, 2)
+        xp.multiply(dc, g, out=da_i)  # dL/di, dL/df, dL/dg, dL/do ...
+        xp.multiply(dc, c_prev, out=da_f)
+        xp.multiply(dc, i, out=da_g)
+        xp.multiply(dh, tanh_c, out=da_o)
+        derivative = a * (1 - a)  # ... times σ' = σ(1-σ) for i, f, o
+        xp.subtract(1, g * g, out=derivative[:, 2 * H : 3 * H])  # and tanh' = 1 - g² for g
+        da *= derivative
+        return da @ self.w_hh, dc * f
+
+
+class GRU(_Recurrence):
+    """Gated recurrent unit over a sequence, gates in PyTorch's order r, z, n:
+
+        a_t = x_t·W_ihᵀ + b_ih,   b_t = h_{t-1}·W_hhᵀ + b_hh                 (N, 3H) each
+        r = σ(a_r + b_r),  z = σ(a_z + b_z),  n = tanh(a_n + r ⊙ b_n)
+        h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+
+    backward, with dh the gradient reaching h_t:
+        da_n = dh ⊙ (1-z) ⊙ (1-n²)
+        da_z = db_z = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
+        da_r = db_r = da_n ⊙ b_n ⊙ r(1-r)
+        db_n = da_n ⊙ r,   dh_{t-1} = db_t·W_hh + dh ⊙ z
+    """
+
+    n_gates = 3
+    separate_hidden_gradient = True
+
+    def input_biases(self, b_ih, b_hh):
+        return [] if b_ih is None else [b_ih]  # b_hh stays inside: r multiplies it
+
+    def allocate(self):
+        self.hidden = xp.empty_like(self.gates)  # b_t of every step, (T, N, 3H)
+
+    def step(self, t, prev):
+        (h,) = prev
+        N, H = h.shape
+        a, b = self.gates[t], self.hidden[t]  # (N, 3H) each; a becomes [r, z, n] in place
+        xp.matmul(h, self.w_hh.T, out=b)
+        if self.b_hh is not None:
+            b += self.b_hh
+        a[:, : 2 * H] += b[:, : 2 * H]
+        sigmoid_(a[:, : 2 * H])
+        r, z, n = a.reshape(N, 3, H).transpose(1, 0, 2)
+        n += r * b[:, 2 * H :]
+        xp.tanh(n, out=n)
+        return (n + z * (h - n),)
+
+    def step_backward(self, t, d):
+        (dh,) = d
+        N, H = dh.shape
+        r, z, n = self.gates[t].reshape(N, 3, H).transpose(1, 0, 2)
+        da, db = self.dgates[t].reshape(N, 3, H), self.dhidden[t].reshape(N, 3, H)
+        da[:, 2] = dh * (1 - z) * (1 - n * n)
+        da[:, 1] = dh * (self.before(0, t) - n) * z * (1 - z)
+        da[:, 0] = da[:, 2] * self.hidden[t, :, 2 * H :] * r * (1 - r)
+        db[:, :2] = da[:, :2]
+        db[:, 2] = da[:, 2] * r
+        return (self.dhidden[t] @ self.w_hh + dh * z,)

@@ -1,0 +1,153 @@
+"""Adam and AdamW: gradient descent with per-parameter step sizes from running moments."""
+
+from zennet.backend import xp
+from zennet.optim.optimizer import Optimizer
+
+
+def adam_update(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    *,
+    step,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay=0.0,
+    decoupled_weight_decay=False,
+    max_exp_avg_sq=None,
+    work=None,
+):
+    """One Adam step on arrays (t = ``step``, counted from 1), in place on ``param`` and
+    the moments ``exp_avg`` (m) and ``exp_avg_sq`` (v)::
+
+        g ← g + λ θ                     Adam's weight decay (an L2 penalty), or
+        θ ← θ (1 - η λ)                 AdamW's decoupled weight decay
+        m ← β1 m + (1 - β1) g           first moment: a running mean of g
+        v ← β2 v + (1 - β2) g²          second moment: a running mean of g²
+        v̂ ← max(v̂, v)                   AMSGrad (``max_exp_avg_sq`` = v̂), used for v below
+        denom = √v / √(1 - β2^t) + ε
+        θ ← θ - η / (1 - β1^t) · m / denom
+
+    The order of operations is PyTorch's, so results agree to rounding.
+    """
+    work = xp.empty_like(param) if work is None else work
+    if weight_decay and decoupled_weight_decay:
+        param *= 1 - lr * weight_decay
+    elif weight_decay:
+        grad = grad + weight_decay * param
+    exp_avg *= beta1
+    exp_avg += xp.multiply(grad, 1 - beta1, out=work)
+    exp_avg_sq *= beta2
+    xp.multiply(grad, grad, out=work)
+    work *= 1 - beta2
+    exp_avg_sq += work
+    if max_exp_avg_sq is not None:
+        exp_avg_sq = xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    step_size = lr / (1 - beta1**step)
+    denom = xp.sqrt(exp_avg_sq, out=work)
+    denom /= (1 - beta2**step) ** 0.5
+    denom += eps
+    update = xp.divide(exp_avg, denom, out=work)
+    update *= -step_size
+    param += update
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015): each parameter moves by its gradient's running mean
+    divided by the root of its running mean square, so steps are about ``lr`` in size
+    whatever the gradient's scale. ``amsgrad`` uses the largest v seen so far.
+
+    State per parameter, as in PyTorch: "step", "exp_avg", "exp_avg_sq" and, with
+    amsgrad, "max_exp_avg_sq".
+    """
+
+    non_negative = ("lr", "eps", "weight_decay")
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        *,
+        maximize=False,
+        decoupled_weight_decay=False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        for i, beta in enumerate(group["betas"]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(
+                    f"{self._name}: betas[{i}] must be in [0, 1), got {beta} "
+                    f"(typical values: betas=(0.9, 0.999))."
+                )
+
+    def _init_state(self, param, group):
+        state = {"step": 0, "exp_avg": xp.zeros_like(param), "exp_avg_sq": xp.zeros_like(param)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = xp.zeros_like(param)
+        return state
+
+    def _update(self, param, grad, state, group):
+        state["step"] += 1
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = xp.zeros_like(param)
+        beta1, beta2 = group["betas"]
+        adam_update(
+            param,
+            grad,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            step=state["step"],
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+            max_exp_avg_sq=state.get("max_exp_avg_sq") if group["amsgrad"] else None,
+            work=self._workspace(param),
+        )
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): θ ← θ (1 - η λ) before
+    the Adam step, instead of adding λ θ to the gradient; weight_decay defaults to 1e-2."""
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+    ):
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
