@@ -62,8 +62,9 @@ def test_linear_model_by_hand(rng):
 
 def test_integrated_gradients_completeness_on_a_nonlinear_mlp(rng):
     zn.manual_seed(1)
-    model = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 16), nn.Sigmoid(),
-                          nn.Linear(16, 4))  # fmt: skip
+    model = nn.Sequential(
+        nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 16), nn.Sigmoid(), nn.Linear(16, 4)
+    )
     x = rng.standard_normal((5, 8)).astype(np.float32)
     baseline = rng.standard_normal(8).astype(np.float32) * 0.1
     target = [0, 1, 2, 3, 0]
