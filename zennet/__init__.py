@@ -75,6 +75,10 @@ from zennet.io import load, save
 from zennet import optim
 # --- end optim ---
 
+# --- interpretability: zn.explain (branch explain) ---
+from zennet import explain
+# --- end explain ---
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"
