@@ -12,6 +12,7 @@ from zennet.explain.gradcam import grad_cam
 from zennet.explain.occlusion import occlusion
 from zennet.explain.render import save_overlay
 from zennet.explain.trace import format_trace, trace_step
+from zennet.nn.activation import _Activation
 
 METHODS = ("saliency", "gxi", "smoothgrad", "ig", "occlusion", "gradcam")
 
@@ -23,7 +24,7 @@ def explain_job(
     (an image file or a .npy array of inputs, loaded as the predict job does).
 
     ``method``: saliency | gxi (gradient × input) | smoothgrad | ig (integrated gradients) |
-    occlusion | gradcam (the last Conv2d layer). ``target`` is the class to explain
+    occlusion | gradcam (on the last conv block's output). ``target`` is the class to explain
     (default: each sample's predicted class). Writes the heat maps over the images to the
     PNG ``out`` and returns {"method", "predicted": [class per sample], "target": [...],
     "path"}. With ``trace=True`` it returns instead the text of one traced training step
@@ -73,7 +74,7 @@ def _as_images(x, model):
 
 def _attribute(method, model, x, targets):
     if method == "gradcam":
-        return grad_cam(model, x, targets, _last_conv(model))
+        return grad_cam(model, x, targets, _last_conv_block(model))
     if method == "occlusion":
         return occlusion(model, x, targets, window=max(2, round(x.shape[-1] / 8)))
     function = {
@@ -85,11 +86,17 @@ def _attribute(method, model, x, targets):
     return function(model, x, targets)
 
 
-def _last_conv(model):
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+def _last_conv_block(model):
+    """Grad-CAM's layer: the last Conv2d, or the BatchNorm2d/activation right after it (the
+    rectified feature maps, as Grad-CAM uses them)."""
+    leaves = [m for m in model.modules() if not list(m.children())]
+    convs = [i for i, m in enumerate(leaves) if isinstance(m, nn.Conv2d)]
     if not convs:
         raise ValueError(
             "explain: --method gradcam needs a model with a Conv2d layer (e.g. `zennet train "
             "--model cnn`); for this one use --method ig, saliency or occlusion."
         )
-    return convs[-1]
+    i = convs[-1]
+    while i + 1 < len(leaves) and isinstance(leaves[i + 1], (nn.BatchNorm2d, _Activation)):
+        i += 1
+    return leaves[i]
