@@ -28,7 +28,12 @@ def test_png_signature_and_size(tmp_path, rng):
     matplotlib_image = pytest.importorskip("matplotlib.image")
     path = save_overlay(tmp_path / "one.png", rng.random((8, 8)), rng.random((8, 8)))
     assert path.read_bytes()[:8] == PNG_SIGNATURE
-    assert matplotlib_image.imread(path).shape[:2] == (256, 256)  # 8x8 enlarged 32 times
+    # 8x8 enlarged 32 times: the image, a 2-pixel gap, the overlay
+    assert matplotlib_image.imread(path).shape[:2] == (256, 256 + 2 + 256)
+    path = save_overlay(
+        tmp_path / "alone.png", rng.random((8, 8)), rng.random((8, 8)), side_by_side=False
+    )
+    assert matplotlib_image.imread(path).shape[:2] == (256, 256)
     assert not list(tmp_path.glob("*.tmp"))  # written under a temporary name, then renamed
 
 
@@ -37,8 +42,8 @@ def test_a_batch_is_laid_out_in_rows(tmp_path, rng):
     path = save_overlay(
         tmp_path / "grid.png", rng.random((3, 1, 8, 8)), rng.random((3, 8, 8)), columns=2
     )
-    # two rows of 256 + a 2-pixel gap, two columns likewise
-    assert matplotlib_image.imread(path).shape[:2] == (514, 514)
+    # two rows of 256 and a 4-pixel gap; two columns of image|overlay pairs (514) likewise
+    assert matplotlib_image.imread(path).shape[:2] == (256 + 4 + 256, 514 + 4 + 514)
 
 
 def test_errors(tmp_path, rng, monkeypatch):

@@ -46,10 +46,11 @@ def overlay(image, heatmap, alpha=0.6, cmap="jet"):
     return colours * a + gray[..., None] * (1 - a)
 
 
-def save_overlay(path, images, heatmaps, alpha=0.6, cmap="jet", columns=8):
+def save_overlay(path, images, heatmaps, alpha=0.6, cmap="jet", columns=4, side_by_side=True):
     """Write the overlays of one image (H, W) or a batch (N, ..., H, W) to the PNG ``path``.
 
-    A batch is laid out in rows of ``columns``; small images are enlarged (nearest
+    With ``side_by_side`` each sample shows the plain image left of its overlay. A batch
+    is laid out in rows of ``columns`` samples; small images are enlarged (nearest
     neighbour) to about 256 pixels a side. The file is written to a temporary name and
     renamed, so a crash never leaves half a PNG. Returns the path.
     """
@@ -61,9 +62,15 @@ def save_overlay(path, images, heatmaps, alpha=0.6, cmap="jet", columns=8):
             f"save_overlay: {len(images)} images but {len(heatmaps)} heat maps; give one each."
         )
     tiles = [overlay(i, h, alpha, cmap) for i, h in zip(images, heatmaps)]
-    scale = max(1, TARGET_SIDE // max(tiles[0].shape[:2]))
-    tiles = [t.repeat(scale, axis=0).repeat(scale, axis=1) for t in tiles]
-    picture = _grid(tiles, columns)
+    if side_by_side:
+        tiles = [(overlay(i, np.zeros(t.shape[:2])), t) for i, t in zip(images, tiles)]
+    else:
+        tiles = [(t,) for t in tiles]
+    scale = max(1, TARGET_SIDE // max(tiles[0][0].shape[:2]))
+    tiles = [
+        _grid([t.repeat(scale, axis=0).repeat(scale, axis=1) for t in parts], 2) for parts in tiles
+    ]
+    picture = _grid(tiles, columns, gap=4 if side_by_side else 2)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     _matplotlib().image.imsave(tmp, picture, format="png")
