@@ -203,9 +203,21 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
         (b"PK\x05\x06" + bytes(18), "not a valid"),  # an empty zip: zero entries is fine
         (b"PK\x03\x04" + bytes(40), "BadZipFile"),
     ],
-    ids=["empty", "png", "pickle", "npy", "random", "absurd-header", "header-past-end",
-         "tiny", "not-tensors", "absurd-tensor", "empty-zip", "broken-zip"],
-)  # fmt: skip
+    ids=[
+        "empty",
+        "png",
+        "pickle",
+        "npy",
+        "random",
+        "absurd-header",
+        "header-past-end",
+        "tiny",
+        "not-tensors",
+        "absurd-tensor",
+        "empty-zip",
+        "broken-zip",
+    ],
+)
 def test_refuses_foreign_and_damaged_files(tmp_path, content, why):
     path = tmp_path / "model.safetensors"
     path.write_bytes(content)
@@ -305,10 +317,17 @@ def _checkpoint(rng):
             1: {"step": 3, "exp_avg": np.ones(3), "max_exp_avg_sq": np.array(0.5)},
         },
         "param_groups": [
-            {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-             "amsgrad": False, "params": [0, 1], "initial_lr": None},
+            {
+                "lr": 1e-3,
+                "betas": (0.9, 0.999),
+                "eps": 1e-8,
+                "weight_decay": 0.0,
+                "amsgrad": False,
+                "params": [0, 1],
+                "initial_lr": None,
+            },
         ],
-    }  # fmt: skip
+    }
     history = {"loss": [0.6931471805599453, 0.1 + 0.2, float("nan")], "val_accuracy": [0.5, 1.0]}
     zn.manual_seed(11)
     zn.rand(5)
