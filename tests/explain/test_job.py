@@ -1,5 +1,7 @@
 """The explain job end to end on models saved by zennet.models.save_model."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ pytest.importorskip("matplotlib")
 from zennet.explain.job import METHODS, explain_job  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+needs_conv = pytest.mark.skipif(not hasattr(zn.nn, "Conv2d"), reason="needs nn.Conv2d (conv)")
 
 
 @pytest.fixture
@@ -48,6 +51,7 @@ def test_target_and_trace(saved_mlp, tmp_path):
         explain_job(model_path, input_path, target=12)
 
 
+@needs_conv
 def test_gradcam_on_a_saved_cnn(tmp_path):
     zn.manual_seed(0)
     net = models.build_model("cnn", (1, 8, 8), 10)
@@ -61,9 +65,28 @@ def test_gradcam_on_a_saved_cnn(tmp_path):
     assert (tmp_path / "cam.png").read_bytes()[:8] == PNG_SIGNATURE
 
 
+@needs_conv
 def test_errors(saved_mlp, tmp_path):
     model_path, input_path, _, _ = saved_mlp
     with pytest.raises(ValueError, match="unknown method 'lime'"):
         explain_job(model_path, input_path, method="lime")
     with pytest.raises(ValueError, match="gradcam needs a model with a Conv2d layer"):
         explain_job(model_path, input_path, method="gradcam", out=tmp_path / "x.png")
+
+
+def test_command_line(saved_mlp, tmp_path, capsys):
+    from zennet.cli import main
+
+    model_path, input_path, _, _ = saved_mlp
+    out = tmp_path / "cli.png"
+    argv = ["explain", str(model_path), str(input_path), "--method", "gxi", "--out", str(out)]
+    assert main(argv + ["--target", "4"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"sample=0 class=\d target=4", printed[0])
+    assert re.fullmatch(r"sample=1 class=\d target=4", printed[1])
+    assert printed[2:] == [f"wrote {out}"]
+    assert out.read_bytes()[:8] == PNG_SIGNATURE
+    assert main(["explain", str(model_path), str(input_path), "--trace"]) == 0
+    assert "all checks passed" in capsys.readouterr().out
+    assert main(["explain", str(model_path), str(input_path), "--target", "99"]) == 2
+    assert "zennet explain: error: target 99 is not a class" in capsys.readouterr().err

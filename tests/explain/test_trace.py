@@ -111,6 +111,27 @@ def test_mse_tanh_and_a_generic_activation(rng):
     assert "dZ1 = dA1 ⊙ g′(Z1)" in text  # GELU: the value is autograd's
 
 
+def test_standardized_inputs(rng):
+    """The mlp preset's first layers: Flatten, then Standardize with the data's statistics."""
+    x = rng.random((6, 3, 4), dtype=np.float32)
+
+    def make():
+        return nn.Sequential(
+            nn.Flatten(), nn.Standardize(12), nn.Linear(12, 5), nn.ReLU(), nn.Linear(5, 2)
+        )
+
+    model = make()
+    model[1].adapt(x)
+    reference = twin(model, make)
+    y = np.array([0, 1, 1, 0, 1, 0])
+    F.cross_entropy(reference(zn.tensor(x)), y).backward()
+    trace = explain.trace_step(model, x, y)
+    assert trace.verified
+    np.testing.assert_allclose(values(trace, "dW1"), reference[2].weight.grad.data, atol=1e-7)
+    text = str(trace)
+    assert "A0 = (X − μ) / (σ + ε)" in text and "Z1 = A0·W1ᵀ + b1" in text
+
+
 def test_mode_restored_and_dropout_off(rng):
     model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.5), nn.Linear(6, 2))
     model.train()

@@ -175,6 +175,20 @@ def flatten_forward(layer, rec, x, a):
     return [step]
 
 
+def standardize_forward(layer, rec, x, a):
+    """A = (X − μ) / (σ + ε) with the training data's per-feature mean and std."""
+    xv, av = rec.input.data, rec.output.data
+    value = (xv - layer.mean.data) / (layer.std.data + layer.eps)
+    formula = f"{a} = ({x} − μ) / (σ + ε)"
+    step = TraceStep("forward", repr(layer), formula, formula, values={a: av})
+    step.shapes = f"{x} {_shape(xv)} − μ {_shape(layer.mean.data)} → {a} {_shape(av)}"
+    step.primer_shapes = (
+        f"{x} {_shape(xv, True)} − μ ({len(layer.mean.data)}, 1) → {a} {_shape(av, True)}"
+    )
+    step.checks = {f"{a} equals the layer's output": _check(value, av)}
+    return [step]
+
+
 # --------------------------------------------------------------------------- loss
 
 LOSS_TEXTS = {  # (zennet L, primer L, zennet dZ, primer dZ)

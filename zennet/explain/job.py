@@ -7,12 +7,14 @@ import numpy as np
 
 from zennet import nn
 from zennet.explain import gradients
-from zennet.explain._common import as_targets, check_scores, inspecting, scores_of
+from zennet.explain._common import inspecting, scores_of
 from zennet.explain.gradcam import grad_cam
 from zennet.explain.occlusion import occlusion
 from zennet.explain.render import save_overlay
 from zennet.explain.trace import format_trace, trace_step
+from zennet.models import load_model
 from zennet.nn.activation import _Activation
+from zennet.training.run import _load_input  # the predict job's loader
 
 METHODS = ("saliency", "gxi", "smoothgrad", "ig", "occlusion", "gradcam")
 
@@ -30,18 +32,19 @@ def explain_job(
     "path"}. With ``trace=True`` it returns instead the text of one traced training step
     (:func:`zennet.explain.trace_step`, labels = the targets, learning rate ``lr``).
     """
-    from zennet.models import load_model
-    from zennet.training.run import _load_input  # the predict job's loader
-
     if method not in METHODS:
-        raise ValueError(f"explain: unknown method {method!r}; choose one of {METHODS}.")
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}.")
     model, recipe = load_model(model_path)
     x = _load_input(input_path, tuple(recipe["input_shape"]))  # (N, *input_shape)
     with inspecting(model):
         scores = scores_of(model, x)
     predicted = scores.argmax(axis=1)
-    targets = predicted if target is None else as_targets("explain", target, len(x))
-    check_scores("explain", scores, targets)
+    if target is not None and not 0 <= int(target) < scores.shape[1]:
+        raise ValueError(
+            f"target {target} is not a class of this model, which has {scores.shape[1]} "
+            f"classes (0..{scores.shape[1] - 1})."
+        )
+    targets = predicted if target is None else np.full(len(x), int(target))
     if trace:
         return format_trace(trace_step(model, x, targets, lr=lr))
     images, model = _as_images(x, model)  # (N, H, W) or (N, C, H, W)
@@ -66,7 +69,7 @@ def _as_images(x, model):
     side = math.isqrt(x.shape[1]) if x.ndim == 2 else 0
     if side * side != x.shape[1]:
         raise ValueError(
-            f"explain: inputs of shape {x.shape[1:]} are not images; the heat map needs "
+            f"inputs of shape {x.shape[1:]} are not images; the heat map needs "
             f"(C, H, W) inputs or flat square ones (H·H,)."
         )
     return x.reshape(len(x), side, side), nn.Sequential(nn.Flatten(), model)
@@ -93,7 +96,7 @@ def _last_conv_block(model):
     convs = [i for i, m in enumerate(leaves) if isinstance(m, nn.Conv2d)]
     if not convs:
         raise ValueError(
-            "explain: --method gradcam needs a model with a Conv2d layer (e.g. `zennet train "
+            "--method gradcam needs a model with a Conv2d layer (e.g. `zennet train "
             "--model cnn`); for this one use --method ig, saliency or occlusion."
         )
     i = convs[-1]

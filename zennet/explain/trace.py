@@ -26,12 +26,14 @@ from zennet.explain._trace_steps import (
     linear_forward,
     linear_update,
     loss_steps,
+    standardize_forward,
 )
 from zennet.nn.activation import _Activation
 from zennet.nn.containers import Identity, Sequential
 from zennet.nn.dropout import Dropout
 from zennet.nn.flatten import Flatten
 from zennet.nn.linear import Linear
+from zennet.nn.preprocessing import Standardize
 from zennet.tensor import Tensor
 
 LOSSES = ("cross_entropy", "mse")
@@ -60,7 +62,7 @@ def trace_step(model, x, y, loss="cross_entropy", lr=0.1, update=True):
     """Run one gradient-descent step of ``model`` on (x, y) and return its :class:`Trace`.
 
     ``model`` is a Sequential of Linear, activation (ReLU, LeakyReLU, Sigmoid, Tanh, ...),
-    Flatten, Dropout and Identity layers: the primer's MLP. ``loss`` is "cross_entropy"
+    Flatten, Standardize, Dropout and Identity layers: the primer's MLP. ``loss`` is "cross_entropy"
     (y: N class indices) or "mse" (y shaped like the output). The step runs in eval mode,
     so dropout is off and the numbers are repeatable. Each parameter's ``.grad`` is
     replaced by this batch's gradient, and with ``update`` the parameters take the step
@@ -180,16 +182,24 @@ def _run(model, layers, x, y, loss):
 
 
 def _names(layers):
-    """(input name, output name, layer number l) per layer: A0 → Z1 → A1 → Z2 → ..."""
-    names, current, l = [], "X" if isinstance(layers[0], Flatten) else "A0", 0
-    for layer in layers:
+    """(input name, output name, layer number l) per layer: X → A0 → Z1 → A1 → Z2 → ...
+
+    Flatten and Standardize before the first Linear prepare the input X; the last of them
+    gives A0."""
+    prepare = (Flatten, Standardize)
+    first_linear = next(i for i, layer in enumerate(layers) if isinstance(layer, Linear))
+    last_prepare = max(
+        (i for i in range(first_linear) if isinstance(layers[i], prepare)), default=-1
+    )
+    names, current, l = [], "X" if last_prepare >= 0 else "A0", 0
+    for i, layer in enumerate(layers):
         if isinstance(layer, Linear):
             l += 1
             out = f"Z{l}"
         elif isinstance(layer, _Activation):
             out = f"A{l}"
-        elif isinstance(layer, Flatten) and l == 0:
-            out = "A0"
+        elif isinstance(layer, prepare) and i <= last_prepare:
+            out = "A0" if i == last_prepare else "X"
         else:
             out = current
         names.append((current, out, l))
@@ -204,6 +214,8 @@ def _forward(layer, rec, a, z, l):
         return activation_forward(layer, rec, a, z)
     if isinstance(layer, Flatten):
         return flatten_forward(layer, rec, a, z)
+    if isinstance(layer, Standardize):
+        return standardize_forward(layer, rec, a, z)
     return []  # Dropout (off in eval mode) and Identity: A stays A
 
 
@@ -212,11 +224,11 @@ def _backward(layer, rec, a, z, l):
         return linear_backward(layer, rec, a, z, l)
     if isinstance(layer, _Activation):
         return activation_backward(layer, rec, a, z)
-    return []  # Flatten, Dropout, Identity: nothing to learn, the gradient passes through
+    return []  # Flatten, Standardize, Dropout, Identity: nothing to learn
 
 
 def _check_model(model):
-    supported = (Linear, _Activation, Flatten, Dropout, Identity)
+    supported = (Linear, _Activation, Flatten, Standardize, Dropout, Identity)
     if not isinstance(model, Sequential):
         raise ValueError(
             f"trace_step: expected an nn.Sequential MLP (Linear and activation layers), got "
@@ -226,8 +238,8 @@ def _check_model(model):
     for i, layer in enumerate(layers):
         if not isinstance(layer, supported):
             raise ValueError(
-                f"trace_step follows the primer's MLP: Linear, activation, Flatten and "
-                f"Dropout layers; layer {i} is {type(layer).__name__}. Trace an MLP instead."
+                f"trace_step follows the primer's MLP: Linear, activation, Flatten, Standardize "
+                f"and Dropout layers; layer {i} is {type(layer).__name__}. Trace an MLP instead."
             )
     if not any(isinstance(layer, Linear) for layer in layers):
         raise ValueError("trace_step: the model has no Linear layer; nothing to train.")
