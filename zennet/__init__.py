@@ -75,6 +75,11 @@ from zennet.io import load, save
 from zennet import optim
 # --- end optim ---
 
+# --- training (zennet/training/) ---
+from zennet import training
+from zennet.training import History, Trainer
+# --- end training ---
+
 # --- interpretability: zn.explain (branch explain) ---
 from zennet import explain
 # --- end explain ---

@@ -7,7 +7,6 @@ import torch
 from zennet import explain, nn
 
 SIZE = 12
-pytestmark = pytest.mark.skipif(not hasattr(nn, "Conv2d"), reason="needs nn.Conv2d (branch conv)")
 
 
 def blob_net(stride=2):

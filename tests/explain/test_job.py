@@ -7,13 +7,12 @@ import pytest
 
 import zennet as zn
 
-models = pytest.importorskip("zennet.models", reason="needs zennet.models (branch training)")
 pytest.importorskip("matplotlib")
 
+from zennet import models  # noqa: E402
 from zennet.explain.job import METHODS, explain_job  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-needs_conv = pytest.mark.skipif(not hasattr(zn.nn, "Conv2d"), reason="needs nn.Conv2d (conv)")
 
 
 @pytest.fixture
@@ -51,7 +50,6 @@ def test_target_and_trace(saved_mlp, tmp_path):
         explain_job(model_path, input_path, target=12)
 
 
-@needs_conv
 def test_gradcam_on_a_saved_cnn(tmp_path):
     zn.manual_seed(0)
     net = models.build_model("cnn", (1, 8, 8), 10)
@@ -65,7 +63,6 @@ def test_gradcam_on_a_saved_cnn(tmp_path):
     assert (tmp_path / "cam.png").read_bytes()[:8] == PNG_SIGNATURE
 
 
-@needs_conv
 def test_errors(saved_mlp, tmp_path):
     model_path, input_path, _, _ = saved_mlp
     with pytest.raises(ValueError, match="unknown method 'lime'"):
