@@ -191,6 +191,19 @@ def test_other_opsets_and_fixed_batch(tmp_path, rng):
     assert [d.dim_value for d in dims] == [2, 3]
 
 
+def test_float64_models_and_inputs_cast_to_the_model_dtype(tmp_path, rng):
+    # onnxruntime's CPU kernels lack float64 Erf (GELU) and Softplus: this model avoids them
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.LayerNorm(4, elementwise_affine=False))
+    x = rng.standard_normal((2, 3))  # float64, exported as the model's float32
+    proto = assert_exports(model, x.astype(np.float32), randn(rng, 1, 3), tmp_path)
+    zn.onnx.export(model, x, tmp_path / "from64.onnx")
+    assert onnx.load(str(tmp_path / "from64.onnx")).graph == proto.graph
+    for p in model.parameters():
+        p.data = p.data.astype(np.float64)
+    proto = assert_exports(model, x, rng.standard_normal((4, 3)), tmp_path)
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+
+
 # ----------------------------------------------------------------- refusals
 
 

@@ -108,8 +108,7 @@ def _names(output_names, outputs):
     return names
 
 
-def _build(onnx, model, x, opset, input_name, output_names, axis):
-    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
+def _build(onnx, model, x, dtype, opset, input_name, output_names, axis):
     g = Graph(onnx, opset, dtype)
     with no_grad():
         outputs = _flat(convert(g, model, "", Value(input_name, x.shape, x.dtype)))
@@ -142,13 +141,18 @@ def export(model, example_input, path, opset=17, input_names=("input",),
            output_names=("output",), dynamic_batch=True):  # fmt: skip
     """Write ``model`` (in eval mode) applied to inputs like ``example_input`` as ONNX to ``path``.
 
-    opset: ONNX opset, at least 17. input_names: the graph input's name (one input).
+    Only the example's shape and dtype matter; a float example takes the dtype of the
+    model's parameters.
+    opset: the ONNX opset, at least 17 (LayerNormalization).
+    input_names: the graph input's name (the model takes one input).
     output_names: the outputs' names; a model with more outputs than names (an LSTM gives
-    output, h_n and c_n) gets "<first name>_1", ... for the rest. dynamic_batch: True makes
-    the batch axis symbolic ("batch"): axis 0, or 1 when the first RNN/attention layer
-    takes (seq, batch, ...) input; an int names the axis; False keeps every size fixed.
-    The file is written atomically. Raises ImportError without the onnx package, ValueError
-    listing every module that cannot be exported (see docs/interop.md for the list).
+        output, h_n and c_n) gets "<first name>_1", ... for the rest.
+    dynamic_batch: True makes the batch axis symbolic ("batch"): axis 0, or 1 when the
+        first RNN/attention layer takes (seq, batch, ...) input; an int names the axis;
+        False keeps every size fixed.
+    The file is written atomically. Raises ImportError without the onnx package, and a
+    ValueError listing every module that cannot be exported (docs/interop.md lists the
+    supported layers).
     """
     onnx = _import_onnx()
     if not isinstance(model, Module):
@@ -167,11 +171,16 @@ def export(model, example_input, path, opset=17, input_names=("input",),
     if problems:
         _refuse(problems)
     x = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input)
+    parameter = next(model.parameters(), None)
+    dtype = np.float32 if parameter is None else parameter.dtype  # the graph computes in it
+    if np.issubdtype(x.dtype, np.floating):
+        x = x.astype(dtype if parameter is not None else x.dtype, copy=False)
+        dtype = x.dtype
     axis = None if dynamic_batch is False else _batch_axis(model, dynamic_batch, x.ndim)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        proto = _build(onnx, model, x, opset, input_names[0], output_names, axis)
+        proto = _build(onnx, model, x, dtype, opset, input_names[0], output_names, axis)
     finally:
         for m, training in modes:
             object.__setattr__(m, "training", training)
