@@ -181,6 +181,18 @@ def test_transformer_encoder_with_embedding_and_head(tmp_path, rng):
     assert_exports(model, ids, other, tmp_path)
 
 
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_positional_encodings(tmp_path, rng, batch_first):
+    model = nn.Sequential(
+        nn.Linear(3, 8),
+        nn.SinusoidalPositionalEncoding(8, max_len=10, dropout=0.5, batch_first=batch_first),
+        nn.LearnedPositionalEncoding(10, 8, dropout=0.5, batch_first=batch_first),
+    )
+    shapes = ((2, 4, 3), (5, 4, 3)) if batch_first else ((4, 2, 3), (4, 5, 3))
+    proto = assert_exports(model, *(randn(rng, *s) for s in shapes), tmp_path)
+    assert "2.weight" in {i.name for i in proto.graph.initializer}
+
+
 def test_other_opsets_and_fixed_batch(tmp_path, rng):
     model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.GELU())
     x = randn(rng, 2, 3)

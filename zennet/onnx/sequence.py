@@ -173,3 +173,18 @@ def transformer_encoder(g, module, name, x):
     for suffix, child in encoder_children(module):
         x = convert(g, child, key(name, suffix), x)
     return x
+
+
+@register(nn.SinusoidalPositionalEncoding, nn.LearnedPositionalEncoding)
+def positional_encoding(g, module, name, x):
+    """x + the table's first T rows (T fixed from the example; dropout is off in eval)."""
+    seq_axis = 1 if module.batch_first and x.ndim == 3 else 0
+    T, d = x.shape[seq_axis], module.d_model
+    if isinstance(module, nn.LearnedPositionalEncoding):
+        table = g.weight(key(name, "weight"), module.weight)
+        rows = g.node("Slice", [table, g.ints([0]), g.ints([T]), g.ints([0])])  # (T, d)
+    else:
+        rows = g.const(module.pe.data[:T], hint="positions")  # not in the state dict
+    if x.ndim == 3 and not module.batch_first:
+        rows = g.node("Reshape", [rows, g.ints([T, 1, d])])  # broadcast over the batch
+    return g.node("Add", [x.name, rows])
