@@ -276,6 +276,8 @@ def test_bad_arguments(tmp_path):
         zn.onnx.export(model, x, tmp_path / "m.onnx", dynamic_batch=5)
     with pytest.raises(ValueError, match="takes one input"):
         zn.onnx.export(model, x, tmp_path / "m.onnx", input_names=("a", "b"))
+    with pytest.raises(ValueError, match="names must all differ.*'x'.*\\['x'\\]"):
+        zn.onnx.export(model, x, tmp_path / "m.onnx", input_names="x", output_names="x")
     with pytest.raises(TypeError, match="expected a zennet nn.Module"):
         zn.onnx.export(lambda x: x, x, tmp_path / "m.onnx")
     with pytest.raises(ValueError, match=r"LSTM 'lstm'.* unbatched .*3-D example input"):

@@ -110,9 +110,15 @@ def _names(output_names, outputs):
 
 def _build(onnx, model, x, dtype, opset, input_name, output_names, axis):
     g = Graph(onnx, opset, dtype)
+    g.reserve(input_name, *output_names)
     with no_grad():
         outputs = _flat(convert(g, model, "", Value(input_name, x.shape, x.dtype)))
     names = _names(output_names, outputs)
+    if len(set(names)) < len(names) or input_name in names:
+        raise ValueError(
+            f"onnx.export: the input and output names must all differ; got input "
+            f"{input_name!r} and outputs {names}."
+        )
     for value, name in zip(outputs, names):  # one Identity each gives the outputs their names
         g.nodes.append(onnx.helper.make_node("Identity", [value.name], [name], name=name))
     dynamic = _dynamic_dims(model, x, axis, outputs) if axis is not None else [[]] * len(outputs)

@@ -121,6 +121,10 @@ class Graph:
         finally:
             self._scopes.pop()
 
+    def reserve(self, *names):
+        """Keep ``names`` (the graph's input and outputs) out of the names handed out."""
+        self._used.update(names)
+
     def fresh(self, hint):
         """A new name: ``<module>/<hint>``, numbered if already used."""
         base = "/".join(self._scopes[-1:] + [hint])
