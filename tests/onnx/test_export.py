@@ -242,6 +242,7 @@ def test_unsupported_modules_are_all_listed_and_nothing_is_written(tmp_path):
         nn.TransformerEncoderLayer(4, 2, 8, activation=lambda x: x * 2),
     )
     path = tmp_path / "model.onnx"
+    path.write_bytes(b"the previous model")
     with pytest.raises(ValueError, match="5 module.s. cannot be exported") as error:
         zn.onnx.export(model, np.ones((2, 4), np.float32), path)
     message = str(error.value)
@@ -254,7 +255,7 @@ def test_unsupported_modules_are_all_listed_and_nothing_is_written(tmp_path):
         "Supported layers: .*LSTM.*Linear",
     ):
         assert re.search(expected, message), expected
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [path] and path.read_bytes() == b"the previous model"
 
 
 def test_a_custom_model_itself_is_refused():
