@@ -93,8 +93,10 @@ def main():
     print(f"LSTM({I}->{H}) + Linear({H}->{C}), T={T}, N={N}: one forward+backward step")
     print(f"(load average {os.getloadavg()[0]:.1f}: on a busy machine wall times measure the load)")
     for name, (best, median, cpu) in timed.items():
-        print(f"  {name:7s} wall best {best * 1e3:7.2f} ms  median {median * 1e3:7.2f} ms"
-              f"  |  CPU time best {cpu * 1e3:7.2f} ms")  # fmt: skip
+        print(
+            f"  {name:7s} wall best {best * 1e3:7.2f} ms  median {median * 1e3:7.2f} ms"
+            f"  |  CPU time best {cpu * 1e3:7.2f} ms"
+        )
     print(f"  ratio zennet/torch (best wall) = {timed['zennet'][0] / timed['torch'][0]:.2f}")
 
     if args.profile:

@@ -75,6 +75,11 @@ from zennet.io import load, save
 from zennet import optim
 # --- end optim ---
 
+# --- training (zennet/training/) ---
+from zennet import training
+from zennet.training import History, Trainer
+# --- end training ---
+
 # --- exchange with PyTorch and ONNX (branch onnx) ---
 from zennet import interop, onnx
 # --- end onnx ---

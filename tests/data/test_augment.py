@@ -133,10 +133,15 @@ def test_strength_zero_is_identity_on_images(aug, rng):
 
 @pytest.mark.parametrize(
     "aug",
-    [TimeShift(0), TimeShift(0, mode="pad"), AddNoise(std=0.0), TimeMasking(0, n_masks=3),
-     FrequencyMasking(0)],
+    [
+        TimeShift(0),
+        TimeShift(0, mode="pad"),
+        AddNoise(std=0.0),
+        TimeMasking(0, n_masks=3),
+        FrequencyMasking(0),
+    ],
     ids=repr,
-)  # fmt: skip
+)
 def test_strength_zero_is_identity_on_sequences(aug, rng):
     x = sequences(rng)
     np.testing.assert_array_equal(aug(x, None, np.random.default_rng(0))[0], x)

@@ -130,9 +130,19 @@ GOOD = _bytes_of(np.arange(24, dtype=np.uint8).reshape(2, 3, 4))
         (b"\x00\x00\x08\x03" + struct.pack(">3I", 60000, 28, 28), "truncated or its header"),
         (b"\x00\x00\x0e\x03" + struct.pack(">3I", 2**32 - 1, 2**32 - 1, 9), "than the limit"),
     ],
-    ids=["png", "truncated", "trailing", "short-header", "tiny", "empty", "type-code", "ndim-0",
-         "shape-beyond-file", "absurd-shape"],
-)  # fmt: skip
+    ids=[
+        "png",
+        "truncated",
+        "trailing",
+        "short-header",
+        "tiny",
+        "empty",
+        "type-code",
+        "ndim-0",
+        "shape-beyond-file",
+        "absurd-shape",
+    ],
+)
 def test_read_idx_refuses_malformed_files(tmp_path, content, message):
     path = tmp_path / "bad-idx3-ubyte"
     path.write_bytes(content)

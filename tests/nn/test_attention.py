@@ -66,8 +66,15 @@ SDPA_CASES = {  # name -> (q shape, k shape, v shape, kwargs builder)
 def test_sdpa_against_pytorch(case, rng):
     q_shape, k_shape, v_shape, build = SDPA_CASES[case]
     ours, theirs = sdpa_pair(**build(rng))
-    compare(ours, randn(rng, *q_shape), randn(rng, *k_shape), randn(rng, *v_shape),
-            torch_fn=theirs, rtol=RTOL, atol=ATOL)  # fmt: skip
+    compare(
+        ours,
+        randn(rng, *q_shape),
+        randn(rng, *k_shape),
+        randn(rng, *v_shape),
+        torch_fn=theirs,
+        rtol=RTOL,
+        atol=ATOL,
+    )
 
 
 def test_sdpa_fully_masked_query_gives_zero(rng):
@@ -153,7 +160,7 @@ MHA_CASES = {  # name -> (constructor kwargs, forward kwargs, self-attention, L,
         True,
         4,
         4,
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -180,15 +187,17 @@ def test_multihead_attention_against_pytorch(case, rng):
     layout = (
         (lambda n, d: (N, n, d)) if init_kwargs.get("batch_first") else (lambda n, d: (n, N, d))
     )
-    masks = {k: make_mask(v, rng, N, heads, L, S) for k, v in call_kwargs.items()
-             if k.endswith("mask")}  # fmt: skip
+    masks = {
+        k: make_mask(v, rng, N, heads, L, S) for k, v in call_kwargs.items() if k.endswith("mask")
+    }
     kwargs = {**call_kwargs, **masks}
     if self_attention:
         inputs = pair_inputs(randn(rng, *layout(L, E)))
         args_ours, args_theirs = [inputs[0][0]] * 3, [inputs[0][1]] * 3
     else:
-        inputs = pair_inputs(randn(rng, *layout(L, E)), randn(rng, *layout(S, kdim)),
-                             randn(rng, *layout(S, vdim)))  # fmt: skip
+        inputs = pair_inputs(
+            randn(rng, *layout(L, E)), randn(rng, *layout(S, kdim)), randn(rng, *layout(S, vdim))
+        )
         args_ours, args_theirs = [a for a, _ in inputs], [b for _, b in inputs]
     out, weights = ours(*args_ours, **kwargs)
     torch_kwargs = {
@@ -264,7 +273,7 @@ ENCODER_CASES = {  # name -> (layer kwargs, with padding mask, with causal mask)
         {"norm_first": True, "activation": "gelu", "batch_first": True},
         True,
         False,
-    ),  # fmt: skip
+    ),
     "post_norm_gelu_masks": ({"activation": "gelu"}, True, True),
     "pre_norm_relu_causal_batch_first": ({"norm_first": True, "batch_first": True}, False, True),
 }
@@ -275,8 +284,9 @@ def test_transformer_encoder_against_pytorch(case, rng):
     kwargs, padding, causal = ENCODER_CASES[case]
     E, heads, N, S = 8, 2, 3, 5
     torch_layer = torch.nn.TransformerEncoderLayer(E, heads, 16, dropout=0.0, **kwargs)
-    theirs = torch.nn.TransformerEncoder(torch_layer, 2, norm=torch.nn.LayerNorm(E),
-                                         enable_nested_tensor=False)  # fmt: skip
+    theirs = torch.nn.TransformerEncoder(
+        torch_layer, 2, norm=torch.nn.LayerNorm(E), enable_nested_tensor=False
+    )
     layer = zn.nn.TransformerEncoderLayer(E, heads, 16, dropout=0.0, **kwargs)
     ours = zn.nn.TransformerEncoder(layer, 2, norm=zn.nn.LayerNorm(E))
     assert list(ours.state_dict()) == list(theirs.state_dict())

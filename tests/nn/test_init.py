@@ -8,9 +8,19 @@ import zennet as zn
 from zennet import nn
 from zennet.nn import init
 
-GAINS = [("linear", None), ("conv1d", None), ("conv2d", None), ("conv_transpose2d", None),
-         ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None),
-         ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None)]  # fmt: skip
+GAINS = [
+    ("linear", None),
+    ("conv1d", None),
+    ("conv2d", None),
+    ("conv_transpose2d", None),
+    ("sigmoid", None),
+    ("tanh", None),
+    ("relu", None),
+    ("leaky_relu", None),
+    ("leaky_relu", 0.2),
+    ("leaky_relu", math.sqrt(5)),
+    ("selu", None),
+]
 
 
 @pytest.mark.parametrize("nonlinearity, param", GAINS)

@@ -116,9 +116,14 @@ def test_forward_hook_sees_output_and_can_be_removed():
 
 def test_summary_table_totals_and_shapes():
     model = nn.Sequential(
-        nn.Unflatten(1, (1, 4, 4)), nn.Flatten(), nn.Linear(16, 8), nn.BatchNorm1d(8), nn.ReLU(),
-        nn.Dropout(0.5), nn.Linear(8, 3),
-    )  # fmt: skip
+        nn.Unflatten(1, (1, 4, 4)),
+        nn.Flatten(),
+        nn.Linear(16, 8),
+        nn.BatchNorm1d(8),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(8, 3),
+    )
     model[2].requires_grad_(False)
     text = model.summary((16,), print_fn=None)
     total = sum(p.numel() for p in model.parameters())

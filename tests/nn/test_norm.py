@@ -66,8 +66,12 @@ def test_batch_norm_state_dict_and_params(rng, name, shape):
     ours, theirs = _pair(name)
     load_into_torch(ours, theirs)
     assert list(ours.state_dict()) == [
-        "weight", "bias", "running_mean", "running_var", "num_batches_tracked"
-    ]  # fmt: skip
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
     assert param_count(ours) == 6 and ours.num_batches_tracked.dtype == np.int64
     ours(zn.tensor(rng.standard_normal(shape).astype(np.float32)))  # move the running stats
     round_trip(ours, getattr(nn, name)(3), rng.standard_normal(shape).astype(np.float32))
@@ -105,9 +109,11 @@ def test_batch_norm_op_gradcheck_and_torch(rng, training, shape):
 
     compare(
         run(F, lambda s: s.astype(np.float32)),
-        x, w, b,
+        x,
+        w,
+        b,
         torch_fn=run(TF, lambda s: torch.from_numpy(s.astype(np.float32))),
-    )  # fmt: skip
+    )
 
 
 def test_batch_norm_without_affine_gradcheck(rng):
@@ -179,9 +185,11 @@ def test_layer_norm_op_gradcheck_and_torch(rng):
     )
     compare(
         lambda x, w, b: F.layer_norm(x, (3, 4), w, b, eps=1e-3),
-        x, w, b,
+        x,
+        w,
+        b,
         torch_fn=lambda x, w, b: TF.layer_norm(x, (3, 4), w, b, eps=1e-3),
-    )  # fmt: skip
+    )
     compare(lambda x: F.layer_norm(x, 4), x, torch_fn=lambda x: TF.layer_norm(x, (4,)))
 
 

@@ -288,8 +288,11 @@ def test_pytorch_state_dict_through_safetensors(tmp_path):
 
 def test_wrong_feature_size_message():
     lstm = nn.LSTM(64, 8)
-    with pytest.raises(ValueError, match=r"LSTM\(input_size=64\) got input of shape \(50, 8, 32\)"
-                       r"; expected \(seq, batch, 64\)\. Set input_size=32"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"LSTM\(input_size=64\) got input of shape \(50, 8, 32\)"
+        r"; expected \(seq, batch, 64\)\. Set input_size=32",
+    ):
         lstm(zn.zeros(50, 8, 32))
     with pytest.raises(ValueError, match=r"expected \(batch, seq, 64\)"):
         nn.GRU(64, 8, batch_first=True)(zn.zeros(8, 50, 32))

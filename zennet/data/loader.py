@@ -57,11 +57,20 @@ class DataLoader:
     >>> len(loader)                      # batches per epoch: ceil(n / 128), floor with drop_last
 
     ``collate_fn(list_of_samples) -> batch`` replaces the default stacking; datasets other
-    than TensorDataset are read one sample at a time and collated.
+    than TensorDataset are read one sample at a time and collated. ``transform(x, y, rng)
+    -> (x, y)`` changes each batch of a TensorDataset (inputs, labels) as NumPy arrays
+    before it becomes Tensors: data augmentation (see zennet.data.augment).
     """
 
     def __init__(
-        self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, collate_fn=None
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        drop_last=False,
+        seed=None,
+        collate_fn=None,
+        transform=None,
     ):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -86,18 +95,26 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.seed = seed
         self.collate_fn = collate_fn
+        self.transform = transform
+        if transform is not None and (collate_fn is not None or _tensor_arrays(dataset) is None):
+            raise ValueError(
+                "DataLoader: transform= works on batches of a TensorDataset (or a Subset of one) "
+                "without a collate_fn; apply it inside your Dataset or collate_fn instead."
+            )
         self._generator = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self):
         n, b = len(self.dataset), self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
+    def _rng(self):
+        return self._generator if self._generator is not None else get_rng()
+
     def _epoch_order(self, n):
         """This epoch's sample order: a new permutation when shuffling, else None (0..n-1)."""
         if not self.shuffle:
             return None
-        rng = self._generator if self._generator is not None else get_rng()
-        return rng.permutation(n)
+        return self._rng().permutation(n)
 
     def __iter__(self):
         n = len(self.dataset)
@@ -107,20 +124,25 @@ class DataLoader:
             stop = min(start + self.batch_size, n)
             batch = slice(start, stop) if order is None else order[start:stop]
             if fast is not None:
-                yield self._index_arrays(*fast, batch)
+                yield self._index_arrays(
+                    *fast, batch, self._rng() if self.transform is not None else None
+                )
             else:
                 indices = range(n)[batch] if order is None else batch
                 samples = [self.dataset[int(i)] for i in indices]
                 yield (self.collate_fn or default_collate)(samples)
 
-    @staticmethod
-    def _index_arrays(arrays, base_indices, batch):
+    def _index_arrays(self, arrays, base_indices, batch, rng):
         """One batch straight from the arrays: ``a[idx]`` per array (a copy of the batch only)."""
         if base_indices is not None:
             batch = base_indices[batch]
         if isinstance(batch, slice):
-            return tuple(Tensor(_model_dtype(a[batch], copy=True)) for a in arrays)
-        return tuple(Tensor(_model_dtype(np.take(a, batch, axis=0))) for a in arrays)
+            parts = [_model_dtype(a[batch], copy=True) for a in arrays]
+        else:
+            parts = [_model_dtype(np.take(a, batch, axis=0)) for a in arrays]
+        if self.transform is not None:
+            parts = list(self.transform(*parts, rng))
+        return tuple(Tensor(p) for p in parts)
 
     def __repr__(self):
         return (

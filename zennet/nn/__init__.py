@@ -49,3 +49,7 @@ from zennet.nn.transformer import (
     TransformerEncoderLayer,
 )
 # --- end rnn-attn ---
+
+# --- preprocessing inside the model (branch training) ---
+from zennet.nn.preprocessing import Standardize
+# --- end training ---

@@ -34,8 +34,9 @@ class MultiheadAttention(Module):
     all masked gets weights and output 0 (PyTorch gives NaN when need_weights=True).
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False,
-                 kdim=None, vdim=None):  # fmt: skip
+    def __init__(
+        self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, kdim=None, vdim=None
+    ):
         super().__init__()
         check_sizes("MultiheadAttention", embed_dim=embed_dim, num_heads=num_heads)
         if embed_dim % num_heads:
@@ -83,8 +84,17 @@ class MultiheadAttention(Module):
 
     # ---------------------------------------------------------------- forward
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
-                attn_mask=None, average_attn_weights=True, is_causal=False):  # fmt: skip
+    def forward(
+        self,
+        query,
+        key,
+        value,
+        key_padding_mask=None,
+        need_weights=True,
+        attn_mask=None,
+        average_attn_weights=True,
+        is_causal=False,
+    ):
         self_attention = query is key and key is value
         query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
         batched = self._check_inputs(query, key, value)
@@ -163,8 +173,11 @@ class MultiheadAttention(Module):
             )
         layout = "(batch, seq, {})" if self.batch_first else "(seq, batch, {})"
         layout = layout if query.ndim == 3 else "(seq, {})"
-        for what, t, size in (("query", query, self.embed_dim), ("key", key, self.kdim),
-                              ("value", value, self.vdim)):  # fmt: skip
+        for what, t, size in (
+            ("query", query, self.embed_dim),
+            ("key", key, self.kdim),
+            ("value", value, self.vdim),
+        ):
             if t.shape[-1] != size:
                 raise ValueError(
                     f"{name} got {what} of shape {t.shape}; expected {layout.format(size)}."

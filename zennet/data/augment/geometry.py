@@ -109,8 +109,9 @@ def gaussian_matrix(length, sigma):
     source = np.abs(position) % period
     source = np.where(source >= length, period - source, source)  # reflect, any distance
     matrix = np.zeros((length, length))
-    np.add.at(matrix, (np.repeat(np.arange(length), len(kernel)), source.ravel()),
-              np.tile(kernel, length))  # fmt: skip
+    np.add.at(
+        matrix, (np.repeat(np.arange(length), len(kernel)), source.ravel()), np.tile(kernel, length)
+    )
     return matrix
 
 

@@ -1,0 +1,1 @@
+"""Speed of zennet against PyTorch on one machine, in one run: ``python -m benchmarks``."""

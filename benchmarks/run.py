@@ -1,0 +1,191 @@
+"""Benchmark runner: zennet against PyTorch 2.13 (CPU) in one run, on the same machine.
+
+    python -m benchmarks                 # every case, a table and benchmarks/results.json
+    python -m benchmarks --quick         # a smoke run (CI): few steps, one round
+    python -m benchmarks --cases mlp cnn
+
+Each case trains the same model (same initial weights, same batch, Adam) in both
+frameworks, interleaving rounds so that both see the same machine load; the ratio
+is zennet's samples/s over PyTorch's, the median over rounds. Peak memory is each
+framework's peak resident memory in a fresh subprocess running the same case.
+"""
+
+import os
+
+# Benchmarks alone pin the thread count, so both frameworks use the same 2 threads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "2")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from datetime import date  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from benchmarks.cases import CASES  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def sgemm_peak(n=2048, repeats=3):
+    """NumPy's float32 matrix-multiply rate in GFLOP/s: the machine's practical peak."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _steps_per_second(step, steps):
+    return steps / _timed(lambda: [step() for _ in range(steps)])
+
+
+def throughput(case, rounds, steps):
+    """Median samples/s of each framework and the median of the per-round ratios."""
+    for _ in range(2):  # warm-up: caches, allocator, lazy initialisation
+        case.zennet_step()
+        case.torch_step()
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(_steps_per_second(case.zennet_step, steps) * case.batch_size)
+        theirs.append(_steps_per_second(case.torch_step, steps) * case.batch_size)
+    ratios = [a / b for a, b in zip(ours, theirs)]
+    return statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+
+
+def peak_memory_mb(case_name, framework, steps):
+    """Peak memory (MB) that training adds, in a fresh process: the peak resident size while
+    one framework trains, minus the resident size just before (models and data built)."""
+    code = (
+        "from benchmarks.cases import CASES, training_memory_mb; "
+        f"cls, bs = CASES[{case_name!r}]; case = cls(bs); "
+        f"print(training_memory_mb(case.{framework}_step, {steps}))"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def latency_batch1(rounds, calls):
+    """Median µs of one batch-1 forward pass of the MLP, without a graph, in both."""
+    import zennet as zn
+
+    case = CASES["mlp"][0](1)
+    x_zn, x_torch = case.zn_x, case.torch_x
+    case.zn_model.eval()
+    case.torch_model.eval()
+
+    def ours():
+        with zn.no_grad():
+            case.zn_model(x_zn)
+
+    def theirs():
+        with torch.no_grad():
+            case.torch_model(x_torch)
+
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(_timed(lambda: [ours() for _ in range(calls)]) / calls * 1e6)
+        b.append(_timed(lambda: [theirs() for _ in range(calls)]) / calls * 1e6)
+    return statistics.median(a), statistics.median(b)
+
+
+def import_cost(module):
+    """(seconds, resident MB) of `import module` in a fresh interpreter."""
+    code = (
+        "import time, resource; t = time.perf_counter(); "
+        f"import {module}; t = time.perf_counter() - t; "
+        "print(t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for _ in range(3)
+    ]
+    return min(float(r[0]) for r in runs), min(float(r[1]) for r in runs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, 2 steps")
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results.json"))
+    args = parser.parse_args(argv)
+    rounds, steps = (1, 2) if args.quick else (args.rounds, args.steps)
+
+    peak = sgemm_peak(1024 if args.quick else 2048)
+    results = {
+        "date": date.today().isoformat(),
+        "machine": _machine(),
+        "sgemm_gflops": peak,
+        "quick": args.quick,
+        "cases": {},
+    }
+    print(f"sgemm peak (NumPy, float32): {peak:.0f} GFLOP/s")
+    print(
+        f"{'case':<52} {'zennet/s':>9} {'torch/s':>9} {'ratio':>6} "
+        f"{'zn MB':>6} {'pt MB':>6} {'% peak':>6}"
+    )
+    for key in args.cases:
+        cls, batch_size = CASES[key]
+        case = cls(batch_size)
+        ours, theirs, ratio = throughput(case, rounds, steps)
+        mem_ours = peak_memory_mb(key, "zennet", steps)
+        mem_theirs = peak_memory_mb(key, "torch", steps)
+        share = ours * case.flops_per_sample / 1e9 / peak
+        results["cases"][key] = {
+            "name": case.name,
+            "batch_size": batch_size,
+            "zennet_samples_per_s": ours,
+            "torch_samples_per_s": theirs,
+            "ratio": ratio,
+            "zennet_peak_mb": mem_ours,
+            "torch_peak_mb": mem_theirs,
+            "share_of_sgemm_peak": share,
+        }
+        print(
+            f"{case.name:<52} {ours:>9.0f} {theirs:>9.0f} {ratio:>5.2f}x "
+            f"{mem_ours:>6.0f} {mem_theirs:>6.0f} {100 * share:>5.0f}%"
+        )
+
+    ours_us, theirs_us = latency_batch1(rounds, 50 if args.quick else 2000)
+    results["latency_batch1_us"] = {
+        "zennet": ours_us,
+        "torch": theirs_us,
+        "ratio": ours_us / theirs_us,
+    }
+    print(
+        f"batch-1 MLP inference: zennet {ours_us:.0f} µs, torch {theirs_us:.0f} µs "
+        f"(ratio {ours_us / theirs_us:.2f})"
+    )
+    for module in ("zennet", "torch"):
+        seconds, mb = import_cost(module)
+        results[f"import_{module}"] = {"seconds": seconds, "resident_mb": mb}
+        print(f"import {module}: {seconds:.2f} s, {mb:.0f} MB resident")
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"wrote {args.json}")
+    return 0
+
+
+def _machine():
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__}"
+    )

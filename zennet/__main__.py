@@ -1,0 +1,5 @@
+import sys
+
+from zennet.cli import main
+
+sys.exit(main())

@@ -1,0 +1,83 @@
+"""The ``zennet`` command: argument parsing and printing only; the jobs live in training/run.py."""
+
+import argparse
+import sys
+
+from zennet.training import run
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="zennet", description="Train and use zennet models.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model and report test metrics")
+    train.add_argument("--data", default="digits", help="digits | fashion-mnist | PATH")
+    train.add_argument("--model", default="mlp", help="logistic | mlp | cnn")
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--optimizer", default="adam", help="adam | sgd | adamw | rmsprop | adagrad")
+    train.add_argument("--lr", type=float, default=None)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="runs/latest", help="directory for model, history, plots")
+    train.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
+    train.add_argument("--quiet", action="store_true", help="print only the final metrics")
+
+    evaluate = commands.add_parser("evaluate", help="test metrics of a saved model")
+    evaluate.add_argument("model")
+    evaluate.add_argument("--data", default="digits")
+
+    predict = commands.add_parser("predict", help="classify an image file or a .npy array")
+    predict.add_argument("model")
+    predict.add_argument("input")
+
+    summary = commands.add_parser("summary", help="print a saved model's layers and parameters")
+    summary.add_argument("model")
+    return parser
+
+
+def _key_values(results):
+    return " ".join(f"{k}={v:.4f}" for k, v in results.items() if isinstance(v, float))
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            out = args.resume or args.out
+            results = run.train(
+                args.data,
+                args.model,
+                args.epochs,
+                args.batch_size,
+                args.optimizer,
+                args.lr,
+                args.seed,
+                out,
+                resume=bool(args.resume),
+                verbose=0 if args.quiet else 1,
+            )
+            for path in results["files"]:
+                print(f"wrote {path}")
+            if results.get("note"):
+                print(results["note"])
+            if results["stopped"]:
+                print(f"error: {results['stopped']}", file=sys.stderr)
+                print(_key_values(results))
+                return 3
+            print(_key_values(results))
+        elif args.command == "evaluate":
+            print(_key_values(run.evaluate(args.model, args.data)))
+        elif args.command == "predict":
+            classes, probabilities = run.predict(args.model, args.input)
+            for c, p in zip(classes, probabilities):
+                print(f"class={int(c)} probability={float(p[c]):.4f}")
+        elif args.command == "summary":
+            print(run.summary(args.model))
+    except (ValueError, TypeError, OSError, ImportError) as error:
+        print(f"zennet {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

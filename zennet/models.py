@@ -1,0 +1,116 @@
+"""Ready-made models for ``zennet train --model NAME``, and model files that remember them.
+
+A model file is a safetensors (or .npz) file of the state dict whose metadata names the
+preset and its arguments, so ``load_model(path)`` rebuilds the same architecture
+without pickle.
+"""
+
+import json
+import math
+
+from zennet import nn
+
+
+def logistic(input_shape, num_classes):
+    """The primer's model for many classes: Z = W·A + b, then softmax (in the loss)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+
+
+def mlp(input_shape, num_classes, hidden=(256,), dropout=0.2, standardize=0.1):
+    """Input, hidden and output layers: Linear-ReLU(-Dropout) blocks, then a Linear head.
+
+    With ``standardize`` (its eps) the inputs are standardized by a first layer whose
+    statistics :func:`adapt` sets from the training data.
+    """
+    layers, width = [nn.Flatten()], math.prod(input_shape)
+    if standardize:
+        layers.append(nn.Standardize(width, eps=standardize))
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, num_classes))
+    return nn.Sequential(*layers)
+
+
+def cnn(input_shape, num_classes, channels=(32, 64), hidden=128, dropout=0.3):
+    """Two blocks of Conv3×3-BatchNorm-ReLU-MaxPool2, then Linear-ReLU-Dropout-Linear.
+
+    ``input_shape`` is (C, H, W); a flat (H·W,) square input is viewed as (1, H, W).
+    """
+    c, h, w = _image_shape(input_shape)
+    layers = [] if len(input_shape) == 3 else [nn.Unflatten(1, (c, h, w))]
+    for out in channels:
+        layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
+        c, h, w = out, h // 2, w // 2
+    layers += [
+        nn.Flatten(),
+        nn.Linear(c * h * w, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, num_classes),
+    ]
+    return nn.Sequential(*layers)
+
+
+def _image_shape(input_shape):
+    if len(input_shape) == 3:
+        return tuple(input_shape)
+    side = math.isqrt(math.prod(input_shape))
+    if side * side != math.prod(input_shape):
+        raise ValueError(
+            f"cnn: input of shape {tuple(input_shape)} is not an image; give (C, H, W) inputs "
+            f"or a flat square image (H·H,)."
+        )
+    return 1, side, side
+
+
+def adapt(model, x):
+    """Set the statistics of every Standardize layer of ``model`` from training inputs ``x``."""
+    for module in model.modules():
+        if isinstance(module, nn.Standardize):
+            module.adapt(x)
+    return model
+
+
+PRESETS = {"logistic": logistic, "mlp": mlp, "cnn": cnn}
+
+
+def build_model(name, input_shape, num_classes, **kwargs):
+    """The preset ``name`` for inputs of ``input_shape`` (without batch) and ``num_classes``."""
+    if name not in PRESETS:
+        raise ValueError(f"Unknown model {name!r}; choose from {sorted(PRESETS)}.")
+    return PRESETS[name](tuple(input_shape), num_classes, **kwargs)
+
+
+def save_model(model, path, name, input_shape, num_classes, **kwargs):
+    """Save weights plus the recipe (preset, input shape, classes, arguments) as metadata."""
+    from zennet.io import save
+
+    recipe = {
+        "name": name,
+        "input_shape": list(input_shape),
+        "num_classes": num_classes,
+        "kwargs": kwargs,
+    }
+    save(model.state_dict(), path, metadata={"zennet_model": json.dumps(recipe)})
+
+
+def load_model(path):
+    """(model, recipe) from a file written by :func:`save_model`, in eval mode."""
+    from zennet.io import load
+
+    state, metadata = load(path, return_metadata=True)
+    if "zennet_model" not in metadata:
+        raise ValueError(
+            f"{path}: this file holds weights but no model recipe; it was not written by "
+            f"`zennet train` (zennet.models.save_model). Build the model in Python and call "
+            f"model.load_state_dict(zn.load(path))."
+        )
+    recipe = json.loads(metadata["zennet_model"])
+    model = build_model(
+        recipe["name"], recipe["input_shape"], recipe["num_classes"], **recipe.get("kwargs", {})
+    )
+    model.load_state_dict(state)
+    return model.eval(), recipe

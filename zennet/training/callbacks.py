@@ -1,0 +1,203 @@
+"""Callbacks: small classes whose hooks fit() calls, as in Keras.
+
+Every hook gets ``logs``, a dict of the numbers known at that point ("loss",
+"accuracy", "val_loss", ...). A callback reaches the trainer as ``self.trainer``
+and stops training by setting ``self.trainer.stop_training = True``.
+"""
+
+import csv
+import math
+import os
+
+import numpy as np
+
+
+class Callback:
+    trainer = None
+
+    def set_trainer(self, trainer):
+        self.trainer = trainer
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class CallbackList:
+    """Calls each hook on every callback in order."""
+
+    def __init__(self, callbacks, trainer):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_trainer(trainer)
+
+    def __getattr__(self, hook):
+        def call(*args, **kwargs):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, **kwargs)
+
+        return call
+
+
+def _improved(mode, current, best, min_delta):
+    return current < best - min_delta if mode == "min" else current > best + min_delta
+
+
+def _mode_for(monitor, mode):
+    if mode in ("min", "max"):
+        return mode
+    if mode != "auto":
+        raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}.")
+    return "max" if any(k in monitor for k in ("acc", "f1", "precision", "recall", "r2")) else "min"
+
+
+class _Monitor(Callback):
+    """Shared by callbacks that watch one logged quantity for improvement."""
+
+    def __init__(self, monitor, mode, min_delta=0.0):
+        self.monitor, self.mode, self.min_delta = monitor, _mode_for(monitor, mode), min_delta
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _current(self, logs):
+        if logs is None or self.monitor not in logs:
+            available = sorted(logs or {})
+            raise ValueError(
+                f"{type(self).__name__}: monitor={self.monitor!r} is not in the logs {available}. "
+                f"Monitor a logged key (val_* keys need validation data)."
+            )
+        return logs[self.monitor]
+
+    def _check(self, logs):
+        """True (and remember it) when the monitored value improved on the best so far."""
+        current = self._current(logs)
+        if _improved(self.mode, current, self.best, self.min_delta):
+            self.best = current
+            return True
+        return False
+
+
+class EarlyStopping(_Monitor):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
+    with ``restore_best_weights`` the model ends with the weights of its best epoch."""
+
+    def __init__(
+        self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", restore_best_weights=False
+    ):
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.restore_best_weights = patience, restore_best_weights
+        self.wait, self.best_weights, self.best_epoch, self.stopped_epoch = 0, None, None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._check(logs):
+            self.wait, self.best_epoch = 0, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.trainer.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(_Monitor):
+    """Save the model's weights after each epoch to ``filepath`` (``{epoch}`` and logged keys
+    may appear in it, e.g. "model-{epoch:02d}-{val_loss:.3f}.safetensors"); with
+    ``save_best_only`` only when ``monitor`` improves. Writes are atomic."""
+
+    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
+        super().__init__(monitor, mode)
+        self.filepath, self.save_best_only = str(filepath), save_best_only
+        self.saved = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_best_only and not self._check(logs):
+            return
+        from zennet.io import save
+
+        path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
+        save(self.trainer.model.state_dict(), path)
+        self.saved.append(path)
+
+
+class LearningRateScheduler(Callback):
+    """Change the learning rate each epoch: ``schedule(epoch, lr) -> lr``, or any
+    ``optim.lr_scheduler`` object (ReduceLROnPlateau gets ``monitor`` from the logs)."""
+
+    def __init__(self, schedule, monitor="val_loss"):
+        self.schedule, self.monitor = schedule, monitor
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if callable(self.schedule) and not hasattr(self.schedule, "step"):
+            for group in self.trainer.optimizer.param_groups:
+                group["lr"] = float(self.schedule(epoch, group["lr"]))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not hasattr(self.schedule, "step"):
+            return
+        if type(self.schedule).__name__ == "ReduceLROnPlateau":
+            logs = logs or {}
+            key = self.monitor if self.monitor in logs else "loss"
+            self.schedule.step(logs[key])
+        else:
+            self.schedule.step()
+
+
+class TerminateOnNaN(Callback):
+    """Stop training when the loss becomes NaN or Inf. fit() checks the loss before the
+    optimizer's step, so the weights stay those of the last good step."""
+
+    def __init__(self):
+        self.message = None
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            epoch = self.trainer.current_epoch + 1
+            self.message = (
+                f"TerminateOnNaN: the loss became {loss} at epoch {epoch}, batch {batch + 1}; "
+                f"training stopped before that update, so the weights are those of the last good "
+                f"step. Lower the learning rate or look for bad inputs."
+            )
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = self.message
+
+
+class CSVLogger(Callback):
+    """Append one row per epoch (epoch and every logged key) to a CSV file."""
+
+    def __init__(self, filename, append=False):
+        self.filename, self.append = str(filename), append
+        self.keys = None
+
+    def on_train_begin(self, logs=None):
+        if not self.append and os.path.exists(self.filename):
+            os.remove(self.filename)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+        new_file = not os.path.exists(self.filename)
+        with open(self.filename, "a", newline="") as f:
+            writer = csv.writer(f)
+            if new_file:
+                writer.writerow(["epoch"] + self.keys)
+            writer.writerow([epoch] + [logs.get(k, "") for k in self.keys])

@@ -1,0 +1,328 @@
+"""Trainer: Keras's fit / evaluate / predict around a zennet model, with PyTorch's loop inside.
+
+One training step is the primer's cycle, in five lines (see ``_train_step``)::
+
+    out = model(x)                 # forward propagation
+    loss = loss_fn(out, y)         # the loss
+    optimizer.zero_grad()
+    loss.backward()                # back-propagation
+    optimizer.step()               # parameter update
+"""
+
+import math
+import sys
+
+import numpy as np
+
+import zennet.functional as F
+from zennet import optim
+from zennet.autograd import no_grad
+from zennet.data import DataLoader, TensorDataset
+from zennet.random import get_rng, get_rng_state, set_rng_state
+from zennet.tensor import Tensor
+from zennet.training.callbacks import Callback, CallbackList, TerminateOnNaN
+from zennet.training.history import History
+from zennet.training.metrics import get_metric
+
+LOSSES = {
+    "cross_entropy": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy",
+    "nll": "nll_loss",
+    "mse": "mse_loss",
+    "mean_squared_error": "mse_loss",
+    "mae": "l1_loss",
+    "l1": "l1_loss",
+    "huber": "huber_loss",
+    "bce": "binary_cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+    "bce_with_logits": "binary_cross_entropy_with_logits",
+}
+
+OPTIMIZERS = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+}
+
+
+def get_loss(loss):
+    """A loss function for a name ("cross_entropy", "mse", ...) or a callable (F.* or nn.*Loss)."""
+    if callable(loss):
+        return loss
+    if loss not in LOSSES:
+        raise ValueError(f"Unknown loss {loss!r}; choose from {sorted(LOSSES)} or pass a function.")
+    return getattr(F, LOSSES[loss])
+
+
+def get_optimizer(optimizer, parameters, lr=None):
+    """An optimizer for a name ("adam", "sgd", ...) or the optimizer object itself."""
+    if not isinstance(optimizer, str):
+        return optimizer
+    name = optimizer.lower()
+    if name not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {optimizer!r}; choose from {sorted(OPTIMIZERS)}.")
+    kwargs = {} if lr is None else {"lr": lr}
+    if name == "sgd" and lr is None:
+        kwargs["lr"] = 0.01
+    return getattr(optim, OPTIMIZERS[name])(list(parameters), **kwargs)
+
+
+class Trainer:
+    """Train, evaluate and use a model: ``Trainer(model, "adam", "cross_entropy", ["accuracy"])``.
+
+    ``fit`` takes arrays (x, y) or a DataLoader and returns a :class:`History`; it puts
+    the model in train mode for training and eval mode for validation itself.
+    """
+
+    def __init__(self, model, optimizer="adam", loss="cross_entropy", metrics=("accuracy",)):
+        self.model = model
+        self.optimizer = get_optimizer(optimizer, model.parameters())
+        self.loss_fn = get_loss(loss)
+        self.metrics = [get_metric(m) for m in (metrics or ())]
+        self.history = History()
+        self.epoch = 0  # epochs completed
+        self.seed = None
+        self.stop_training = False
+        self.stop_reason = None
+        self.current_epoch = 0
+
+    # ------------------------------------------------------------------ data
+
+    def _loader(self, x, y=None, batch_size=32, shuffle=False, epoch=0, augment=None):
+        if isinstance(x, DataLoader):
+            return x
+        if y is None:
+            raise ValueError("Trainer: give targets y with the inputs x, or pass a DataLoader.")
+        x, y = _array(x), _array(y)
+        if len(x) != len(y):
+            raise ValueError(
+                f"Trainer: x has {len(x)} samples but y has {len(y)}; they must match."
+            )
+        if len(x) == 0:
+            raise ValueError("Trainer: got an empty data set (0 samples).")
+        seed = None if self.seed is None else (self.seed * 1_000_003 + epoch) % 2**63
+        return DataLoader(
+            TensorDataset(x, y),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            transform=augment,
+        )
+
+    @staticmethod
+    def _split(x, y, validation_split):
+        """Keras's validation_split: the last fraction of the samples, taken before shuffling."""
+        if not 0 < validation_split < 1:
+            raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
+        x, y = _array(x), _array(y)
+        n_val = max(1, int(round(len(x) * validation_split)))
+        return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+
+    # ------------------------------------------------------------------- fit
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        epochs=1,
+        batch_size=32,
+        validation_data=None,
+        validation_split=0.0,
+        callbacks=(),
+        verbose=1,
+        shuffle=True,
+        seed=None,
+        resume_from=None,
+        terminate_on_nan=True,
+        augment=None,
+    ):
+        """Train for ``epochs`` epochs (counting those of a checkpoint in ``resume_from``).
+
+        ``augment(x, y, rng) -> (x, y)`` changes each training batch (zennet.data.augment);
+        validation data is never augmented.
+
+        Returns the History: ``history.history["loss"]``, ``["val_accuracy"]``, ...
+        """
+        if validation_split and validation_data is None:
+            (x, y), validation_data = self._split(x, y, validation_split)
+        if resume_from is not None:
+            self.load_checkpoint(resume_from)
+        elif seed is not None or self.seed is None:
+            self.seed = int(seed) if seed is not None else int(get_rng().integers(2**31))
+        callbacks = list(callbacks or [])
+        if terminate_on_nan and not any(isinstance(c, TerminateOnNaN) for c in callbacks):
+            callbacks.insert(0, TerminateOnNaN())
+        hooks = CallbackList(callbacks, self)
+        self.stop_training, self.stop_reason = False, None
+        hooks.on_train_begin({})
+        for epoch in range(self.epoch, epochs):
+            self.current_epoch = epoch
+            hooks.on_epoch_begin(epoch, {})
+            loader = self._loader(x, y, batch_size, shuffle, epoch, augment)
+            logs = self._run_epoch(loader, hooks, epoch, epochs, verbose)
+            if self.stop_reason is not None:  # the loss went NaN: this epoch did not complete
+                break
+            if validation_data is not None:
+                val = self._evaluate_loader(self._validation_loader(validation_data, batch_size))
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            logs["lr"] = self.optimizer.param_groups[0]["lr"]
+            self.history.append(epoch, logs)
+            self.epoch = epoch + 1
+            hooks.on_epoch_end(epoch, logs)
+            if verbose:
+                _print_epoch(epoch, epochs, logs)
+            if self.stop_training:
+                break
+        hooks.on_train_end({})
+        if self.stop_reason and verbose:
+            print(self.stop_reason, file=sys.stderr)
+        return self.history
+
+    def _validation_loader(self, validation_data, batch_size):
+        if isinstance(validation_data, DataLoader):
+            return validation_data
+        xv, yv = validation_data
+        return self._loader(xv, yv, batch_size=max(batch_size, 256))
+
+    def _run_epoch(self, loader, hooks, epoch, epochs, verbose):
+        self.model.train()
+        total, count, outputs, targets = 0.0, 0, [], []
+        bar = _progress(loader, epoch, epochs, verbose)
+        for batch, (xb, yb) in enumerate(bar):
+            hooks.on_batch_begin(batch, {})
+            out, loss = self._train_step(xb, yb)
+            if loss is None:  # not finite: stop before the update
+                hooks.on_batch_end(batch, {"loss": float("nan")})
+                break
+            n = len(xb)
+            total, count = total + loss * n, count + n
+            if self.metrics:
+                outputs.append(out)
+                targets.append(yb.data)
+            hooks.on_batch_end(batch, {"loss": loss})
+            if bar is not loader:
+                bar.set_postfix(loss=f"{total / count:.4f}")
+            if self.stop_training:
+                break
+        if bar is not loader:
+            bar.close()
+        logs = {"loss": total / max(count, 1)}
+        logs.update(self._metric_values(targets, outputs))
+        return logs
+
+    def _train_step(self, xb, yb):
+        """One step of the primer's cycle; returns (output array, loss) or (None, None) on NaN."""
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        value = loss.item()
+        if not math.isfinite(value):
+            self.stop_reason = self.stop_reason or f"loss became {value}"
+            return None, None
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return out.data, value
+
+    # -------------------------------------------------------------- evaluate
+
+    def evaluate(self, x, y=None, batch_size=256, verbose=0):
+        """Loss and metrics on (x, y) or a DataLoader, in eval mode: ``{"loss": ..., ...}``."""
+        logs = self._evaluate_loader(self._loader(x, y, batch_size))
+        if verbose:
+            print(" ".join(f"{k}={v:.4f}" for k, v in logs.items()))
+        return logs
+
+    def _evaluate_loader(self, loader):
+        self.model.eval()
+        total, count, outputs, targets = 0.0, 0, [], []
+        with no_grad():
+            for xb, yb in loader:
+                out = self.model(xb)
+                total += self.loss_fn(out, yb).item() * len(xb)
+                count += len(xb)
+                outputs.append(out.data)
+                targets.append(yb.data)
+        logs = {"loss": total / max(count, 1)}
+        logs.update(self._metric_values(targets, outputs))
+        return logs
+
+    def _metric_values(self, targets, outputs):
+        if not self.metrics or not outputs:
+            return {}
+        y_true, y_pred = np.concatenate(targets), np.concatenate(outputs)
+        return {name: fn(y_true, y_pred) for name, fn in self.metrics}
+
+    def predict(self, x, batch_size=256):
+        """The model's outputs for x (an array, a Tensor or a DataLoader), in eval mode."""
+        self.model.eval()
+        if isinstance(x, DataLoader):
+            batches = (batch[0] for batch in x)
+        else:
+            x = _array(x)
+            if x.dtype == np.float64:
+                x = x.astype(np.float32)
+            batches = (Tensor(x[i : i + batch_size]) for i in range(0, len(x), batch_size))
+        with no_grad():
+            return np.concatenate([self.model(xb).data for xb in batches])
+
+    # ----------------------------------------------------------- checkpoints
+
+    def save_checkpoint(self, path):
+        """Everything needed to resume exactly: weights, optimizer, epoch, history, RNG, seed."""
+        from zennet.io import save_checkpoint
+
+        save_checkpoint(
+            path,
+            model_state=self.model.state_dict(),
+            optimizer_state=self.optimizer.state_dict(),
+            epoch=self.epoch,
+            history=self.history.history,
+            rng_state=get_rng_state(),
+            extra={"seed": self.seed, "history_epochs": self.history.epoch},
+        )
+
+    def load_checkpoint(self, path):
+        """Restore a checkpoint written by :meth:`save_checkpoint`; fit() then continues it."""
+        from zennet.io import load_checkpoint
+
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model_state"])
+        self.optimizer.load_state_dict(state["optimizer_state"])
+        self.epoch = int(state["epoch"])
+        extra = state.get("extra") or {}
+        self.history = History(state["history"], extra.get("history_epochs"))
+        self.seed = extra.get("seed")
+        set_rng_state(state["rng_state"])
+
+
+class Checkpoint(Callback):
+    """Save the whole training state after every epoch (atomically) so fit(resume_from=path)
+    can continue an interrupted run exactly."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.trainer.save_checkpoint(self.path)
+
+
+def _array(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _progress(loader, epoch, epochs, verbose):
+    """A tqdm bar over the loader when verbose and writing to a terminal; else the loader."""
+    if not verbose or not sys.stderr.isatty():
+        return loader
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return loader
+    return tqdm(loader, desc=f"Epoch {epoch + 1}/{epochs}", leave=False, unit="batch")
+
+
+def _print_epoch(epoch, epochs, logs):
+    numbers = " ".join(f"{k}={v:.4f}" for k, v in logs.items())
+    print(f"Epoch {epoch + 1}/{epochs} {numbers}", flush=True)
