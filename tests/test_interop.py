@@ -34,8 +34,18 @@ def transformer_pair():
     return ours, torch.nn.TransformerEncoderLayer(8, 2, **kwargs), (2, 5, 8)
 
 
-PAIRS = {"mlp": mlp_pair, "lstm": lstm_pair, "transformer": transformer_pair}
-# --- conv layers (branch conv): the CNN pair joins PAIRS here ---
+def cnn_pair():
+    def layers(nn):
+        return [
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 6, 3, stride=2, groups=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(6, 3),
+        ]  # fmt: skip
+
+    return nn.Sequential(*layers(nn)), torch.nn.Sequential(*layers(torch.nn)), (3, 1, 8, 8)
+
+
+PAIRS = {"mlp": mlp_pair, "cnn": cnn_pair, "lstm": lstm_pair, "transformer": transformer_pair}
 
 
 def trained_a_little(theirs, shape):

@@ -20,7 +20,7 @@ import zennet
 from zennet.autograd import no_grad
 from zennet.io import _atomic_write
 from zennet.nn.module import Module
-from zennet.onnx import layers, sequence  # noqa: F401  (they register the converters)
+from zennet.onnx import layers, sequence, spatial  # noqa: F401  (they register the converters)
 from zennet.onnx.graph import CONVERTERS, Graph, Value, convert, lookup
 from zennet.tensor import Tensor
 
