@@ -85,3 +85,16 @@ from zennet.functional.loss import (
 # --- attention (branch rnn-attn) ---
 from zennet.functional.attention import scaled_dot_product_attention
 # --- end rnn-attn ---
+
+# --- convolution, pooling and resizing (branch conv) ---
+from zennet.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from zennet.functional.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+)
+# --- end conv ---

@@ -53,3 +53,16 @@ from zennet.nn.transformer import (
 # --- preprocessing inside the model (branch training) ---
 from zennet.nn.preprocessing import Standardize
 # --- end training ---
+
+# --- convolution, pooling and resizing layers (branch conv) ---
+from zennet.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from zennet.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
+# --- end conv ---
