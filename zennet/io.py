@@ -168,6 +168,9 @@ def atomic_write(path, write, who="save"):
         pass
 
 
+_atomic_write = atomic_write  # its name before it was public (branches may still use it)
+
+
 def save(state, path, metadata=None):
     """Write ``{name: array or Tensor}`` to ``path`` (.safetensors or .npz), atomically.
 

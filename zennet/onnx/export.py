@@ -18,7 +18,7 @@ import numpy as np
 
 import zennet
 from zennet.autograd import no_grad
-from zennet.io import _atomic_write
+from zennet.io import atomic_write
 from zennet.nn.module import Module
 from zennet.onnx import layers, sequence, spatial  # noqa: F401  (they register the converters)
 from zennet.onnx.graph import CONVERTERS, Graph, Value, convert, lookup
@@ -192,4 +192,4 @@ def export(model, example_input, path, opset=17, input_names=("input",),
             object.__setattr__(m, "training", training)
     onnx.checker.check_model(proto)
     data = proto.SerializeToString()
-    _atomic_write(os.fspath(path), lambda f: f.write(data), "onnx.export")
+    atomic_write(os.fspath(path), lambda f: f.write(data), "onnx.export")
