@@ -12,7 +12,7 @@ import numpy as np
 
 import zennet.functional as F
 from zennet.functional.conv import check_channels, ntuple
-from zennet.nn import init
+from zennet.nn import checks, init
 from zennet.nn.module import Module, Parameter
 
 
@@ -88,8 +88,10 @@ class _ConvNd(Module):
 
     def check_input(self, x):
         name = f"{type(self).__name__}(in_channels={self.in_channels})"
+        x = checks.check_input(name, x)
         fix = " Check the previous layer's out_channels (or the images' channel count)."
         check_channels(name, x.shape, self.nd, self.in_channels, fix)
+        return x
 
     def extra_repr(self):
         s = (
@@ -113,7 +115,7 @@ class _Conv(_ConvNd):
     """A convolution layer: ``function`` is its F.conv*."""
 
     def forward(self, x):
-        self.check_input(x)
+        x = self.check_input(x)
         return self.function(
             x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )
@@ -151,7 +153,7 @@ class _ConvTranspose(_ConvNd):
         )
 
     def forward(self, x):
-        self.check_input(x)
+        x = self.check_input(x)
         return self.function(
             x,
             self.weight,

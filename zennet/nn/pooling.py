@@ -3,6 +3,7 @@ nn.Upsample. No parameters; each is its F.* function with the arguments kept, an
 repr PyTorch prints."""
 
 import zennet.functional as F
+from zennet.nn.checks import check_input
 from zennet.nn.module import Module
 
 
@@ -14,6 +15,7 @@ class _MaxPoolNd(Module):
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
 
     def forward(self, x):
+        x = check_input(repr(self), x, floating=False)  # max of integers works, as in PyTorch
         return self.function(
             x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
         )
@@ -56,6 +58,7 @@ class AvgPool1d(Module):
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, x):
+        x = check_input(repr(self), x)
         return F.avg_pool1d(
             x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
         )
@@ -83,6 +86,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, x):
+        x = check_input(repr(self), x)
         return F.avg_pool2d(
             x,
             self.kernel_size,
@@ -103,6 +107,7 @@ class _AdaptiveAvgPoolNd(Module):
         self.output_size = output_size
 
     def forward(self, x):
+        x = check_input(repr(self), x)
         return self.function(x, self.output_size)
 
     def extra_repr(self):
@@ -143,6 +148,7 @@ class Upsample(Module):
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, x):
+        x = check_input(repr(self), x)
         return F.interpolate(
             x,
             self.size,
