@@ -51,8 +51,30 @@ LAYERS = {
     "Flatten": (lambda: nn.Flatten(), (2, 3, 4), (3,), None),
     "Unflatten": (lambda: nn.Unflatten(1, (2, 3)), (2, 6), (6,), (2, 5)),
     "Dropout": (lambda: nn.Dropout(0.5), (2, 4), None, None),
+    "Conv1d": (lambda: nn.Conv1d(2, 3, 3), (4, 2, 8), (8,), (4, 5, 8)),
+    "Conv2d": (lambda: nn.Conv2d(2, 3, 3), (4, 2, 6, 6), (6, 6), (4, 5, 6, 6)),
+    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(2, 3, 3), (4, 2, 6, 6), (6, 6), (4, 5, 6, 6)),
+    "MaxPool2d": (lambda: nn.MaxPool2d(2), (4, 2, 6, 6), (6, 6), None),
+    "AvgPool2d": (lambda: nn.AvgPool2d(2), (4, 2, 6, 6), (6, 6), None),
+    "MaxPool1d": (lambda: nn.MaxPool1d(2), (4, 2, 8), (8,), None),
+    "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d(2), (4, 2, 6, 6), (6, 6), None),
 }
-FLOAT_ONLY = [n for n in LAYERS if n not in ("Flatten", "Unflatten")]  # float weights
+TAKE_INTEGERS = ("Flatten", "Unflatten", "MaxPool2d")  # as PyTorch
+# MaxPool1d takes integers like MaxPool2d, where PyTorch's max_pool1d has no integer kernel
+FLOAT_ONLY = [n for n in LAYERS if n not in TAKE_INTEGERS + ("MaxPool1d",)]
+
+
+POOL_FUNCTIONS = {  # pooling layers leave the rank check to their function
+    "MaxPool2d": "max_pool2d",
+    "AvgPool2d": "avg_pool2d",
+    "MaxPool1d": "max_pool1d",
+    "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
+}
+
+
+def named(layer):
+    """The start of an error that names the layer (or the function it calls)."""
+    return rf"^({layer}\(|{POOL_FUNCTIONS.get(layer, layer)} )"
 
 
 def layer_cases(column):
@@ -63,7 +85,7 @@ def layer_cases(column):
 def test_wrong_rank_names_the_layer_and_the_shape(name):
     make, _, bad, _ = LAYERS[name]
     shape = re.escape(str(tuple(bad)))
-    with pytest.raises(ValueError, match=rf"^{name}\(.*(got input .*{shape}.*expected|must)"):
+    with pytest.raises(ValueError, match=rf"{named(name)}.*(got input .*{shape}.*expected|must)"):
         call(make(), floats(*bad))
 
 
@@ -85,11 +107,13 @@ def test_integer_input_is_refused_with_the_fix(name, dtype):
         call(make(), x)
 
 
-@pytest.mark.parametrize("name", ["Flatten", "Unflatten"])
-def test_shape_layers_take_integers_as_pytorch_does(name):
+@pytest.mark.parametrize("name", TAKE_INTEGERS)
+def test_shape_layers_and_max_pooling_take_integers_as_pytorch_does(name):
     make, good, _, _ = LAYERS[name]
-    out = call(make(), zn.tensor(np.arange(np.prod(good)).reshape(good)))
-    assert out.dtype == np.int64 and out.numel() == np.prod(good)
+    x = np.arange(np.prod(good)).reshape(good)
+    out = call(make(), zn.tensor(x))
+    expected = call(torch_twin(name), torch.tensor(x))
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
 
 
 def test_dropout_passes_integers_in_eval_mode_only():
@@ -141,6 +165,13 @@ def torch_twin(name):
         "Flatten": torch.nn.Flatten,
         "Unflatten": lambda: torch.nn.Unflatten(1, (2, 3)),
         "Dropout": lambda: torch.nn.Dropout(0.5),
+        "Conv1d": lambda: torch.nn.Conv1d(2, 3, 3),
+        "Conv2d": lambda: torch.nn.Conv2d(2, 3, 3),
+        "ConvTranspose2d": lambda: torch.nn.ConvTranspose2d(2, 3, 3),
+        "MaxPool2d": lambda: torch.nn.MaxPool2d(2),
+        "AvgPool2d": lambda: torch.nn.AvgPool2d(2),
+        "MaxPool1d": lambda: torch.nn.MaxPool1d(2),
+        "AdaptiveAvgPool2d": lambda: torch.nn.AdaptiveAvgPool2d(2),
     }[name]()
 
 
