@@ -24,7 +24,7 @@ from zennet import nn
 from zennet.cli import main
 from zennet.io import load_checkpoint
 from zennet.models import load_model
-from zennet.training import Checkpoint, Trainer
+from zennet.training import Checkpoint, CSVLogger, Trainer
 
 EPOCHS, KILLS = 8, 20
 
@@ -195,3 +195,47 @@ def test_a_trainer_checkpoint_that_cannot_be_written_stops_fit(tmp_path, monkeyp
         trainer.fit(x, y, epochs=3, verbose=0, callbacks=[Checkpoint(path)])
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1 and trainer.epoch == 2
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashAfterCheckpoint(Checkpoint):
+    """Save the checkpoint of ``epoch``, then die before the CSV row is written."""
+
+    def __init__(self, path, epoch):
+        super().__init__(path)
+        self.crash_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if epoch == self.crash_epoch:
+            raise Crash()
+
+
+def csv_run(folder, crash_epoch=None, resume=False):
+    (x, y), _ = zn.datasets.load_digits()
+    zn.manual_seed(0)
+    trainer = Trainer(nn.Sequential(nn.Linear(64, 10)), "adam")
+    folder.mkdir(exist_ok=True)
+    path, csv = folder / "checkpoint.safetensors", folder / "history.csv"
+    checkpoint = (
+        Checkpoint(path) if crash_epoch is None else CrashAfterCheckpoint(path, crash_epoch)
+    )
+    trainer.fit(x, y, epochs=4, verbose=0, seed=0, callbacks=[checkpoint, CSVLogger(csv, resume)],
+                resume_from=path if resume else None)  # fmt: skip
+    return csv.read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["row missing", "half a row"])
+def test_history_csv_ends_as_if_training_was_never_interrupted(tmp_path, damage):
+    whole = csv_run(tmp_path / "whole")
+    folder = tmp_path / "crashed"
+    with pytest.raises(Crash):  # the checkpoint of epoch 2 is saved, its CSV row is not
+        csv_run(folder, crash_epoch=1)
+    csv = folder / "history.csv"
+    if damage == "half a row":  # or the crash came while the row was being written
+        rows = whole.splitlines(keepends=True)
+        csv.write_bytes(b"".join(rows[:3]) + rows[3][:9])
+    assert csv_run(folder, resume=True) == whole
