@@ -8,7 +8,8 @@
   named arrays and nothing else; loading a file can never run code.
 * Atomic writes: the bytes go to a temporary file in the target's folder, are flushed
   and fsync'ed, then renamed over the target. A crash, a full disk or a permission
-  error leaves the previous file as it was and no temporary file behind.
+  error leaves the previous file as it was and no temporary file behind (a SIGKILL
+  mid-write can leave its ``.NAME.<random>.tmp``, which nothing reads).
 * Defensive reads: a truncated, empty, damaged or foreign file (a PNG, a pickle, random
   bytes, a header claiming absurd sizes) raises ``ValueError`` naming the file; sizes
   are checked against the file's length before anything is allocated. safetensors
