@@ -80,6 +80,14 @@ from zennet import training
 from zennet.training import History, Trainer
 # --- end training ---
 
+# --- interpretability: zn.explain (branch explain) ---
+from zennet import explain
+# --- end explain ---
+
+# --- exchange with PyTorch and ONNX (branch onnx) ---
+from zennet import interop, onnx
+# --- end onnx ---
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"

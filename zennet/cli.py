@@ -1,8 +1,10 @@
-"""The ``zennet`` command: argument parsing and printing only; the jobs live in training/run.py."""
+"""The ``zennet`` command: argument parsing and printing only; the jobs live in
+training/run.py and explain/job.py."""
 
 import argparse
 import sys
 
+from zennet.explain.job import METHODS, explain_job
 from zennet.training import run
 
 
@@ -32,6 +34,23 @@ def _parser():
 
     summary = commands.add_parser("summary", help="print a saved model's layers and parameters")
     summary.add_argument("model")
+
+    explain = commands.add_parser("explain", help="heat map of what a saved model looked at")
+    explain.add_argument("model")
+    explain.add_argument("input", help="an image file or a .npy array of inputs")
+    explain.add_argument(
+        "--method",
+        default="ig",
+        choices=METHODS,
+        help="ig = integrated gradients, gxi = gradient × input (default: ig)",
+    )
+    explain.add_argument("--out", default="heatmap.png", help="the PNG to write")
+    explain.add_argument(
+        "--target", type=int, default=None, help="class to explain (default: the predicted one)"
+    )
+    explain.add_argument(
+        "--trace", action="store_true", help="print one training step layer by layer instead (MLPs)"
+    )
     return parser
 
 
@@ -73,6 +92,16 @@ def main(argv=None):
                 print(f"class={int(c)} probability={float(p[c]):.4f}")
         elif args.command == "summary":
             print(run.summary(args.model))
+        elif args.command == "explain":
+            result = explain_job(
+                args.model, args.input, args.method, args.out, args.target, args.trace
+            )
+            if args.trace:
+                print(result)
+            else:
+                for i, (c, t) in enumerate(zip(result["predicted"], result["target"])):
+                    print(f"sample={i} class={c} target={t}")
+                print(f"wrote {result['path']}")
     except (ValueError, TypeError, OSError, ImportError) as error:
         print(f"zennet {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,89 @@
+"""The explain job end to end on models saved by zennet.models.save_model."""
+
+import re
+
+import numpy as np
+import pytest
+
+import zennet as zn
+
+pytest.importorskip("matplotlib")
+
+from zennet import models  # noqa: E402
+from zennet.explain.job import METHODS, explain_job  # noqa: E402
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def saved_mlp(tmp_path):
+    zn.manual_seed(0)
+    net = models.build_model("mlp", (64,), 10)
+    models.save_model(net, tmp_path / "mlp.safetensors", "mlp", (64,), 10)
+    (_, _), (x, _) = zn.datasets.load_digits()
+    np.save(tmp_path / "two.npy", x[:2])
+    return tmp_path / "mlp.safetensors", tmp_path / "two.npy", net.eval(), x[:2]
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "gradcam"])
+def test_each_method_writes_a_png(saved_mlp, tmp_path, method):
+    model_path, input_path, net, x = saved_mlp
+    out = tmp_path / f"{method}.png"
+    result = explain_job(model_path, input_path, method=method, out=out)
+    predicted = np.asarray(net(zn.tensor(x)).data).argmax(1).tolist()
+    assert result == {
+        "method": method,
+        "predicted": predicted,
+        "target": predicted,
+        "path": str(out),
+    }
+    assert out.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_target_and_trace(saved_mlp, tmp_path):
+    model_path, input_path, _, _ = saved_mlp
+    result = explain_job(model_path, input_path, "saliency", tmp_path / "t.png", target=7)
+    assert result["target"] == [7, 7]
+    text = explain_job(model_path, input_path, trace=True, target=3)
+    assert "dW1 = dZ1ᵀ·A0" in text and "all checks passed" in text
+    with pytest.raises(ValueError, match="target 12 is not a class of this model"):
+        explain_job(model_path, input_path, target=12)
+
+
+def test_gradcam_on_a_saved_cnn(tmp_path):
+    zn.manual_seed(0)
+    net = models.build_model("cnn", (1, 8, 8), 10)
+    models.save_model(net, tmp_path / "cnn.safetensors", "cnn", (1, 8, 8), 10)
+    (_, _), (x, _) = zn.datasets.load_digits(flat=False)
+    np.save(tmp_path / "one.npy", x[:1])
+    result = explain_job(
+        tmp_path / "cnn.safetensors", tmp_path / "one.npy", "gradcam", tmp_path / "cam.png"
+    )
+    assert result["path"] == str(tmp_path / "cam.png") and len(result["predicted"]) == 1
+    assert (tmp_path / "cam.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_errors(saved_mlp, tmp_path):
+    model_path, input_path, _, _ = saved_mlp
+    with pytest.raises(ValueError, match="unknown method 'lime'"):
+        explain_job(model_path, input_path, method="lime")
+    with pytest.raises(ValueError, match="gradcam needs a model with a Conv2d layer"):
+        explain_job(model_path, input_path, method="gradcam", out=tmp_path / "x.png")
+
+
+def test_command_line(saved_mlp, tmp_path, capsys):
+    from zennet.cli import main
+
+    model_path, input_path, _, _ = saved_mlp
+    out = tmp_path / "cli.png"
+    argv = ["explain", str(model_path), str(input_path), "--method", "gxi", "--out", str(out)]
+    assert main(argv + ["--target", "4"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"sample=0 class=\d target=4", printed[0])
+    assert re.fullmatch(r"sample=1 class=\d target=4", printed[1])
+    assert printed[2:] == [f"wrote {out}"]
+    assert out.read_bytes()[:8] == PNG_SIGNATURE
+    assert main(["explain", str(model_path), str(input_path), "--trace"]) == 0
+    assert "all checks passed" in capsys.readouterr().out
+    assert main(["explain", str(model_path), str(input_path), "--target", "99"]) == 2
+    assert "zennet explain: error: target 99 is not a class" in capsys.readouterr().err
