@@ -10,6 +10,7 @@ import zennet as zn
 import zennet.functional as F
 from tests.helpers import compare
 from zennet import nn
+from zennet.ops.conv import gemm
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 GEMMs sum in a different order than PyTorch's kernels
 
@@ -107,6 +108,32 @@ def test_conv_transpose2d(rng, x_shape, w_shape, kwargs):
 def test_conv_transpose1d(rng):
     x, w, b = randn(rng, 2, 3, 5), randn(rng, 3, 2, 3), randn(rng, 2)
     compare_f("conv_transpose1d", x, w, b, stride=2, padding=1, output_padding=1)
+
+
+def test_conv2d_large_enough_for_thin_gemm_pieces(rng):
+    """(N·H·W, 9) @ (9, 32) and its dW are cut into row blocks and split-K pieces."""
+    x, w, b = randn(rng, 8, 1, 40, 41), randn(rng, 32, 1, 3, 3), randn(rng, 32)
+    compare(
+        lambda *t: F.conv2d(*t, padding=1),
+        x,
+        w,
+        b,
+        torch_fn=lambda *t: torch.nn.functional.conv2d(*t, padding=1),
+        rtol=RTOL,
+        atol=2e-3,  # dW (up to ~200) sums 13,000 products: PyTorch's float32 rounding is ~1e-3
+        gradcheck=False,  # too large for central differences; the small cases check the math
+    )
+
+
+@pytest.mark.parametrize("m, k, n", [(70001, 3, 5), (4, 90001, 7), (3000, 40, 30), (5, 7, 9)])
+def test_gemm_pieces_equal_one_matmul(rng, m, k, n):
+    a, b = randn(rng, m, k), randn(rng, k, n)
+    expected = a.astype(np.float64) @ b
+    for operand in (a, np.asfortranarray(a)):
+        np.testing.assert_allclose(gemm(operand, b), expected, rtol=1e-4, atol=1e-3)
+        out = np.full((m, n), np.nan, dtype=np.float32)
+        assert gemm(operand, b, out=out) is out
+        np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-3)
 
 
 def test_conv_transpose2d_is_the_input_gradient_of_conv2d(rng):

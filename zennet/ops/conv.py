@@ -169,14 +169,49 @@ def weight_from_matrix(wm, shape, groups):
 
 
 def matmul(a, b, out=None):
-    """a @ b per group, (g, m, k) @ (g, k, n): one plain 2-d GEMM when g = 1, which NumPy
+    """a @ b per group, (g, m, k) @ (g, k, n): one 2-d :func:`gemm` when g = 1, which NumPy
     runs faster than a stack of one, above all with a transposed operand."""
     if a.shape[0] == 1:
-        if out is None:
-            return (a[0] @ b[0])[None]
-        xp.matmul(a[0], b[0], out=out[0])
-        return out
+        return gemm(a[0], b[0], None if out is None else out[0])[None]
     return xp.matmul(a, b, out=out)
+
+
+THIN = 1 << 12  # a GEMM whose two short sides multiply to at most this is thin
+PIECE = 1 << 18  # multiply-adds per piece of a thin GEMM: BLAS runs these on one thread
+
+
+def gemm(a, b, out=None):
+    """a (m, k) @ b (k, n), with thin products cut along their long side.
+
+    A conv's thin GEMMs, (N·H·W, 9) @ (9, 32) forward or (9, N·H·W) @ (N·H·W, 32) for dW,
+    are memory-bound: BLAS's threaded path gains nothing on them, and when other
+    processes hold the cores its threads wait on each other for many milliseconds.
+    Cut into pieces of about PIECE multiply-adds, run as one batched call, each piece
+    runs on one thread. A long m is cut into row blocks written straight into ``out``;
+    a long k (split-K) into partial products that are then summed.
+    """
+    (m, k), n = a.shape, b.shape[1]
+    if m * k * n < 4 * PIECE or (k * n > THIN and m * n > THIN):
+        return xp.matmul(a, b, out=out)
+    if k * n <= THIN:  # long m: row blocks
+        rows = max(PIECE // (k * n), 1)
+        cut = m - m % rows
+        if out is None:
+            out = xp.empty((m, n), dtype=xp.result_type(a, b))
+        xp.matmul(a[:cut].reshape(-1, rows, k), b, out=out[:cut].reshape(-1, rows, n))
+        if cut < m:
+            xp.matmul(a[cut:], b, out=out[cut:])
+        return out
+    step = max(PIECE // (m * n), 1)  # long k: split-K
+    cut = k - k % step
+    pieces = a[:, :cut].reshape(m, -1, step).transpose(1, 0, 2)  # (pieces, m, step)
+    product = xp.matmul(pieces, b[:cut].reshape(-1, step, n)).sum(axis=0)
+    if cut < k:
+        product += a[:, cut:] @ b[cut:]
+    if out is None:
+        return product
+    out[...] = product
+    return out
 
 
 def group_rows(x, groups):

@@ -143,7 +143,7 @@ def route_to_first_max(ax, views, out, dy):
     taken = None  # windows whose maximum an earlier offset already claimed
     for o, v in enumerate(views):
         if o == len(views) - 1:
-            hit = None if taken is None else ~taken  # the maximum is here if not before
+            hit = None if taken is None else xp.logical_not(taken, out=taken)  # not before
         else:
             hit = v == out
             if taken is None:
