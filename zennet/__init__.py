@@ -84,6 +84,10 @@ from zennet.training import History, Trainer
 from zennet import explain
 # --- end explain ---
 
+# --- pretrained models: zn.pretrained (branch transfer) ---
+from zennet import pretrained
+# --- end transfer ---
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"
