@@ -52,7 +52,7 @@ def build(pretrained, num_classes=10, lr=3e-3):
     return model, zn.optim.Adam(nn.param_groups(model, lrs, default_lr=lr))
 
 
-def train_and_test(train, test, pretrained, seed, epochs=30, batch_size=32, lr=3e-3):
+def train_and_test(train, test, pretrained, seed, epochs=20, batch_size=32, lr=3e-3):
     """Test accuracy of one model trained on ``train`` = (x, y) with the given budget."""
     zn.manual_seed(seed)
     model, optimizer = build(pretrained, lr=lr)
@@ -69,7 +69,7 @@ def train_and_test(train, test, pretrained, seed, epochs=30, batch_size=32, lr=3
     return trainer.evaluate(*test)["accuracy"]
 
 
-def compare(sizes=(10, 50, 100), seeds=(0, 1, 2), epochs=30, batch_size=32, lr=3e-3, log=print):
+def compare(sizes=(10, 50, 100), seeds=(0, 1, 2), epochs=20, batch_size=32, lr=3e-3, log=print):
     """``{(n_per_class, method): [accuracy per seed]}`` for method in fine-tuned, scratch."""
     train, test = zn.datasets.load_digits(flat=False, seed=0)
     results = {}
@@ -104,7 +104,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     args = parser.parse_args(argv)
