@@ -267,6 +267,11 @@ def test_fine_tuning_setup_uses_pretrained_weights_and_group_lrs(transfer_exampl
     assert [round(g["lr"], 8) for g in optimizer.param_groups] == [1e-4, round(1e-3 / 3, 8), 1e-3]
 
 
+def test_full_fine_tuning_is_one_group_at_the_base_lr(transfer_example):
+    _, optimizer = transfer_example.build(pretrained=True, lr=1e-3, strategy="full")
+    assert [g["lr"] for g in optimizer.param_groups] == [1e-3]
+
+
 def test_transfer_example_runs_end_to_end(transfer_example):
     lines = []
     results = transfer_example.compare(
