@@ -88,6 +88,10 @@ from zennet import explain
 from zennet import interop, onnx
 # --- end onnx ---
 
+# --- pretrained models: zn.pretrained (branch transfer) ---
+from zennet import pretrained
+# --- end transfer ---
+
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 
 __version__ = "0.1.0"

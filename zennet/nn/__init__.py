@@ -66,3 +66,7 @@ from zennet.nn.pooling import (
     Upsample,
 )
 # --- end conv ---
+
+# --- transfer learning (branch transfer) ---
+from zennet.nn.transfer import freeze, param_groups, replace_head, unfreeze
+# --- end transfer ---

@@ -21,6 +21,18 @@ class _BatchNorm(Module):
 
     expected_ndims = ()  # accepted input ranks
     layout = ""  # how the expected input shape is described in errors
+    # Set by nn.freeze (transfer.py): a frozen batch norm stays in eval mode, normalising
+    # with its running statistics and never updating them, whatever train() asks.
+    frozen = False
+
+    @property
+    def training(self):
+        """The mode train()/eval() set, except that a ``frozen`` layer is always in eval."""
+        return self.__dict__.get("_training", True) and not self.frozen
+
+    @training.setter
+    def training(self, mode):
+        self.__dict__["_training"] = bool(mode)
 
     def __init__(
         self,
