@@ -38,11 +38,18 @@ def _classification_batch(rng, shape, classes=10):
     return x, y
 
 
+def missing_layers(case_class):
+    """The zennet.nn layers a case needs that this checkout lacks (the case is skipped)."""
+    return [name for name in case_class.requires if not hasattr(nn, name)]
+
+
 class Case:
     """One model in both frameworks: ``zennet_step()`` and ``torch_step()`` train one batch."""
 
     name = ""
     flops_per_sample = 0.0  # multiply-adds x 2 of one training step (forward + backward)
+    requires = ()  # zennet.nn layers the case builds, checked before building it
+    target = 1.0  # the throughput ratio zennet/PyTorch the case aims for (issue 6)
 
     def __init__(self, batch_size):
         self.batch_size = batch_size
@@ -72,21 +79,25 @@ class Case:
 
 
 class MLP(Case):
-    name = "MLP 784-512-512-10, Adam"
+    """784-width-width-10 with ReLUs; ``width`` 512 is the benchmark, others the scaling table."""
+
+    requires = ("Linear", "ReLU", "Sequential")
+    target = 1.2
+
+    def __init__(self, batch_size, width=512):
+        self.width = width
+        self.name = f"MLP 784-{width}-{width}-10, Adam"
+        super().__init__(batch_size)
 
     def build(self):
-        sizes = [(784, 512), (512, 512), (512, 10)]
+        w = self.width
+        sizes = [(784, w), (w, w), (w, 10)]
         self.flops_per_sample = 6.0 * sum(a * b for a, b in sizes)
         ours = nn.Sequential(
-            nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
+            nn.Linear(784, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(), nn.Linear(w, 10)
         )
-        theirs = torch.nn.Sequential(
-            torch.nn.Linear(784, 512),
-            torch.nn.ReLU(),
-            torch.nn.Linear(512, 512),
-            torch.nn.ReLU(),
-            torch.nn.Linear(512, 10),
-        )
+        t = torch.nn
+        theirs = t.Sequential(t.Linear(784, w), t.ReLU(), t.Linear(w, w), t.ReLU(), t.Linear(w, 10))
         return ours, theirs
 
     def batch(self, rng):
@@ -95,6 +106,7 @@ class MLP(Case):
 
 class CNN(Case):
     name = "CNN conv32-pool-conv64-pool-fc, Adam"
+    requires = ("Conv2d", "MaxPool2d", "Flatten", "Linear")
 
     def build(self):
         # conv1: 26x26 outputs x 32 x 9 MACs; conv2: 11x11 x 64 x 32*9; fc 1600x10
@@ -147,6 +159,7 @@ def _mean_pooled(self, x):
 
 class LSTM(Case):
     name = "LSTM(64->128)+Linear, seq 50, Adam"
+    requires = ("LSTM", "Linear")
 
     def build(self):
         self.flops_per_sample = 6.0 * 50 * 4 * 128 * (64 + 128) + 6.0 * 128 * 10
@@ -167,6 +180,8 @@ class LSTM(Case):
 
 class Transformer(Case):
     name = "Transformer encoder layer d=128, 4 heads, seq 64, Adam"
+    requires = ("TransformerEncoderLayer", "Linear")
+    target = 0.8
 
     def build(self):
         d, ff, seq = 128, 512, 64

@@ -5,9 +5,12 @@
     python -m benchmarks --cases mlp cnn
 
 Each case trains the same model (same initial weights, same batch, Adam) in both
-frameworks, interleaving rounds so that both see the same machine load; the ratio
-is zennet's samples/s over PyTorch's, the median over rounds. Peak memory is each
-framework's peak resident memory in a fresh subprocess running the same case.
+frameworks, interleaving rounds (and alternating which goes first) so that both see the
+same machine load; the ratio is zennet's samples/s over PyTorch's, the median of the
+per-round ratios. Peak memory is the resident memory that training adds, in a fresh
+subprocess per framework running the same case. A case whose layers zennet lacks is
+skipped with a note. The load average is recorded: on a shared machine it says how
+much to trust the absolute numbers (the ratios move much less).
 """
 
 import os
@@ -28,7 +31,7 @@ from datetime import date  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.cases import CASES  # noqa: E402
+from benchmarks.cases import CASES, missing_layers  # noqa: E402
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
@@ -57,24 +60,30 @@ def throughput(case, rounds, steps):
         case.zennet_step()
         case.torch_step()
     ours, theirs = [], []
-    for _ in range(rounds):
+    for r in range(rounds):
+        if r % 2:  # alternate who goes first, so neither always meets the other's leftovers
+            theirs.append(_steps_per_second(case.torch_step, steps) * case.batch_size)
         ours.append(_steps_per_second(case.zennet_step, steps) * case.batch_size)
-        theirs.append(_steps_per_second(case.torch_step, steps) * case.batch_size)
+        if not r % 2:
+            theirs.append(_steps_per_second(case.torch_step, steps) * case.batch_size)
     ratios = [a / b for a, b in zip(ours, theirs)]
     return statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
 
 
-def peak_memory_mb(case_name, framework, steps):
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def peak_memory_mb(case_name, framework, steps, batch_size=None, **options):
     """Peak memory (MB) that training adds, in a fresh process: the peak resident size while
-    one framework trains, minus the resident size just before (models and data built)."""
+    one framework trains, minus the resident size just before (models and data built).
+    ``options`` go to the case's constructor (the MLP's ``width``)."""
     code = (
         "from benchmarks.cases import CASES, training_memory_mb; "
-        f"cls, bs = CASES[{case_name!r}]; case = cls(bs); "
+        f"cls, bs = CASES[{case_name!r}]; case = cls({batch_size} or bs, **{options!r}); "
         f"print(training_memory_mb(case.{framework}_step, {steps}))"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -103,20 +112,55 @@ def latency_batch1(rounds, calls):
     return statistics.median(a), statistics.median(b)
 
 
-def import_cost(module):
-    """(seconds, resident MB) of `import module` in a fresh interpreter."""
+def import_cost(module, repeats=3):
+    """(seconds, resident MB) of `import module` in a fresh interpreter, best of ``repeats``.
+
+    Memory is the child's VmRSS read from /proc: ru_maxrss would not do, since Linux carries
+    the parent's high-water mark across fork and exec (every child would report this
+    process's size, torch included)."""
     code = (
-        "import time, resource; t = time.perf_counter(); "
+        "import time; t = time.perf_counter(); "
         f"import {module}; t = time.perf_counter() - t; "
-        "print(t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "rss = [line.split()[1] for line in open('/proc/self/status') if "
+        "line.startswith('VmRSS')]; print(t, int(rss[0]) / 1024)"
     )
     runs = [
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
         ).stdout.split()
-        for _ in range(3)
+        for _ in range(repeats)
     ]
     return min(float(r[0]) for r in runs), min(float(r[1]) for r in runs)
+
+
+def run_case(key, rounds, steps, peak):
+    """The JSON record of one case, or of its skipping when zennet lacks one of its layers."""
+    cls, batch_size = CASES[key]
+    missing = missing_layers(cls)
+    if missing:
+        note = f"skipped: zennet.nn has no {', '.join(missing)} yet"
+        print(f"{cls.name:<52} {note}")
+        return {"name": cls.name, "batch_size": batch_size, "skipped": note}
+    case = cls(batch_size)
+    ours, theirs, ratio = throughput(case, rounds, steps)
+    mem_ours = peak_memory_mb(key, "zennet", steps)
+    mem_theirs = peak_memory_mb(key, "torch", steps)
+    share = ours * case.flops_per_sample / 1e9 / peak
+    print(
+        f"{case.name:<52} {ours:>9.0f} {theirs:>9.0f} {ratio:>5.2f}x {case.target:>5.1f}x "
+        f"{mem_ours:>6.0f} {mem_theirs:>6.0f} {100 * share:>5.0f}%"
+    )
+    return {
+        "name": case.name,
+        "batch_size": batch_size,
+        "zennet_samples_per_s": ours,
+        "torch_samples_per_s": theirs,
+        "ratio": ratio,
+        "target_ratio": case.target,
+        "zennet_peak_mb": mem_ours,
+        "torch_peak_mb": mem_theirs,
+        "share_of_sgemm_peak": share,
+    }
 
 
 def main(argv=None):
@@ -129,40 +173,27 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rounds, steps = (1, 2) if args.quick else (args.rounds, args.steps)
 
+    load_before = os.getloadavg()
     peak = sgemm_peak(1024 if args.quick else 2048)
     results = {
         "date": date.today().isoformat(),
         "machine": _machine(),
+        "threads": {"blas": os.environ["OPENBLAS_NUM_THREADS"], "torch": torch.get_num_threads()},
+        "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]),
         "sgemm_gflops": peak,
         "quick": args.quick,
+        "rounds": rounds,
+        "steps": steps,
         "cases": {},
     }
+    print(f"{results['machine']}; {results['threads']} threads; load {load_before[0]:.1f}")
     print(f"sgemm peak (NumPy, float32): {peak:.0f} GFLOP/s")
     print(
-        f"{'case':<52} {'zennet/s':>9} {'torch/s':>9} {'ratio':>6} "
+        f"{'case':<52} {'zennet/s':>9} {'torch/s':>9} {'ratio':>6} {'target':>6} "
         f"{'zn MB':>6} {'pt MB':>6} {'% peak':>6}"
     )
     for key in args.cases:
-        cls, batch_size = CASES[key]
-        case = cls(batch_size)
-        ours, theirs, ratio = throughput(case, rounds, steps)
-        mem_ours = peak_memory_mb(key, "zennet", steps)
-        mem_theirs = peak_memory_mb(key, "torch", steps)
-        share = ours * case.flops_per_sample / 1e9 / peak
-        results["cases"][key] = {
-            "name": case.name,
-            "batch_size": batch_size,
-            "zennet_samples_per_s": ours,
-            "torch_samples_per_s": theirs,
-            "ratio": ratio,
-            "zennet_peak_mb": mem_ours,
-            "torch_peak_mb": mem_theirs,
-            "share_of_sgemm_peak": share,
-        }
-        print(
-            f"{case.name:<52} {ours:>9.0f} {theirs:>9.0f} {ratio:>5.2f}x "
-            f"{mem_ours:>6.0f} {mem_theirs:>6.0f} {100 * share:>5.0f}%"
-        )
+        results["cases"][key] = run_case(key, rounds, steps, peak)
 
     ours_us, theirs_us = latency_batch1(rounds, 50 if args.quick else 2000)
     results["latency_batch1_us"] = {
@@ -172,20 +203,35 @@ def main(argv=None):
     }
     print(
         f"batch-1 MLP inference: zennet {ours_us:.0f} µs, torch {theirs_us:.0f} µs "
-        f"(ratio {ours_us / theirs_us:.2f})"
+        f"(ratio {ours_us / theirs_us:.2f}, target <= 0.7)"
     )
     for module in ("zennet", "torch"):
-        seconds, mb = import_cost(module)
+        seconds, mb = import_cost(module, 1 if args.quick else 3)
         results[f"import_{module}"] = {"seconds": seconds, "resident_mb": mb}
         print(f"import {module}: {seconds:.2f} s, {mb:.0f} MB resident")
+    results["load_average"] = {"before": load_before[0], "after": os.getloadavg()[0]}
+    print(f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}")
     with open(args.json, "w") as f:
         json.dump(results, f, indent=2)
     print(f"wrote {args.json}")
     return 0
 
 
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if "model name" in line),
+        platform.machine(),
+    )
+    return name + (" AVX-512" if "avx512f" in info else " AVX2" if "avx2" in info else "")
+
+
 def _machine():
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__}"
+        f"{_cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, torch {torch.__version__}"
     )

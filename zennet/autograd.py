@@ -39,24 +39,32 @@ def is_grad_enabled():
     return _mode.enabled
 
 
-@contextlib.contextmanager
-def no_grad():
+class _GradModeSwitch(contextlib.ContextDecorator):
+    """Set grad mode for a ``with`` block or a decorated function, then restore it.
+
+    A class rather than ``@contextlib.contextmanager``: entering and leaving cost a
+    fraction of a generator's, and inference runs one per call."""
+
+    enabled = True
+
+    def __enter__(self):
+        self.previous, _mode.enabled = _mode.enabled, self.enabled
+
+    def __exit__(self, *exc_info):
+        _mode.enabled = self.previous
+
+    def _recreate_cm(self):  # a decorated function gets a fresh switch per call (recursion)
+        return type(self)()
+
+
+class no_grad(_GradModeSwitch):  # noqa: N801 (PyTorch's name)
     """Run ops without recording a graph: inference and parameter updates."""
-    previous, _mode.enabled = _mode.enabled, False
-    try:
-        yield
-    finally:
-        _mode.enabled = previous
+
+    enabled = False
 
 
-@contextlib.contextmanager
-def enable_grad():
+class enable_grad(_GradModeSwitch):  # noqa: N801
     """Record a graph again inside ``no_grad()``."""
-    previous, _mode.enabled = _mode.enabled, True
-    try:
-        yield
-    finally:
-        _mode.enabled = previous
 
 
 @contextlib.contextmanager
@@ -103,10 +111,7 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _plain(x):
-    """A NumPy scalar as the Python number it holds: like Python's own numbers (and as in
-    PyTorch), ``x * np.sqrt(2)`` must not turn a float32 tensor into float64."""
-    return x.item() if isinstance(x, np.generic) else x
+_FLOAT64 = np.dtype(np.float64)  # a dtype, not the type: comparing with it is cheaper
 
 
 def _float_dtype_as_torch(arrays):
@@ -130,16 +135,27 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run ``forward`` on the inputs' arrays and link the result into the graph."""
+        # This runs once per op: one pass over the inputs, no generators (per-op cost
+        # is what a batch-1 forward pass is made of).
         fn = cls()
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        fn.needs_input_grad = needs
-        arrays = [x.data if isinstance(x, Tensor) else _plain(x) for x in inputs]
+        arrays, needs, record = [], [], False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x._requires_grad)
+                record = record or x._requires_grad
+            else:
+                # a NumPy scalar acts as the Python number it holds, as in PyTorch:
+                # x * np.sqrt(2) must not turn a float32 tensor into float64
+                arrays.append(x.item() if isinstance(x, np.generic) else x)
+                needs.append(False)
+        fn.needs_input_grad = tuple(needs)
         out = fn.forward(*arrays, **params)
-        if cls.promotes and getattr(out, "dtype", None) == np.float64:
+        if getattr(out, "dtype", None) == _FLOAT64 and cls.promotes:
             out = out.astype(_float_dtype_as_torch(arrays), copy=False)
         if _mode.anomaly:
             check_finite(fn, "forward", [out])
-        if _mode.enabled and True in needs:
+        if record and _mode.enabled:
             fn.parents = inputs
             return Tensor._from_op(out, fn)
         return Tensor._from_op(out, None)

@@ -6,7 +6,11 @@ Ops write ``xp.exp(x)``, never ``numpy.exp(x)``, so that a GPU array module
 
 import numpy as np
 
+from zennet.allocator import tune_malloc
+
 xp = np
+
+malloc_tuned = tune_malloc()  # glibc keeps freed arrays' memory for the next step (allocator.py)
 
 _default_dtype = np.float32
 

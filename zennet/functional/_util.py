@@ -10,7 +10,10 @@ def array_of(x):
 
 
 def shape_of(x):
-    return xp.shape(array_of(x))
+    """The shape of a Tensor, an array, or anything NumPy can make an array of."""
+    if isinstance(x, Tensor):
+        return x.data.shape
+    return x.shape if isinstance(x, xp.ndarray) else xp.shape(x)
 
 
 def normalize_dim(op, dim, ndim):

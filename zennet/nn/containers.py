@@ -40,10 +40,10 @@ class Sequential(Module):
         return self._modules[self._key(index)]
 
     def __setitem__(self, index, module):
-        self._modules[self._key(index)] = module
+        self.add_module(self._key(index), module)
 
     def __delitem__(self, index):
-        del self._modules[self._key(index)]
+        delattr(self, self._key(index))
 
     def append(self, module):
         self.add_module(str(len(self._modules)), module)
@@ -80,7 +80,7 @@ class ModuleList(Module):
         return values[index]
 
     def __setitem__(self, index, module):
-        self._modules[list(self._modules)[index]] = module
+        self.add_module(list(self._modules)[index], module)
 
 
 class ModuleDict(Module):

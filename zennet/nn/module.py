@@ -54,8 +54,21 @@ class Module:
         if table is None:
             object.__setattr__(self, name, value)
         else:
+            self._register(table, name, value)
+
+    def _register(self, table, name, value):
+        """Put ``value`` in ``table`` (the registry that parameters() and state_dict walk) and
+        mirror it in the instance's __dict__, so that reading ``self.weight`` is a plain
+        attribute look-up: a failed look-up followed by __getattr__ costs about 30 times
+        more, and a batch-1 forward pass reads a few per layer. A name the class itself
+        uses (a method such as ``forward``) is not mirrored and stays reachable through
+        the table only, as in PyTorch's containers. setattr, delattr, register_* and
+        add_module keep table and mirror in step; write the tables through them only."""
+        table[name] = value
+        if hasattr(type(self), name):
             self.__dict__.pop(name, None)
-            table[name] = value
+        else:
+            self.__dict__[name] = value
 
     def __getattr__(self, name):  # only called when normal lookup fails
         for table in ("_parameters", "_buffers", "_modules"):
@@ -68,25 +81,24 @@ class Module:
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]
+                self.__dict__.pop(name, None)  # the mirror (see _register)
                 return
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
         """Register ``param`` (or None, for an absent optional parameter such as a bias)."""
-        self.__dict__.pop(name, None)
-        self._parameters[name] = param
+        self._register(self._parameters, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor that is state but not learned (running statistics); saved in state_dict."""
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(np.asarray(tensor))
-        self.__dict__.pop(name, None)
-        self._buffers[name] = tensor
+        self._register(self._buffers, name, tensor)
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def add_module(self, name, module):
-        self._modules[name] = module
+        self._register(self._modules, name, module)
 
     # ----------------------------------------------------------------- walking
 

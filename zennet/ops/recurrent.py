@@ -63,31 +63,31 @@ class _Recurrence(Function):
         if biases:
             self.gates += biases[0] if len(biases) == 1 else biases[0] + biases[1]
         self.states = xp.empty((self.n_states, T, N, H), dtype=self.gates.dtype)  # (S, T, N, H)
+        self.scratch = xp.empty_like(self.gates[0])  # (N, G·H), reused by every step
         self.allocate()
         prev = initial
         for t in self.steps:
-            new = self.step(t, prev)
-            if self.mask is not None:
-                new = tuple(xp.where(self.mask[t], s, p) for s, p in zip(new, prev))
-            for states, state in zip(self.states, new):
-                states[t] = state
+            new = self.step(t, prev, self.states[:, t])  # writes s_t into states[:, t]
+            if self.mask is not None:  # the padding keeps the previous state
+                for state, before in zip(new, prev):
+                    xp.copyto(state, before, where=~self.mask[t])
             prev = new
         return self.states
 
     def backward(self, dstates):  # dstates (S, T, N, H)
-        T, N, H = self.states.shape[1:]
         self.dgates = xp.empty_like(self.gates)  # (T, N, G·H): dL/da_t
         self.dhidden = xp.empty_like(self.gates) if self.separate_hidden_gradient else None
-        carry = tuple(xp.zeros((N, H), dtype=self.gates.dtype) for _ in range(self.n_states))
+        carry = xp.zeros_like(self.states[:, 0])  # (S, N, H): dL/ds_{t} from step t + 1 on
+        d = xp.empty_like(carry)  # (S, N, H): all of dL/ds_t
         for t in reversed(self.steps):
-            d = tuple(c + ds[t] for c, ds in zip(carry, dstates))
+            xp.add(carry, dstates[:, t], out=d)
             if self.mask is None:
-                carry = self.step_backward(t, d)
+                self.step_backward(t, d, carry)  # writes dL/ds_{t-1} into carry
             else:  # the padding passes the gradient straight to the previous state
                 m = self.mask[t]
-                carry = self.step_backward(t, tuple(di * m for di in d))
-                carry = tuple(c + xp.where(m, 0, di) for c, di in zip(carry, d))
-        return self.weight_gradients() + carry
+                self.step_backward(t, d * m, carry)
+                carry += xp.where(m, 0, d)
+        return self.weight_gradients() + tuple(carry)
 
     # ---------------------------------------------------------------- helpers
 
@@ -128,10 +128,14 @@ class _Recurrence(Function):
         db_hh = dah.sum(axis=0) if dah is not da and need[4] else db_ih  # RNN, LSTM: equal
         return dx, dw_ih, dw_hh, db_ih if need[3] else None, db_hh if need[4] else None
 
-    def step(self, t, prev):
+    def step(self, t, prev, out):
+        """Step t: the new states from ``prev``, written into ``out`` (S, N, H); returns out."""
         raise NotImplementedError
 
-    def step_backward(self, t, d):
+    def step_backward(self, t, d, out):
+        """Back through step t: from ``d`` (S, N, H), the gradients of the step's states
+        (``d`` may be overwritten), write dL/da_t into self.dgates[t] and the gradients of
+        the previous states into ``out`` (S, N, H)."""
         raise NotImplementedError
 
 
@@ -143,23 +147,25 @@ class RNN(_Recurrence):
               dh_{t-1} = da_t·W_hh
     """
 
-    def step(self, t, prev):
-        (h,) = prev
+    def step(self, t, prev, out):
+        (h,), (h_new,) = prev, out
         a = self.gates[t]  # (N, H)
-        a += h @ self.w_hh.T
+        a += xp.matmul(h, self.w_hh.T, out=self.scratch)
         if self.opts.get("nonlinearity", "tanh") == "tanh":
-            return (xp.tanh(a),)
-        return (xp.maximum(a, 0),)
+            return (xp.tanh(a, out=h_new),)
+        return (xp.maximum(a, 0, out=h_new),)
 
-    def step_backward(self, t, d):
+    def step_backward(self, t, d, out):
         (dh,) = d
         h = self.states[0, t]  # in the padding h is frozen, not g(a_t), but there dh = 0
         da = self.dgates[t]
         if self.opts.get("nonlinearity", "tanh") == "tanh":
-            xp.multiply(dh, 1 - h * h, out=da)
+            xp.multiply(h, h, out=da)
+            xp.subtract(1, da, out=da)
+            da *= dh
         else:
             xp.multiply(dh, h > 0, out=da)
-        return (da @ self.w_hh,)
+        xp.matmul(da, self.w_hh, out=out[0])
 
 
 class LSTM(_Recurrence):
@@ -181,36 +187,47 @@ class LSTM(_Recurrence):
     def allocate(self):
         self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
 
-    def step(self, t, prev):
-        h, c = prev
+    def step(self, t, prev, out):
+        (h, c), (h_new, c_new) = prev, out
         N, H = h.shape
         a = self.gates[t]  # (N, 4H): becomes [i, f, g, o] in place
-        a += h @ self.w_hh.T
+        a += xp.matmul(h, self.w_hh.T, out=self.scratch)
         i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
         g *= 2  # tanh(x) = 2σ(2x) - 1: one σ pass for all four gates
         sigmoid_(a)
         g *= 2
         g -= 1
-        c_new = f * c + i * g
-        return o * xp.tanh(c_new, out=self.tanh_c[t]), c_new
+        xp.multiply(f, c, out=c_new)  # c_t = f ⊙ c_{t-1} + i ⊙ g
+        c_new += xp.multiply(i, g, out=h_new)  # (h_new is free until the last line)
+        tanh_c = xp.tanh(c_new, out=self.tanh_c[t])
+        xp.multiply(o, tanh_c, out=h_new)  # h_t = o ⊙ tanh c_t
+        return h_new, c_new
 
-    def step_backward(self, t, d):
-        dh, dc = d
+    def step_backward(self, t, d, out):
+        (dh, dc), (dh_prev, dc_prev) = d, out
         N, H = dh.shape
         a = self.gates[t]  # (N, 4H): [i, f, g, o]
         i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
-        tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
-        dc = dc + dh * o * (1 - tanh_c * tanh_c)
+        h, tanh_c, c_prev = self.states[0, t], self.tanh_c[t], self.before(1, t)
         da = self.dgates[t]
         da_i, da_f, da_g, da_o = da.reshape(N, 4, H).transpose(1, 0, 2)
+        # dc += dh ⊙ o ⊙ (1 - tanh² c) = dh ⊙ (o - h ⊙ tanh c), as h = o ⊙ tanh c;
+        # da_o serves as scratch. In the padding h is frozen, but there dh = 0.
+        xp.multiply(h, tanh_c, out=da_o)
+        xp.subtract(o, da_o, out=da_o)
+        da_o *= dh
+        dc += da_o
         xp.multiply(dc, g, out=da_i)  # dL/di, dL/df, dL/dg, dL/do ...
         xp.multiply(dc, c_prev, out=da_f)
         xp.multiply(dc, i, out=da_g)
         xp.multiply(dh, tanh_c, out=da_o)
-        derivative = a * (1 - a)  # ... times σ' = σ(1-σ) for i, f, o
-        xp.subtract(1, g * g, out=derivative[:, 2 * H : 3 * H])  # and tanh' = 1 - g² for g
+        derivative = self.scratch  # ... times σ' = σ(1-σ) for i, f, o
+        xp.subtract(a, xp.multiply(a, a, out=derivative), out=derivative)
+        tanh_derivative = derivative[:, 2 * H : 3 * H]  # and tanh' = 1 - g² for g
+        xp.subtract(1, xp.multiply(g, g, out=tanh_derivative), out=tanh_derivative)
         da *= derivative
-        return da @ self.w_hh, dc * f
+        xp.matmul(da, self.w_hh, out=dh_prev)
+        xp.multiply(dc, f, out=dc_prev)
 
 
 class GRU(_Recurrence):
@@ -236,8 +253,8 @@ class GRU(_Recurrence):
     def allocate(self):
         self.hidden = xp.empty_like(self.gates)  # b_t of every step, (T, N, 3H)
 
-    def step(self, t, prev):
-        (h,) = prev
+    def step(self, t, prev, out):
+        (h,), (h_new,) = prev, out
         N, H = h.shape
         a, b = self.gates[t], self.hidden[t]  # (N, 3H) each; a becomes [r, z, n] in place
         xp.matmul(h, self.w_hh.T, out=b)
@@ -246,11 +263,14 @@ class GRU(_Recurrence):
         a[:, : 2 * H] += b[:, : 2 * H]
         sigmoid_(a[:, : 2 * H])
         r, z, n = a.reshape(N, 3, H).transpose(1, 0, 2)
-        n += r * b[:, 2 * H :]
+        n += xp.multiply(r, b[:, 2 * H :], out=h_new)
         xp.tanh(n, out=n)
-        return (n + z * (h - n),)
+        xp.subtract(h, n, out=h_new)  # h_t = n + z ⊙ (h_{t-1} - n)
+        h_new *= z
+        h_new += n
+        return (h_new,)
 
-    def step_backward(self, t, d):
+    def step_backward(self, t, d, out):
         (dh,) = d
         N, H = dh.shape
         r, z, n = self.gates[t].reshape(N, 3, H).transpose(1, 0, 2)
@@ -260,4 +280,5 @@ class GRU(_Recurrence):
         da[:, 0] = da[:, 2] * self.hidden[t, :, 2 * H :] * r * (1 - r)
         db[:, :2] = da[:, :2]
         db[:, 2] = da[:, 2] * r
-        return (self.dhidden[t] @ self.w_hh + dh * z,)
+        xp.matmul(self.dhidden[t], self.w_hh, out=out[0])
+        out[0] += dh * z

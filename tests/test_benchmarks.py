@@ -1,0 +1,117 @@
+"""Smoke test of the benchmark runner: it runs every case end to end and writes every field.
+
+Speed itself is never asserted here (see benchmarks/): only that the runner works and
+that its JSON holds what README.md's table and docs/performance.md are built from.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.cases import CASES, missing_layers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CASE_FIELDS = {
+    "name",
+    "batch_size",
+    "zennet_samples_per_s",
+    "torch_samples_per_s",
+    "ratio",
+    "target_ratio",
+    "zennet_peak_mb",
+    "torch_peak_mb",
+    "share_of_sgemm_peak",
+}
+TOP_FIELDS = {
+    "date",
+    "machine",
+    "threads",
+    "command",
+    "sgemm_gflops",
+    "quick",
+    "rounds",
+    "steps",
+    "cases",
+    "latency_batch1_us",
+    "import_zennet",
+    "import_torch",
+    "load_average",
+}
+
+
+def _run(*args):
+    # One thread: a smoke run need not measure well, and two spinning BLAS threads on a
+    # machine busy with other tests can make each step many times slower.
+    threads = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env={**os.environ, **threads},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def _positive(value):
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "results.json"
+    done = _run("benchmarks", "--quick", "--cases", *CASES, "--json", str(path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(path) as f:
+        return json.load(f), done.stdout
+
+
+def test_runner_writes_every_field(quick_run):
+    results, stdout = quick_run
+    assert TOP_FIELDS <= set(results), TOP_FIELDS - set(results)
+    assert results["quick"] is True and results["rounds"] == 1
+    assert _positive(results["sgemm_gflops"])
+    for framework in ("zennet", "torch"):
+        assert _positive(results["latency_batch1_us"][framework])
+        assert _positive(results[f"import_{framework}"]["seconds"])
+        assert _positive(results[f"import_{framework}"]["resident_mb"])
+    assert "batch-1 MLP inference" in stdout
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_every_case_measured_or_skipped_with_a_note(quick_run, key):
+    record = quick_run[0]["cases"][key]
+    missing = missing_layers(CASES[key][0])
+    if missing:  # skipped cleanly, naming what is missing
+        assert record["skipped"].endswith(f"has no {', '.join(missing)} yet")
+        return
+    assert CASE_FIELDS <= set(record), CASE_FIELDS - set(record)
+    for field in ("zennet_samples_per_s", "torch_samples_per_s", "ratio"):
+        assert _positive(record[field]), (field, record[field])
+    for field in ("zennet_peak_mb", "torch_peak_mb"):
+        assert math.isfinite(record[field]), (field, record[field])
+
+
+def test_import_memory_is_the_child_s_own(quick_run):
+    # ru_maxrss would report the parent's size (torch loaded) for both: zennet is far smaller
+    results = quick_run[0]
+    assert results["import_zennet"]["resident_mb"] < results["import_torch"]["resident_mb"]
+
+
+def test_scaling_quick_writes_both_tables(tmp_path):
+    path = tmp_path / "scaling.json"
+    done = _run("benchmarks.scaling", "--quick", "--json", str(path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(path) as f:
+        results = json.load(f)
+    for table, key in (("batch", "batch_size"), ("width", "width")):
+        rows = results[table]
+        assert rows
+        for row in rows:
+            assert {key, "zennet_samples_per_s", "torch_samples_per_s", "ratio"} <= set(row)
+            assert {"zennet_peak_mb", "torch_peak_mb"} <= set(row)
+            assert _positive(row["ratio"])
