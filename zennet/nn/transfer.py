@@ -107,7 +107,7 @@ def replace_head(model, num_classes, bias=True):
         )
     parent, key = found
     old = parent._modules[key]
-    parent._modules[key] = Linear(old.in_features, num_classes, bias=bias)
+    parent.add_module(key, Linear(old.in_features, num_classes, bias=bias))
     return model
 
 
