@@ -95,3 +95,10 @@ def test_a_key_named_like_a_method_does_not_shadow_it():
     layers = nn.ModuleDict({"values": nn.ReLU(), "forward": nn.Tanh()})
     assert callable(layers.values) and list(layers.values())[0] is layers["values"]
     assert isinstance(layers["forward"], nn.Tanh)
+
+
+def test_a_sub_module_swapped_in_the_table_is_what_the_attribute_gives():
+    net = Net()  # nn.transfer.replace_head swaps heads this way
+    head = nn.Linear(2, 5)
+    net._modules["child"] = head
+    assert net.child is head
