@@ -102,3 +102,19 @@ def test_a_sub_module_swapped_in_the_table_is_what_the_attribute_gives():
     head = nn.Linear(2, 5)
     net._modules["child"] = head
     assert net.child is head
+
+
+def test_optional_parts_load_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, zennet as zn; "
+        "heavy = ('zennet.explain', 'zennet.onnx', 'zennet.pretrained', 'zennet.datasets'); "
+        "print(sorted(m for m in heavy if m in sys.modules)); "
+        "print(callable(zn.explain.saliency), callable(zn.datasets.load_digits), 'onnx' in dir(zn))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True True True"]
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        zn.nonexistent  # noqa: B018
