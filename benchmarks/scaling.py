@@ -36,13 +36,10 @@ def _steps_for(case, seconds):
 def measure(batch_size, width, rounds, seconds):
     case = MLP(batch_size, width=width)
     steps = _steps_for(case, seconds)
-    ours, theirs, ratio = throughput(case, rounds, steps)
     return {
         "batch_size": batch_size,
         "width": width,
-        "zennet_samples_per_s": ours,
-        "torch_samples_per_s": theirs,
-        "ratio": ratio,
+        **throughput(case, rounds, steps),
         "zennet_peak_mb": peak_memory_mb("mlp", "zennet", 3, batch_size, width=width),
         "torch_peak_mb": peak_memory_mb("mlp", "torch", 3, batch_size, width=width),
     }

@@ -21,6 +21,9 @@ CASE_FIELDS = {
     "zennet_samples_per_s",
     "torch_samples_per_s",
     "ratio",
+    "zennet_best_samples_per_s",
+    "torch_best_samples_per_s",
+    "best_ratio",
     "target_ratio",
     "zennet_peak_mb",
     "torch_peak_mb",
@@ -79,6 +82,7 @@ def test_runner_writes_every_field(quick_run):
         assert _positive(results["latency_batch1_us"][framework])
         assert _positive(results[f"import_{framework}"]["seconds"])
         assert _positive(results[f"import_{framework}"]["resident_mb"])
+    assert _positive(results["latency_batch1_us"]["best_ratio"])
     assert "batch-1 MLP inference" in stdout
 
 
@@ -90,7 +94,7 @@ def test_every_case_measured_or_skipped_with_a_note(quick_run, key):
         assert record["skipped"].endswith(f"has no {', '.join(missing)} yet")
         return
     assert CASE_FIELDS <= set(record), CASE_FIELDS - set(record)
-    for field in ("zennet_samples_per_s", "torch_samples_per_s", "ratio"):
+    for field in ("zennet_samples_per_s", "torch_samples_per_s", "ratio", "best_ratio"):
         assert _positive(record[field]), (field, record[field])
     for field in ("zennet_peak_mb", "torch_peak_mb"):
         assert math.isfinite(record[field]), (field, record[field])

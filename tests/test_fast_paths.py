@@ -95,3 +95,26 @@ def test_a_key_named_like_a_method_does_not_shadow_it():
     layers = nn.ModuleDict({"values": nn.ReLU(), "forward": nn.Tanh()})
     assert callable(layers.values) and list(layers.values())[0] is layers["values"]
     assert isinstance(layers["forward"], nn.Tanh)
+
+
+def test_a_sub_module_swapped_in_the_table_is_what_the_attribute_gives():
+    net = Net()  # nn.transfer.replace_head swaps heads this way
+    head = nn.Linear(2, 5)
+    net._modules["child"] = head
+    assert net.child is head
+
+
+def test_optional_parts_load_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, zennet as zn; "
+        "heavy = ('zennet.explain', 'zennet.onnx', 'zennet.pretrained', 'zennet.datasets'); "
+        "print(sorted(m for m in heavy if m in sys.modules)); "
+        "print(callable(zn.explain.saliency), callable(zn.datasets.load_digits), 'onnx' in dir(zn))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True True True"]
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        zn.nonexistent  # noqa: B018

@@ -69,14 +69,14 @@ def test_a_worker_s_exception_reaches_the_caller(threaded):
         parallel.elementwise(fail_on_late_slices, np.arange(30.0))
 
 
-def test_thread_count_follows_the_environment(monkeypatch):
+def test_thread_count_is_opt_in(monkeypatch):
     monkeypatch.setenv("ZENNET_NUM_THREADS", "5")
     assert parallel.cpu_threads() == 5
-    monkeypatch.delenv("ZENNET_NUM_THREADS")
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("ZENNET_NUM_THREADS", "not a number")
     assert parallel.cpu_threads() == 1
-    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
-    assert parallel.cpu_threads() >= 1
+    monkeypatch.delenv("ZENNET_NUM_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # BLAS's and PyTorch's limit is not ours
+    assert parallel.cpu_threads() == 1
 
 
 def test_adam_optimizer_threaded_matches_unthreaded(monkeypatch, rng):

@@ -67,8 +67,8 @@ from zennet.gradcheck import gradcheck
 from zennet.random import get_rng_state, manual_seed, set_rng_state
 
 # --- data, data sets, saving and loading (branch data-io) ---
-from zennet import data, datasets
-from zennet.io import load, save
+from zennet import data
+from zennet.io import load, save  # zn.datasets loads on first use (see the perf block below)
 # --- end data-io ---
 
 # --- optimizers and LR schedules (zennet/optim/) ---
@@ -80,17 +80,28 @@ from zennet import training
 from zennet.training import History, Trainer
 # --- end training ---
 
-# --- interpretability: zn.explain (branch explain) ---
-from zennet import explain
-# --- end explain ---
+# --- data sets, interpretability, exchange with PyTorch and ONNX, pretrained models:
+# zn.datasets, zn.explain, zn.interop, zn.onnx, zn.pretrained (branches data-io, explain,
+# onnx, transfer) load on first use, so that `import zennet` stays fast (branch perf:
+# docs/performance.md) ---
+_ON_FIRST_USE = ("datasets", "explain", "interop", "onnx", "pretrained")
 
-# --- exchange with PyTorch and ONNX (branch onnx) ---
-from zennet import interop, onnx
-# --- end onnx ---
 
-# --- pretrained models: zn.pretrained (branch transfer) ---
-from zennet import pretrained
-# --- end transfer ---
+def __getattr__(name):
+    if name in _ON_FIRST_USE:
+        import importlib
+
+        module = importlib.import_module(f"zennet.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'zennet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_ON_FIRST_USE))
+
+
+# --- end explain, onnx, transfer ---
 
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 

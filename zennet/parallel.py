@@ -1,4 +1,4 @@
-"""Elementwise work on every core the process may use.
+"""Elementwise work on several cores, opt-in: ``ZENNET_NUM_THREADS=2`` (or more).
 
 BLAS runs matrix products on all cores, but each NumPy ufunc loops on one. The loops
 release the GIL, so Python threads that each take a slice of the arrays do run at the
@@ -6,9 +6,12 @@ same time. ``elementwise`` splits one in-place elementwise update (an optimizer'
 a large parameter) that way; below ``MIN_SLICE`` elements per thread, waking a thread
 costs more than it saves and the update runs in the calling thread.
 
-The thread count is ``ZENNET_NUM_THREADS`` if set, else ``OMP_NUM_THREADS`` (the limit
-that users and benchmarks set for BLAS and PyTorch), else the number of cores this
-process may run on. zennet never sets these variables itself.
+It is off by default because it lost where it counts. Alone, Adam over the benchmark
+MLP's 669k parameters took 1.2 ms on two threads against 2.1 ms on one; inside a
+training step the whole step was 12% slower with it (docs/performance.md): right after
+the backward pass's matrix products, OpenBLAS's worker threads keep spinning on the
+other core for a while, and the second slice waits for them. zennet never sets
+thread variables itself.
 """
 
 import os
@@ -20,15 +23,9 @@ MIN_SLICE = 2**16  # elements per thread: a 64k-element pass takes ~15 µs, a ha
 
 
 def cpu_threads():
-    """How many threads elementwise work may use (see the module docstring)."""
-    for name in ("ZENNET_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+    """How many threads elementwise work may use: ``ZENNET_NUM_THREADS``, else 1."""
+    value = os.environ.get("ZENNET_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 _pool = None

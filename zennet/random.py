@@ -6,7 +6,7 @@ later draw (weights, dropout masks, DataLoader order, augmentation) repeatable.
 
 import numpy as np
 
-_rng = np.random.default_rng()
+_rng = None  # made on first use: an unseeded generator draws OS entropy, which costs import time
 
 
 def manual_seed(seed):
@@ -20,14 +20,17 @@ def manual_seed(seed):
 
 def get_rng():
     """The generator ops and modules draw from."""
+    global _rng
+    if _rng is None:
+        _rng = np.random.default_rng()
     return _rng
 
 
 def get_rng_state():
     """The generator's state as a JSON-serialisable dict (for checkpoints)."""
-    return _rng.bit_generator.state
+    return get_rng().bit_generator.state
 
 
 def set_rng_state(state):
     """Restore a state from :func:`get_rng_state`."""
-    _rng.bit_generator.state = state
+    get_rng().bit_generator.state = state

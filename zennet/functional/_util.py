@@ -44,7 +44,7 @@ def as_tensor(x):
 def check_numbers(op, x, floating=True, hint=""):
     """Raise a TypeError naming ``op`` unless ``x`` holds numbers: floats when ``floating``
     (layers with float weights, softmax, cross-entropy), else any bool, int or float."""
-    dtype = xp.asarray(array_of(x)).dtype
+    dtype = x.data.dtype if isinstance(x, Tensor) else xp.asarray(x).dtype
     if dtype.kind == "f" or (not floating and dtype.kind in "biu"):
         return
     if dtype.kind in "biu":

@@ -96,7 +96,6 @@ class MultiheadAttention(Module):
         average_attn_weights=True,
         is_causal=False,
     ):
-        self_attention = query is key and key is value
         name = f"MultiheadAttention(embed_dim={self.embed_dim})"
         query, key, value = (check_input(name, t) for t in (query, key, value))
         batched = self._check_inputs(query, key, value)
@@ -105,7 +104,7 @@ class MultiheadAttention(Module):
         elif not self.batch_first:  # (L, N, E) -> (N, L, E)
             query, key, value = (F.transpose(t, 0, 1) for t in (query, key, value))
         N, L, S = query.shape[0], query.shape[1], key.shape[1]
-        q, k, v = self._project(query, key, value, self_attention)  # (N, h, L|S, E/h) each
+        q, k, v = self._project(query, key, value)  # (N, h, L|S, E/h) each
         mask = self._merge_masks(attn_mask, key_padding_mask, is_causal, N, L, S, q.dtype)
         p = self.dropout if self.training else 0.0
         out, weights = attention(q, k, v, mask, dropout_p=p)  # (N, h, L, E/h), (N, h, L, S)
@@ -121,21 +120,21 @@ class MultiheadAttention(Module):
             weights = F.mean(weights, dim=1)  # (N, L, S)
         return out, weights if batched else F.squeeze(weights, 0)
 
-    def _project(self, query, key, value, self_attention):
-        """Q, K, V split into heads: (N, L, E) -> (N, h, L, E/h)."""
+    def _project(self, query, key, value):
+        """Q, K, V split into heads: (N, L, E) -> (N, h, L, E/h).
+
+        Three GEMMs, on row blocks of in_proj_weight, also for self-attention: one GEMM
+        for all three and a split of its output measured 2-5% slower forward and backward,
+        as each piece's gradient comes back as a zero-padded full-size array to be summed
+        (docs/performance.md)."""
         E, b = self.embed_dim, self.in_proj_bias
-        if self_attention and self._qkv_same_embed_dim:  # one GEMM for Q, K and V
-            q, k, v = F.chunk(F.linear(query, self.in_proj_weight, b), 3, dim=-1)
+        biases = (None, None, None) if b is None else (b[:E], b[E : 2 * E], b[2 * E :])
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            weights = (w[:E], w[E : 2 * E], w[2 * E :])
         else:
-            biases = (None, None, None) if b is None else (b[:E], b[E : 2 * E], b[2 * E :])
-            if self._qkv_same_embed_dim:
-                w = self.in_proj_weight
-                weights = (w[:E], w[E : 2 * E], w[2 * E :])
-            else:
-                weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-            q, k, v = (
-                F.linear(x, w, bias) for x, w, bias in zip((query, key, value), weights, biases)
-            )
+            weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        q, k, v = (F.linear(x, w, bias) for x, w, bias in zip((query, key, value), weights, biases))
         N, h = query.shape[0], self.num_heads
         heads = (F.reshape(t, N, t.shape[1], h, self.head_dim) for t in (q, k, v))  # (N, L, h, E/h)
         return tuple(F.transpose(t, 1, 2) for t in heads)

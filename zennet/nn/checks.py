@@ -13,6 +13,8 @@ def check_input(layer, x, floating=True):
     when ``floating`` (the layer has float weights), else any numbers. As in PyTorch,
     ``Linear`` refuses integer input instead of silently converting it.
     """
+    if isinstance(x, Tensor) and x.data.dtype.kind == "f":  # the usual case, checked first
+        return x
     if not isinstance(x, (Tensor, np.ndarray)):
         raise TypeError(
             f"{layer} expects a Tensor, got {type(x).__name__}. Wrap the data with zn.tensor(...)."

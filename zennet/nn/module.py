@@ -57,15 +57,17 @@ class Module:
             self._register(table, name, value)
 
     def _register(self, table, name, value):
-        """Put ``value`` in ``table`` (the registry that parameters() and state_dict walk) and
-        mirror it in the instance's __dict__, so that reading ``self.weight`` is a plain
-        attribute look-up: a failed look-up followed by __getattr__ costs about 30 times
-        more, and a batch-1 forward pass reads a few per layer. A name the class itself
-        uses (a method such as ``forward``) is not mirrored and stays reachable through
-        the table only, as in PyTorch's containers. setattr, delattr, register_* and
-        add_module keep table and mirror in step; write the tables through them only."""
+        """Put ``value`` in ``table`` (the registry that parameters() and state_dict walk).
+
+        A parameter or buffer is mirrored in the instance's __dict__ too, so that reading
+        ``self.weight`` in a forward pass is a plain attribute look-up: a failed look-up
+        followed by __getattr__ costs about 30 times more, and a batch-1 forward pass
+        reads a few per layer. setattr, delattr and register_* keep table and mirror in
+        step; write these two tables through them. Sub-modules are not mirrored (code
+        such as nn.transfer may swap ``_modules`` entries directly), and neither is a
+        name the class itself uses (a method), which stays reachable through the table."""
         table[name] = value
-        if hasattr(type(self), name):
+        if table is self._modules or hasattr(type(self), name):
             self.__dict__.pop(name, None)
         else:
             self.__dict__[name] = value

@@ -15,13 +15,20 @@ class SafeSoftmax(Function):
     """
 
     def forward(self, x):
-        top = x.max(axis=-1, keepdims=True)
-        top = xp.where(xp.isfinite(top), top, 0)  # a row of -inf keeps its -inf: e = 0
-        e = xp.exp(x - top)
+        top = x.max(axis=-1, keepdims=True)  # (..., 1): the checks below cost little
+        if not xp.isfinite(top).all():
+            top = xp.where(xp.isfinite(top), top, 0)  # a row of -inf keeps its -inf: e = 0
+        e = xp.subtract(x, top)
+        xp.exp(e, out=e)
         total = e.sum(axis=-1, keepdims=True)
-        self.y = e / xp.where(total > 0, total, 1)
-        return self.y
+        if not (total > 0).all():
+            total = xp.where(total > 0, total, 1)
+        e /= total  # in place: e is ours
+        self.y = e
+        return e
 
     def backward(self, dy):
         y = self.y
-        return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
+        dx = dy - (dy * y).sum(axis=-1, keepdims=True)
+        dx *= y
+        return dx

@@ -39,16 +39,18 @@ class Linear(Function):
 
     def forward(self, a, w, b=None):
         self.a, self.w = a, w
-        z = a @ w.T  # (..., out)
+        # every leading axis is a sample: one (m, in) GEMM, 15-25% faster than NumPy's
+        # batched matmul over the leading axes of a 3-D input (docs/performance.md)
+        z = a.reshape(-1, a.shape[-1]) @ w.T  # (m, out)
         if b is not None:
             z += b
-        return z
+        return z.reshape(a.shape[:-1] + (w.shape[0],))  # (..., out)
 
     def backward(self, dz):
         a, w = self.a, self.w
         need_a, need_w, need_b = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         dz2 = dz.reshape(-1, dz.shape[-1])  # (m, out), every leading axis is a sample
-        da = dz @ w if need_a else None  # (..., in)
+        da = (dz2 @ w).reshape(a.shape) if need_a else None  # (..., in)
         dw = dz2.T @ a.reshape(-1, a.shape[-1]) if need_w else None  # (out, in)
         db = dz2.sum(axis=0) if need_b else None  # (out,)
         return da, dw, db

@@ -26,13 +26,21 @@ def normalized_input_grad(dxhat, xhat, inv_std, axes, sum_dxhat, sum_dxhat_xhat)
     n = 1
     for a in axes:
         n *= xhat.shape[a]
-    return (inv_std / n) * (n * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+    dx = xhat * sum_dxhat_xhat  # the terms in place, on one new array
+    dx += sum_dxhat
+    xp.subtract(n * dxhat, dx, out=dx)
+    dx *= inv_std / n
+    return dx
 
 
 def _affine(xhat, weight, bias, shape):
     """y = γ·x̂ + β with γ and β reshaped to broadcast (either may be None)."""
-    y = xhat if weight is None else xhat * weight.reshape(shape)
-    return y if bias is None else y + bias.reshape(shape)
+    if weight is None:
+        return xhat if bias is None else xhat + bias.reshape(shape)
+    y = xhat * weight.reshape(shape)
+    if bias is not None:
+        y += bias.reshape(shape)  # in place: y is new
+    return y
 
 
 def _wanted(fn):
@@ -102,10 +110,10 @@ class LayerNorm(Function):
         self.lead_axes, self.stat_shape = tuple(range(lead)), x.shape[lead:]
         mean = x.mean(axis=self.axes, keepdims=True)
         centered = x - mean
-        var = (centered * centered).mean(axis=self.axes, keepdims=True)
+        var = xp.square(centered).mean(axis=self.axes, keepdims=True)
         self.inv_std = 1 / xp.sqrt(var + eps)  # (*, 1..1)
-        self.xhat = centered * self.inv_std
-        self.weight = weight
+        centered *= self.inv_std
+        self.xhat, self.weight = centered, weight  # x̂, in the array of x - μ
         return _affine(self.xhat, weight, bias, self.stat_shape)
 
     def backward(self, dy):

@@ -14,6 +14,12 @@ Speed comes from the shape of the computation, which is the same for all three c
               [dW_ih | dW_hh] = Σ_t da_tᵀ·[x_t | h_{t-1}],  dX = dA·W_ih
                                                       (one GEMM each, after the loop)
 
+and from the layout of the gates: A and dA are kept gate-major, (G, T, N, H), so that
+each gate of a step, a_t[k] (N, H), is one contiguous block. The cell's formulas then
+run on contiguous arrays; on per-gate views of an (N, G·H) row NumPy's ufuncs are 3 to
+4 times slower (measured: docs/performance.md). W_hh and W_ih enter the GEMMs as G
+blocks of rows, W_k (H, ·), so h·W_hhᵀ is a batch of G products h·W_kᵀ.
+
 Variable lengths: with ``lengths`` (N,), steps t ≥ lengths[n] leave sample n's state
 unchanged (s_t = m·s_new + (1 - m)·s_{t-1}, m = [t < length]). Running forward, the state
 after the last step is then the state at each sample's last valid step; running in
@@ -49,21 +55,24 @@ class _Recurrence(Function):
     separate_hidden_gradient = False  # GRU: dL/d(h·W_hhᵀ + b_hh) differs from dL/da
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
-        T, N, _ = x.shape
-        H = w_hh.shape[1]
+        T, N, I = x.shape
+        G, H = self.n_gates, w_hh.shape[1]
         self.x, self.w_ih, self.w_hh, self.b_hh, self.initial = x, w_ih, w_hh, b_hh, initial
+        self.w_hh_t = w_hh.reshape(G, H, H).transpose(0, 2, 1)  # (G, H, H): W_kᵀ per gate
         self.opts = opts
         self.steps = range(T - 1, -1, -1) if reverse else range(T)
         self.mask = None
         if lengths is not None:
             self.mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :])[..., None]
-        # X·W_ihᵀ + b for all steps at once; the loop adds h·W_hhᵀ in place.
-        self.gates = (x.reshape(T * N, x.shape[2]) @ w_ih.T).reshape(T, N, len(w_ih))  # (T, N, G·H)
+        # X·W_ihᵀ + b for all steps at once, gate-major; the loop adds h·W_hhᵀ in place.
+        w_ih_t = w_ih.reshape(G, H, I).transpose(0, 2, 1)  # (G, I, H)
+        gates = xp.matmul(x.reshape(T * N, I), w_ih_t)  # (G, T·N, H)
         biases = self.input_biases(b_ih, b_hh)
         if biases:
-            self.gates += biases[0] if len(biases) == 1 else biases[0] + biases[1]
-        self.states = xp.empty((self.n_states, T, N, H), dtype=self.gates.dtype)  # (S, T, N, H)
-        self.scratch = xp.empty_like(self.gates[0])  # (N, G·H), reused by every step
+            gates += (biases[0] if len(biases) == 1 else biases[0] + biases[1]).reshape(G, 1, H)
+        self.gates = gates.reshape(G, T, N, H)
+        self.states = xp.empty((self.n_states, T, N, H), dtype=gates.dtype)  # (S, T, N, H)
+        self.scratch = xp.empty((G, N, H), dtype=gates.dtype)  # reused by every step
         self.allocate()
         prev = initial
         for t in self.steps:
@@ -75,7 +84,7 @@ class _Recurrence(Function):
         return self.states
 
     def backward(self, dstates):  # dstates (S, T, N, H)
-        self.dgates = xp.empty_like(self.gates)  # (T, N, G·H): dL/da_t
+        self.dgates = xp.empty_like(self.gates)  # (G, T, N, H): dL/da_t
         self.dhidden = xp.empty_like(self.gates) if self.separate_hidden_gradient else None
         carry = xp.zeros_like(self.states[:, 0])  # (S, N, H): dL/ds_{t} from step t + 1 on
         d = xp.empty_like(carry)  # (S, N, H): all of dL/ds_t
@@ -110,23 +119,35 @@ class _Recurrence(Function):
         return xp.concatenate([first, h[:-1]] if self.steps.step > 0 else [h[1:], first])
 
     def weight_gradients(self):
-        """dX = dA·W_ih,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}] (one GEMM),  db = Σ dA."""
-        T, N, GH = self.dgates.shape
+        """dX = Σ_k dA_k·W_ih,k,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}] (G GEMMs),  db = Σ dA."""
+        G, T, N, H = self.dgates.shape
         I = self.x.shape[2]
         need = self.needs_input_grad
-        da = self.dgates.reshape(T * N, GH)
-        dah = da if self.dhidden is None else self.dhidden.reshape(T * N, GH)
-        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, GH // self.n_gates)
-        dx = (da @ self.w_ih).reshape(self.x.shape) if need[0] else None
+        da = self.dgates.reshape(G, T * N, H)
+        dah = da if self.dhidden is None else self.dhidden.reshape(G, T * N, H)
+        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, H)
+        dx = None
+        if need[0]:  # the G products dA_k·W_ih,k (T·N, I), summed
+            dx = xp.matmul(da, self.w_ih.reshape(G, H, I)).sum(axis=0).reshape(self.x.shape)
+        da_t = da.transpose(0, 2, 1)  # (G, H, T·N)
         if need[1] and need[2] and dah is da:
-            joint = xp.concatenate([x, h_prev], axis=1).T @ da  # (I + H, G·H)
-            dw_ih, dw_hh = joint[:I].T, joint[I:].T
+            joint = xp.matmul(da_t, xp.concatenate([x, h_prev], axis=1))  # (G, H, I + H)
+            joint = joint.reshape(G * H, I + H)
+            dw_ih, dw_hh = joint[:, :I], joint[:, I:]
         else:
-            dw_ih = (x.T @ da).T if need[1] else None
-            dw_hh = (h_prev.T @ dah).T if need[2] else None
-        db_ih = da.sum(axis=0) if need[3] or need[4] else None
-        db_hh = dah.sum(axis=0) if dah is not da and need[4] else db_ih  # RNN, LSTM: equal
+            dw_ih = xp.matmul(da_t, x).reshape(G * H, I) if need[1] else None
+            dw_hh = xp.matmul(dah.transpose(0, 2, 1), h_prev).reshape(G * H, H) if need[2] else None
+        db_ih = da.sum(axis=1).reshape(G * H) if need[3] or need[4] else None
+        if dah is not da and need[4]:
+            db_hh = dah.sum(axis=1).reshape(G * H)
+        else:
+            db_hh = db_ih  # RNN, LSTM: equal
         return dx, dw_ih, dw_hh, db_ih if need[3] else None, db_hh if need[4] else None
+
+    def hidden_input_grad(self, da, out):
+        """out = da·W_hh = Σ_k da_k·W_k for da (G, N, H): the gradient reaching h_{t-1}."""
+        G, N, H = da.shape
+        xp.matmul(da.transpose(1, 0, 2).reshape(N, G * H), self.w_hh, out=out)  # (one copy)
 
     def step(self, t, prev, out):
         """Step t: the new states from ``prev``, written into ``out`` (S, N, H); returns out."""
@@ -134,7 +155,7 @@ class _Recurrence(Function):
 
     def step_backward(self, t, d, out):
         """Back through step t: from ``d`` (S, N, H), the gradients of the step's states
-        (``d`` may be overwritten), write dL/da_t into self.dgates[t] and the gradients of
+        (``d`` may be overwritten), write dL/da_t into self.dgates[:, t] and the gradients of
         the previous states into ``out`` (S, N, H)."""
         raise NotImplementedError
 
@@ -149,8 +170,8 @@ class RNN(_Recurrence):
 
     def step(self, t, prev, out):
         (h,), (h_new,) = prev, out
-        a = self.gates[t]  # (N, H)
-        a += xp.matmul(h, self.w_hh.T, out=self.scratch)
+        a = self.gates[0, t]  # (N, H)
+        a += xp.matmul(h, self.w_hh_t[0], out=self.scratch[0])
         if self.opts.get("nonlinearity", "tanh") == "tanh":
             return (xp.tanh(a, out=h_new),)
         return (xp.maximum(a, 0, out=h_new),)
@@ -158,7 +179,7 @@ class RNN(_Recurrence):
     def step_backward(self, t, d, out):
         (dh,) = d
         h = self.states[0, t]  # in the padding h is frozen, not g(a_t), but there dh = 0
-        da = self.dgates[t]
+        da = self.dgates[0, t]
         if self.opts.get("nonlinearity", "tanh") == "tanh":
             xp.multiply(h, h, out=da)
             xp.subtract(1, da, out=da)
@@ -171,7 +192,7 @@ class RNN(_Recurrence):
 class LSTM(_Recurrence):
     """Long short-term memory over a sequence, gates stacked in PyTorch's order i, f, g, o:
 
-        a_t = x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh                 (N, 4H)
+        a_t = x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh                 (4, N, H)
         i, f, o = σ(a_i), σ(a_f), σ(a_o);   g = tanh(a_g)
         c_t = f ⊙ c_{t-1} + i ⊙ g;          h_t = o ⊙ tanh(c_t)
 
@@ -189,10 +210,9 @@ class LSTM(_Recurrence):
 
     def step(self, t, prev, out):
         (h, c), (h_new, c_new) = prev, out
-        N, H = h.shape
-        a = self.gates[t]  # (N, 4H): becomes [i, f, g, o] in place
-        a += xp.matmul(h, self.w_hh.T, out=self.scratch)
-        i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
+        a = self.gates[:, t]  # (4, N, H): becomes [i, f, g, o] in place
+        a += xp.matmul(h, self.w_hh_t, out=self.scratch)
+        i, f, g, o = a
         g *= 2  # tanh(x) = 2σ(2x) - 1: one σ pass for all four gates
         sigmoid_(a)
         g *= 2
@@ -205,12 +225,11 @@ class LSTM(_Recurrence):
 
     def step_backward(self, t, d, out):
         (dh, dc), (dh_prev, dc_prev) = d, out
-        N, H = dh.shape
-        a = self.gates[t]  # (N, 4H): [i, f, g, o]
-        i, f, g, o = a.reshape(N, 4, H).transpose(1, 0, 2)
+        a = self.gates[:, t]  # (4, N, H): [i, f, g, o]
+        i, f, g, o = a
         h, tanh_c, c_prev = self.states[0, t], self.tanh_c[t], self.before(1, t)
-        da = self.dgates[t]
-        da_i, da_f, da_g, da_o = da.reshape(N, 4, H).transpose(1, 0, 2)
+        da = self.dgates[:, t]  # (4, N, H)
+        da_i, da_f, da_g, da_o = da
         # dc += dh ⊙ o ⊙ (1 - tanh² c) = dh ⊙ (o - h ⊙ tanh c), as h = o ⊙ tanh c;
         # da_o serves as scratch. In the padding h is frozen, but there dh = 0.
         xp.multiply(h, tanh_c, out=da_o)
@@ -223,17 +242,17 @@ class LSTM(_Recurrence):
         xp.multiply(dh, tanh_c, out=da_o)
         derivative = self.scratch  # ... times σ' = σ(1-σ) for i, f, o
         xp.subtract(a, xp.multiply(a, a, out=derivative), out=derivative)
-        tanh_derivative = derivative[:, 2 * H : 3 * H]  # and tanh' = 1 - g² for g
+        tanh_derivative = derivative[2]  # and tanh' = 1 - g² for g
         xp.subtract(1, xp.multiply(g, g, out=tanh_derivative), out=tanh_derivative)
         da *= derivative
-        xp.matmul(da, self.w_hh, out=dh_prev)
+        self.hidden_input_grad(da, dh_prev)
         xp.multiply(dc, f, out=dc_prev)
 
 
 class GRU(_Recurrence):
     """Gated recurrent unit over a sequence, gates in PyTorch's order r, z, n:
 
-        a_t = x_t·W_ihᵀ + b_ih,   b_t = h_{t-1}·W_hhᵀ + b_hh                 (N, 3H) each
+        a_t = x_t·W_ihᵀ + b_ih,   b_t = h_{t-1}·W_hhᵀ + b_hh                 (3, N, H) each
         r = σ(a_r + b_r),  z = σ(a_z + b_z),  n = tanh(a_n + r ⊙ b_n)
         h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
 
@@ -251,19 +270,19 @@ class GRU(_Recurrence):
         return [] if b_ih is None else [b_ih]  # b_hh stays inside: r multiplies it
 
     def allocate(self):
-        self.hidden = xp.empty_like(self.gates)  # b_t of every step, (T, N, 3H)
+        G, T, N, H = self.gates.shape
+        self.hidden = xp.empty((T, G, N, H), dtype=self.gates.dtype)  # b_t of every step
 
     def step(self, t, prev, out):
         (h,), (h_new,) = prev, out
-        N, H = h.shape
-        a, b = self.gates[t], self.hidden[t]  # (N, 3H) each; a becomes [r, z, n] in place
-        xp.matmul(h, self.w_hh.T, out=b)
+        a, b = self.gates[:, t], self.hidden[t]  # (3, N, H) each; a becomes [r, z, n] in place
+        xp.matmul(h, self.w_hh_t, out=b)
         if self.b_hh is not None:
-            b += self.b_hh
-        a[:, : 2 * H] += b[:, : 2 * H]
-        sigmoid_(a[:, : 2 * H])
-        r, z, n = a.reshape(N, 3, H).transpose(1, 0, 2)
-        n += xp.multiply(r, b[:, 2 * H :], out=h_new)
+            b += self.b_hh.reshape(3, 1, -1)
+        a[:2] += b[:2]
+        sigmoid_(a[:2])
+        r, z, n = a
+        n += xp.multiply(r, b[2], out=h_new)
         xp.tanh(n, out=n)
         xp.subtract(h, n, out=h_new)  # h_t = n + z ⊙ (h_{t-1} - n)
         h_new *= z
@@ -272,13 +291,12 @@ class GRU(_Recurrence):
 
     def step_backward(self, t, d, out):
         (dh,) = d
-        N, H = dh.shape
-        r, z, n = self.gates[t].reshape(N, 3, H).transpose(1, 0, 2)
-        da, db = self.dgates[t].reshape(N, 3, H), self.dhidden[t].reshape(N, 3, H)
-        da[:, 2] = dh * (1 - z) * (1 - n * n)
-        da[:, 1] = dh * (self.before(0, t) - n) * z * (1 - z)
-        da[:, 0] = da[:, 2] * self.hidden[t, :, 2 * H :] * r * (1 - r)
-        db[:, :2] = da[:, :2]
-        db[:, 2] = da[:, 2] * r
-        xp.matmul(self.dhidden[t], self.w_hh, out=out[0])
+        r, z, n = self.gates[:, t]
+        da, db = self.dgates[:, t], self.dhidden[:, t]  # (3, N, H) each
+        da[2] = dh * (1 - z) * (1 - n * n)
+        da[1] = dh * (self.before(0, t) - n) * z * (1 - z)
+        da[0] = da[2] * self.hidden[t, 2] * r * (1 - r)
+        db[:2] = da[:2]
+        db[2] = da[2] * r
+        self.hidden_input_grad(db, out[0])
         out[0] += dh * z

@@ -118,7 +118,7 @@ class Adam(Optimizer):
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
         beta1, beta2 = group["betas"]
-        elementwise(  # adam_update on slices of the arrays, in threads when they are large
+        elementwise(  # adam_update, on slices in threads if ZENNET_NUM_THREADS asks (parallel.py)
             adam_update,
             param,
             grad,
