@@ -92,10 +92,10 @@ def batch_norm(
                 f"{name} has shape {tuple(t.shape)}; they must match."
             )
     if training and x.numel() == 0:  # an empty batch: nothing to learn from (as PyTorch)
-        mean, var = xp.zeros(channels, x.dtype), xp.ones(channels, x.dtype)
+        mean, var, centered = xp.zeros(channels, x.dtype), xp.ones(channels, x.dtype), None
         training = False
     elif training:
-        mean, var = _batch_stats(x.data)
+        mean, var, centered = _batch_stats(x.data)
         if running_mean is not None:
             _update_running(running_mean, running_var, mean, var, momentum, x.numel() // channels)
     else:
@@ -103,22 +103,24 @@ def batch_norm(
             raise ValueError(
                 "batch_norm: evaluation (training=False) needs running_mean and running_var."
             )
-        mean, var = array_of(running_mean), array_of(running_var)
-    return norm.BatchNorm.apply(x, weight, bias, mean=mean, var=var, eps=eps, batch_stats=training)
+        mean, var, centered = array_of(running_mean), array_of(running_var), None
+    return norm.BatchNorm.apply(
+        x, weight, bias, mean=mean, var=var, eps=eps, batch_stats=training, centered=centered
+    )
 
 
 def _batch_stats(x):
-    """Mean and biased variance of each channel over every other axis: two (C,) arrays."""
-    axes = (0,) + tuple(range(2, x.ndim))
+    """Mean and biased variance of each channel over every other axis, two (C,) arrays,
+    and x − mean (N, C, *), which the op turns into x̂ in place."""
     count = x.size // x.shape[1]
     if count < 2:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input of "
             f"shape {x.shape}. Use a batch of at least 2 samples, or call model.eval()."
         )
-    mean = x.mean(axis=axes)
+    mean = norm.channel_sum(x) / count
     centered = x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))
-    return mean, (centered * centered).mean(axis=axes)
+    return mean, norm.channel_dot(centered, centered) / count, centered
 
 
 def _update_running(running_mean, running_var, mean, var, momentum, count):

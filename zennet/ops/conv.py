@@ -11,7 +11,7 @@ The four passes, for groups g, kernel k (K = prod(k) offsets), Cg = C/g, Og = O/
 
     im2col   xpad (N, *Sp, C)        -> cols (g, M, K·Cg)   M = N·prod(out); the one copy
     GEMM     cols @ Wm               -> (g, M, Og)          Wm = W as (g, K·Cg, Og)
-    GEMMᵀ    dY @ Wmᵀ                -> dcols (g, M, K·Cg)  made one kernel row at a time,
+    GEMMᵀ    dY @ Wmᵀ                -> dcols (g, M, K·Cg)  made one kernel offset at a time,
     col2im   dcols                   -> dxpad (N, *Sp, C)   each block added as it is made
 
 Conv is im2col→GEMM forward and GEMMᵀ→col2im backward; ConvTranspose is the same
@@ -118,27 +118,26 @@ def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
 
 
 def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation):
-    """col2im(rows @ Wmᵀ) -> xpad (N, *Sp, C), one kernel row at a time.
+    """col2im(rows @ Wmᵀ) -> xpad (N, *Sp, C), one kernel offset at a time.
 
-    rows (g, M, Og), w (O, Cg, *k). For each offset r of the leading kernel dims (a
-    kernel row, in 2-d), one GEMM makes rows @ W_rᵀ (M, kw·Cg): what im2col's columns
-    for that row receive; each of its kw slices is added into the strided window of
-    xpad that im2col read it from. The GEMMs write into one reused buffer, which stays
-    in cache for its adds, instead of a (M, K·Cg) matrix that would not; and kw·Cg
-    columns keep the GEMM wide enough to run near full speed.
+    rows (g, M, Og), w (O, Cg, *k). For each kernel offset o, one GEMM makes
+    rows @ W_oᵀ (g, M, Cg): what im2col's columns for that offset receive, and it is
+    added into the strided window of xpad that im2col read it from. The GEMMs write into
+    one reused buffer whose (N, *out, C) block is contiguous, so with one group each add
+    runs over whole image rows (W·C floats at a time) rather than C-float pieces; this
+    costs more, narrower GEMMs but halves the time of the whole (docs/performance.md).
     This is dx of a convolution (rows = dY) and the output of a transposed one.
     """
     cg, kernel = w.shape[1], w.shape[2:]
-    last = kernel[-1]
     xpad = xp.zeros((n, *padded_size, groups, cg), dtype=rows.dtype)
-    block = xp.empty((groups, rows.shape[1], last * cg), dtype=rows.dtype)
-    for w_r, row in zip(weight_rows(w, groups), np.ndindex(*kernel[:-1])):
-        matmul(rows, w_r, out=block)  # (g, M, kw·Cg)
-        pixels = block.reshape(groups, n, *out_size, last, cg)
-        for e in range(last):
-            part = xp.moveaxis(pixels[..., e, :], 0, -2)  # (N, *out, g, Cg)
-            window = window_slices(row + (e,), stride, dilation, out_size)
-            xpad[(slice(None),) + window] += part
+    block = xp.empty((groups, rows.shape[1], cg), dtype=rows.dtype)
+    for w_o, offset in zip(weight_offsets(w, groups), np.ndindex(*kernel)):
+        if groups == 1:  # one 2-d GEMM, faster than a stack of one
+            xp.matmul(rows[0], w_o[0], out=block[0])  # (M, Cg)
+        else:
+            xp.matmul(rows, w_o, out=block)  # (g, M, Cg)
+        part = xp.moveaxis(block.reshape(groups, n, *out_size, cg), 0, -2)  # (N, *out, g, Cg)
+        xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += part
     return xpad.reshape(n, *padded_size, groups * cg)
 
 
@@ -150,14 +149,14 @@ def weight_matrix(w, groups):
     return wg.transpose(0, *range(3, 3 + nd), 2, 1).reshape(groups, -1, o // groups)
 
 
-def weight_rows(w, groups):
-    """w (O, Cg, *k) -> (K/kw, g, Og, kw·Cg): W_rᵀ per offset r of the leading kernel dims,
-    each group's matrix from Og outputs to the kw·Cg inputs of one kernel row."""
+def weight_offsets(w, groups):
+    """w (O, Cg, *k) -> (K, g, Og, Cg): W_oᵀ per kernel offset o, each group's matrix from
+    its Og outputs to its Cg inputs."""
     o, cg, *kernel = w.shape
     nd = len(kernel)
     wg = w.reshape(groups, o // groups, cg, *kernel)
-    axes = (*range(3, 2 + nd), 0, 1, 2 + nd, 2)  # (*k[:-1], g, Og, kw, Cg)
-    return wg.transpose(axes).reshape(-1, groups, o // groups, kernel[-1] * cg)
+    offsets = wg.transpose(*range(3, 3 + nd), 0, 1, 2).reshape(-1, groups, o // groups, cg)
+    return xp.ascontiguousarray(offsets)
 
 
 def weight_from_matrix(wm, shape, groups):
@@ -245,10 +244,10 @@ class Conv(Function):
 
         Y = [cols 1] @ [Wm; b]     cols (M, K·Cg), Wm (K·Cg, Og), Y (M, Og)
         [dWm; db] = [cols 1]ᵀ @ dY
-        dcols = dY @ Wmᵀ           one kernel row at a time: (M, Og) @ (Og, kw·Cg)
+        dcols = dY @ Wmᵀ           one kernel offset at a time: (M, Og) @ (Og, Cg)
         dx = crop(col2im(dcols))
 
-    The dcols GEMM and col2im run one kernel row at a time (:func:`col2im_products`).
+    The dcols GEMM and col2im run one kernel offset at a time (:func:`col2im_products`).
     x (N, C, *S), w (O, C/g, *k), b (O,) or None -> y (N, O, *out).
     ``padding`` is ((lo, hi), ...) per spatial dim, as F.conv* resolves it.
     """

@@ -49,6 +49,26 @@ def _wanted(fn):
     return needs[1], needs[2]
 
 
+def channel_sum(a):
+    """Σ of a (N, C, *) over every axis but the channel axis 1 -> (C,).
+
+    einsum walks the array in its memory order, so this is one fast pass whether the
+    array is NCHW or channels-last in memory (NumPy's ``sum`` over axes (0, 2, 3) of a
+    channels-last array is several times slower).
+    """
+    return xp.einsum(f"{_axes(a)}->c", a)
+
+
+def channel_dot(a, b):
+    """Σ of a·b over every axis but the channel axis 1 -> (C,), without an a·b temporary."""
+    return xp.einsum(f"{_axes(a)},{_axes(b)}->c", a, b)
+
+
+def _axes(a):
+    """einsum subscripts of (N, C, *): "nc" and a letter per further axis."""
+    return "nc" + "defghijklm"[: a.ndim - 2]
+
+
 class BatchNorm(Function):
     """Batch normalization over every axis but the channel axis 1.
 
@@ -57,38 +77,47 @@ class BatchNorm(Function):
         x̂ = (x - μ) / √(σ² + ε),   y = γ · x̂ + β
         dγ = Σ dy · x̂,   dβ = Σ dy          (Σ over N and the spatial axes)
 
-    With batch statistics (training; μ, σ² are x's own mean and biased variance):
+    With batch statistics (training; μ, σ² are x's own mean and biased variance), the
+    general dx = (1/M) · inv_std · (M·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂)), dx̂ = γ · dy, M = N·H·W,
+    collects into per-channel factors a, b, c:
 
-        dx = (1/M) · inv_std · (M·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂)),   dx̂ = γ · dy,  M = N·H·W
+        dx = a · dy + b + c · x̂,   a = γ · inv_std,  b = −a · dβ / M,  c = −a · dγ / M
 
-    With fixed statistics (evaluation, running μ and σ²): dx = γ · inv_std · dy.
+    With fixed statistics (evaluation, running μ and σ²): dx = a · dy.
     ``mean`` and ``var`` are given by the caller (functional.batch_norm computes the batch
-    statistics once, for the output and for the running averages).
+    statistics once, for the output and for the running averages); so may be
+    ``centered`` = x − μ, a new array the op then turns into x̂ in place.
     """
 
-    def forward(self, x, weight=None, bias=None, mean=None, var=None, eps=1e-5, batch_stats=True):
+    def forward(
+        self, x, weight=None, bias=None, mean=None, var=None, eps=1e-5, batch_stats=True,
+        centered=None,
+    ):  # fmt: skip
         shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts (C,) over (N, C, *)
-        self.axes = (0,) + tuple(range(2, x.ndim))
         self.inv_std = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
-        self.xhat = (x - mean.reshape(shape).astype(x.dtype, copy=False)) * self.inv_std
-        self.weight, self.batch_stats, self.stat_shape = weight, batch_stats, (x.shape[1],)
+        if centered is None:
+            centered = x - mean.reshape(shape).astype(x.dtype, copy=False)
+        centered *= self.inv_std  # x̂, in the array of x - μ
+        self.xhat, self.weight, self.batch_stats = centered, weight, batch_stats
         return _affine(self.xhat, weight, bias, shape)
 
     def backward(self, dy):
         need_w, need_b = _wanted(self)
-        dy_xhat = (dy * self.xhat).sum(axis=self.axes, keepdims=True)  # Σ dy·x̂ (1, C, 1..)
-        dy_sum = dy.sum(axis=self.axes, keepdims=True)  # Σ dy (1, C, 1..)
-        dw = dy_xhat.reshape(self.stat_shape) if need_w else None  # (C,)
-        db = dy_sum.reshape(self.stat_shape) if need_b else None  # (C,)
+        sum_dy_xhat = channel_dot(dy, self.xhat)  # dγ (C,)
+        sum_dy = channel_sum(dy)  # dβ (C,)
+        dw = sum_dy_xhat if need_w else None
+        db = sum_dy if need_b else None
         if not self.needs_input_grad[0]:
             return None, dw, db
-        w = 1 if self.weight is None else self.weight.reshape(self.inv_std.shape)
+        a = self.inv_std  # a = γ · inv_std
+        if self.weight is not None:
+            a = self.weight.reshape(a.shape) * a
         if not self.batch_stats:
-            return dy * (w * self.inv_std), dw, db
-        # Σ dx̂ = γ·Σ dy and Σ dx̂·x̂ = γ·Σ dy·x̂: the sums of dγ and dβ serve dx too
-        dx = normalized_input_grad(
-            dy * w, self.xhat, self.inv_std, self.axes, w * dy_sum, w * dy_xhat
-        )
+            return dy * a, dw, db
+        m = self.xhat.size // self.xhat.shape[1]
+        dx = self.xhat * (-a * sum_dy_xhat.reshape(a.shape) / m)  # c · x̂, on one new array
+        dx += -a * sum_dy.reshape(a.shape) / m  # + b
+        dx += dy * a
         return dx, dw, db
 
 
