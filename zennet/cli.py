@@ -23,6 +23,14 @@ def _parser():
     train.add_argument("--out", default="runs/latest", help="directory for model, history, plots")
     train.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
     train.add_argument("--quiet", action="store_true", help="print only the final metrics")
+    train.add_argument(
+        "--augment",
+        default=None,
+        metavar="SPEC",
+        help='augment training batches, e.g. "translate=1,rotate=10" or "crop=2,hflip,mixup"; '
+        "keys: crop translate rotate scale elastic hflip vflip brightness contrast noise "
+        "erase cutout mixup cutmix (zennet.data.augment.parse_augmentation)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="test metrics of a saved model")
     evaluate.add_argument("model")
@@ -74,6 +82,7 @@ def main(argv=None):
                 out,
                 resume=bool(args.resume),
                 verbose=0 if args.quiet else 1,
+                augment=args.augment,
             )
             for path in results["files"]:
                 print(f"wrote {path}")

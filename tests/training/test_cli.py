@@ -59,10 +59,11 @@ def test_evaluate_predict_and_summary(trained, tmp_path, capsys):
     assert "Total params: 19,210" in capsys.readouterr().out
 
 
-def test_resume_continues_an_interrupted_run_to_the_same_weights(tmp_path, capsys):
+@pytest.mark.parametrize("augment", [[], ["--augment", "translate=1,rotate=10"]])
+def test_resume_continues_an_interrupted_run_to_the_same_weights(augment, tmp_path, capsys):
     whole, part = tmp_path / "whole", tmp_path / "part"
-    assert main(["train", "--epochs", "4", "--out", str(whole), "--quiet"]) == 0
-    assert main(["train", "--epochs", "2", "--out", str(part), "--quiet"]) == 0
+    assert main(["train", "--epochs", "4", "--out", str(whole), "--quiet", *augment]) == 0
+    assert main(["train", "--epochs", "2", "--out", str(part), "--quiet", *augment]) == 0
     config = (part / "config.json").read_text().replace('"epochs": 2', '"epochs": 4')
     (part / "config.json").write_text(config)  # as if the 4-epoch run had been killed at 2
     assert main(["train", "--resume", str(part), "--quiet"]) == 0
@@ -71,9 +72,33 @@ def test_resume_continues_an_interrupted_run_to_the_same_weights(tmp_path, capsy
         np.testing.assert_array_equal(ours[key], theirs[key])
 
 
+def test_augment_changes_the_training_batches(tmp_path, capsys):
+    runs = {}
+    for name, extra in [("plain", []), ("same", []), ("augmented", ["--augment", "translate=1"])]:
+        out = tmp_path / name
+        assert main(["train", "--epochs", "2", "--out", str(out), "--quiet", *extra]) == 0
+        runs[name] = zn.load(out / "model.safetensors")
+    key = next(iter(runs["plain"]))
+    np.testing.assert_array_equal(runs["plain"][key], runs["same"][key])  # seeded: repeatable
+    assert not np.array_equal(runs["plain"][key], runs["augmented"][key])
+    config = (tmp_path / "augmented" / "config.json").read_text()
+    assert '"augment": "translate=1"' in config
+
+
+def test_augment_with_mixup_trains_a_cnn_on_soft_labels(tmp_path, capsys):
+    argv = ["train", "--model", "cnn", "--epochs", "1", "--out", str(tmp_path), "--quiet"]
+    assert main([*argv, "--augment", "translate=1,mixup"]) == 0
+    history = (tmp_path / "history.csv").read_text().splitlines()
+    header, row = history[0].split(","), history[1].split(",")
+    accuracy = float(row[header.index("accuracy")])  # against each mixed sample's main class
+    assert 0.0 < accuracy <= 1.0
+    assert metrics_of(capsys.readouterr().out)["test_accuracy"] > 0.2
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
+        (["train", "--augment", "wobble=3"], "unknown key 'wobble'"),
         (["evaluate", "missing.safetensors"], "No such file"),
         (["train", "--model", "resnet"], "Unknown model 'resnet'"),
         (["train", "--data", "imagenet"], "Unknown data set 'imagenet'"),

@@ -5,12 +5,14 @@ arguments and prints, and tests call the jobs directly.
 """
 
 import json
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 
 from zennet import datasets
+from zennet.data.augment import parse_augmentation
 from zennet.io import atomic_write, load, load_npy
 from zennet.models import PRESETS, adapt, build_model, load_model, save_model
 from zennet.random import manual_seed
@@ -94,11 +96,15 @@ def train(
     out="runs/latest",
     resume=False,
     verbose=1,
+    augment=None,
 ):
     """Train a preset on a data set, checkpointing every epoch under ``out``; returns a dict
     with the test metrics ("test_loss", "test_accuracy"), the paths written and any stop reason.
 
     With ``resume`` the run recorded in ``out`` continues from its last checkpoint.
+    ``augment`` is a zennet.data.augment spec such as ``"translate=1,rotate=10"`` (see
+    :func:`~zennet.data.augment.parse_augmentation`): it changes each training batch, drawn
+    from the run's seeded generator, so a resumed run sees the batches it would have seen.
     """
     out = Path(out)
     if model not in PRESETS:
@@ -116,11 +122,13 @@ def train(
         lr=lr,
         seed=seed,
         epochs=DEFAULT_EPOCHS.get(data, 10) if epochs is None else epochs,
+        augment=augment,
     )
     manual_seed(config["seed"])
     (x_train, y_train), (x_test, y_test) = load_data(config["data"], config["model"] == "cnn")
     num_classes = int(max(y_train.max(), y_test.max()) + 1)
     net = adapt(build_model(config["model"], x_train.shape[1:], num_classes), x_train)
+    augmentation = _augmentation(config.get("augment"), x_train.shape[1:], num_classes)
     trainer = Trainer(
         net,
         get_optimizer(config["optimizer"], net.parameters(), config["lr"]),
@@ -139,6 +147,7 @@ def train(
             verbose=verbose,
             seed=config["seed"],
             resume_from=out / CHECKPOINT if resume else None,
+            augment=augmentation,
         )
     if trainer.stop_reason is not None:  # the loss went NaN/Inf: these weights are no model
         return {"stopped": _stop_message(trainer, out), "files": []}
@@ -170,6 +179,26 @@ def _stop_message(trainer, out):
             f"intact; {MODEL} was not written."
         )
     return f"{trainer.stop_reason} {kept}"
+
+
+def _augmentation(spec, sample_shape, num_classes):
+    """The augmentation of ``--augment SPEC`` for samples of ``sample_shape``, or None.
+
+    Flat samples of a square image's size (the digits as the mlp preset reads them) are
+    augmented as (1, H, W) images and flattened back.
+    """
+    if not spec or spec == "none":
+        return None
+    image_shape = None
+    if len(sample_shape) == 1:
+        side = math.isqrt(sample_shape[0])
+        if side * side != sample_shape[0]:
+            raise ValueError(
+                f"--augment: samples of shape {tuple(sample_shape)} are not images; "
+                f"augmentation needs (C, H, W) samples or flat square images."
+            )
+        image_shape = (1, side, side)
+    return parse_augmentation(spec, num_classes=num_classes, image_shape=image_shape)
 
 
 def _run_config(out, resume, **settings):

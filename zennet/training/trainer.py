@@ -252,6 +252,8 @@ class Trainer:
         if not self.metrics or not outputs:
             return {}
         y_true, y_pred = np.concatenate(targets), np.concatenate(outputs)
+        if y_true.ndim == 2 and y_true.shape == y_pred.shape and y_true.shape[1] > 1:
+            y_true = y_true.argmax(axis=1)  # soft labels (mixup, cutmix): their largest class
         return {name: fn(y_true, y_pred) for name, fn in self.metrics}
 
     def predict(self, x, batch_size=256):
