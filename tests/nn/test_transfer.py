@@ -261,14 +261,14 @@ def test_sample_per_class_is_balanced_and_seeded(transfer_example):
 
 
 def test_fine_tuning_setup_uses_pretrained_weights_and_group_lrs(transfer_example):
-    model, optimizer = transfer_example.build(pretrained=True, lr=1e-3)
+    model, optimizer = transfer_example.build(pretrained=True, lr=1e-3, strategy="discriminative")
     state = zn.load(FASHION_CNN_FILE)
     np.testing.assert_array_equal(model.features[0].weight.data, state["features.0.weight"])
     assert [round(g["lr"], 8) for g in optimizer.param_groups] == [1e-4, round(1e-3 / 3, 8), 1e-3]
 
 
 def test_full_fine_tuning_is_one_group_at_the_base_lr(transfer_example):
-    _, optimizer = transfer_example.build(pretrained=True, lr=1e-3, strategy="full")
+    _, optimizer = transfer_example.build(pretrained=True, lr=1e-3)  # "full", the default
     assert [g["lr"] for g in optimizer.param_groups] == [1e-3]
 
 
