@@ -41,12 +41,28 @@ FINE_TUNE_LR_SCALES = {
 }
 
 
-def sample_per_class(x, y, n, seed):
-    """``n`` examples of each class of (x, y), drawn without replacement with ``seed``."""
+def split_per_class(x, y, n, seed):
+    """(``n`` examples of each class of (x, y), drawn without replacement with ``seed``;
+    every other example, the validation images of ``--validate``)."""
     rng = np.random.default_rng(seed)
     picks = [rng.choice(np.flatnonzero(y == c), n, replace=False) for c in np.unique(y)]
     order = rng.permutation(np.concatenate(picks))
-    return x[order], y[order]
+    rest = np.setdiff1d(np.arange(len(y)), order)
+    return (x[order], y[order]), (x[rest], y[rest])
+
+
+def sample_per_class(x, y, n, seed):
+    """``n`` examples of each class of (x, y), drawn without replacement with ``seed``."""
+    return split_per_class(x, y, n, seed)[0]
+
+
+def resize(data, size):
+    """(x, y) with the images x (N, 1, H, W) resized to size×size (bilinear), y unchanged."""
+    x, y = data
+    if x.shape[-1] == size:
+        return x, y
+    with zn.no_grad():
+        return zn.functional.interpolate(zn.tensor(x), size=(size, size), mode="bilinear").data, y
 
 
 def build(pretrained, num_classes=10, lr=3e-3, strategy="full"):
@@ -87,19 +103,28 @@ def compare(
     lr=3e-3,
     strategy="full",
     log=print,
+    size=8,
+    validate=False,
 ):
-    """``{(n_per_class, method): [accuracy per seed]}`` for method in fine-tuned, scratch."""
+    """``{(n_per_class, method): [accuracy per seed]}`` for method in fine-tuned, scratch.
+
+    Images go in at ``size``×``size``; with ``validate`` each model is scored on the
+    training images outside its labelled subset instead of the test split.
+    """
     train, test = zn.datasets.load_digits(flat=False, seed=0)
     results = {}
     for n in sizes:
         for seed in seeds:
-            subset = sample_per_class(*train, n, seed)
+            subset, rest = split_per_class(*train, n, seed)
+            scored = resize(rest if validate else test, size)
+            subset = resize(subset, size)
             for method, pretrained in (("fine-tuned", True), ("scratch", False)):
                 acc = train_and_test(
-                    subset, test, pretrained, seed, epochs, batch_size, lr, strategy
+                    subset, scored, pretrained, seed, epochs, batch_size, lr, strategy
                 )
                 results.setdefault((n, method), []).append(acc)
-                log(f"n={n:>3}/class seed={seed} {method:>10}: test accuracy {acc:.4f}")
+                split = "validation" if validate else "test"
+                log(f"n={n:>3}/class seed={seed} {method:>10}: {split} accuracy {acc:.4f}")
     return results
 
 
@@ -128,9 +153,16 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--strategy", choices=sorted(FINE_TUNE_LR_SCALES), default="full")
+    parser.add_argument("--size", type=int, default=8, help="resize the 8×8 digits to this")
+    parser.add_argument(
+        "--validate", action="store_true", help="score on held-out training images, not the tests"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    results = compare(args.sizes, args.seeds, args.epochs, args.batch_size, args.lr, args.strategy)
+    results = compare(
+        args.sizes, args.seeds, args.epochs, args.batch_size, args.lr, args.strategy,
+        size=args.size, validate=args.validate,
+    )  # fmt: skip
     print(format_table(results))
     print(f"minutes={(time.perf_counter() - start) / 60:.1f}")
     return results
