@@ -41,9 +41,16 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(FASHION_CNN_FILE))
+    parser.add_argument("--size", type=int, default=28, help="resize the images to this (bilinear)")
     args = parser.parse_args(argv)
 
     (x_train, y_train), (x_test, y_test) = zn.datasets.load_fashion_mnist(args.data)
+    if args.size != x_train.shape[-1]:
+        with zn.no_grad():
+            x_train, x_test = (
+                zn.functional.interpolate(zn.tensor(x), size=(args.size,) * 2, mode="bilinear").data
+                for x in (x_train, x_test)
+            )
     subset = np.random.default_rng(args.seed).permutation(len(x_train))[: args.limit]
     start = time.perf_counter()
     trainer = pretrain(
@@ -54,10 +61,13 @@ def main(argv=None):
     metadata = {
         "architecture": "zennet.pretrained.fashion_cnn_architecture",
         "command": f"python examples/pretrain_fashion_cnn.py --seed {args.seed} "
-        f"--epochs {args.epochs}" + (f" --limit {args.limit}" if args.limit else ""),
+        f"--epochs {args.epochs}"
+        + (f" --limit {args.limit}" if args.limit else "")
+        + (f" --size {args.size}" if args.size != 28 else ""),
         "test_accuracy": f"{results['accuracy']:.4f}",
         "train_images": str(len(subset)),
         "epochs": str(args.epochs),
+        "image_size": str(args.size),
     }
     zn.save(trainer.model.state_dict(), args.out, metadata=metadata)
     print(

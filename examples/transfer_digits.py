@@ -29,7 +29,7 @@ import numpy as np
 import zennet as zn
 from zennet import nn
 from zennet.pretrained import fashion_cnn, fashion_cnn_architecture
-from zennet.training import LearningRateScheduler
+from zennet.training import Callback, LearningRateScheduler
 
 # fine-tuning lrs as fractions of the base lr (the first matching pattern wins; the head and
 # anything unmatched get the base lr): "discriminative" was the first default, chosen up
@@ -38,7 +38,23 @@ from zennet.training import LearningRateScheduler
 FINE_TUNE_LR_SCALES = {
     "discriminative": {"features.[0-7].*": 0.1, "features.*": 1 / 3},
     "full": {},
+    "lp-ft": {},
 }
+# "lp-ft" (linear probing, then fine-tuning): the features stay frozen, batch norms included,
+# while the new head learns alone for the first quarter of the epochs; then every layer
+# learns at the base lr. The random head's first gradients then do not reach the features.
+HEAD_ONLY_SHARE = 0.25
+
+
+class UnfreezeAt(Callback):
+    """Unfreeze the parameters of ``model`` matching ``pattern`` when epoch ``epoch`` begins."""
+
+    def __init__(self, model, pattern, epoch):
+        self.model, self.pattern, self.epoch = model, pattern, epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            nn.unfreeze(self.model, self.pattern)
 
 
 def split_per_class(x, y, n, seed):
@@ -65,30 +81,36 @@ def resize(data, size):
         return zn.functional.interpolate(zn.tensor(x), size=(size, size), mode="bilinear").data, y
 
 
-def build(pretrained, num_classes=10, lr=3e-3, strategy="full"):
+def build(pretrained, num_classes=10, lr=3e-3, strategy="full", weights=None):
     """(model, optimizer): the pretrained CNN with a new head and per-block lrs, or the
     same architecture from scratch with one lr. Initialisation uses zennet's generator."""
     if not pretrained:
         model = fashion_cnn_architecture(num_classes)
         return model, zn.optim.Adam(model.parameters(), lr=lr)
-    model = nn.replace_head(fashion_cnn(pretrained=True), num_classes)
+    model = nn.replace_head(fashion_cnn(pretrained=True, path=weights), num_classes)
     lrs = {pattern: lr * scale for pattern, scale in FINE_TUNE_LR_SCALES[strategy].items()}
-    return model, zn.optim.Adam(nn.param_groups(model, lrs, default_lr=lr))
+    optimizer = zn.optim.Adam(nn.param_groups(model, lrs, default_lr=lr))
+    if strategy == "lp-ft":
+        nn.freeze(model, "features.*")  # until UnfreezeAt (train_and_test)
+    return model, optimizer
 
 
 def train_and_test(
-    train, test, pretrained, seed, epochs=20, batch_size=32, lr=3e-3, strategy="full"
+    train, test, pretrained, seed, epochs=20, batch_size=32, lr=3e-3, strategy="full", weights=None
 ):
     """Test accuracy of one model trained on ``train`` = (x, y) with the given budget."""
     zn.manual_seed(seed)
-    model, optimizer = build(pretrained, lr=lr, strategy=strategy)
+    model, optimizer = build(pretrained, lr=lr, strategy=strategy, weights=weights)
     schedule = zn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     trainer = zn.Trainer(model, optimizer, "cross_entropy", ["accuracy"])
+    callbacks = [LearningRateScheduler(schedule)]
+    if pretrained and strategy == "lp-ft":
+        callbacks.append(UnfreezeAt(model, "features.*", round(HEAD_ONLY_SHARE * epochs)))
     trainer.fit(
         *train,
         epochs=epochs,
         batch_size=batch_size,
-        callbacks=[LearningRateScheduler(schedule)],
+        callbacks=callbacks,
         verbose=0,
         seed=seed,
     )
@@ -105,11 +127,13 @@ def compare(
     log=print,
     size=8,
     validate=False,
+    weights=None,
 ):
     """``{(n_per_class, method): [accuracy per seed]}`` for method in fine-tuned, scratch.
 
     Images go in at ``size``×``size``; with ``validate`` each model is scored on the
-    training images outside its labelled subset instead of the test split.
+    training images outside its labelled subset instead of the test split. ``weights`` is
+    another pretrained file for the fine-tuned models (default: the shipped one).
     """
     train, test = zn.datasets.load_digits(flat=False, seed=0)
     results = {}
@@ -120,7 +144,7 @@ def compare(
             subset = resize(subset, size)
             for method, pretrained in (("fine-tuned", True), ("scratch", False)):
                 acc = train_and_test(
-                    subset, scored, pretrained, seed, epochs, batch_size, lr, strategy
+                    subset, scored, pretrained, seed, epochs, batch_size, lr, strategy, weights
                 )
                 results.setdefault((n, method), []).append(acc)
                 split = "validation" if validate else "test"
@@ -157,11 +181,12 @@ def main(argv=None):
     parser.add_argument(
         "--validate", action="store_true", help="score on held-out training images, not the tests"
     )
+    parser.add_argument("--weights", default=None, help="a pretrained file other than the shipped")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     results = compare(
         args.sizes, args.seeds, args.epochs, args.batch_size, args.lr, args.strategy,
-        size=args.size, validate=args.validate,
+        size=args.size, validate=args.validate, weights=args.weights,
     )  # fmt: skip
     print(format_table(results))
     print(f"minutes={(time.perf_counter() - start) / 60:.1f}")

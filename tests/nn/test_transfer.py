@@ -282,3 +282,33 @@ def test_transfer_example_runs_end_to_end(transfer_example):
     assert len(lines) == 2
     table = transfer_example.format_table(results)
     assert "| 2 (20 images) |" in table
+
+
+def test_split_per_class_keeps_the_rest_for_validation(transfer_example):
+    (x, y), _ = zn.datasets.load_digits(flat=False)
+    (xs, ys), (xr, yr) = transfer_example.split_per_class(x, y, 5, seed=2)
+    assert len(ys) == 50 and len(yr) == len(y) - 50
+    rows = {r.tobytes() for r in xs}
+    assert not any(r.tobytes() in rows for r in xr)  # held out: none of the labelled images
+    big, labels = transfer_example.resize((xs, ys), 28)
+    assert big.shape == (50, 1, 28, 28) and labels is ys
+
+
+def test_lp_ft_trains_the_head_alone_then_everything(transfer_example):
+    model, _ = transfer_example.build(pretrained=True, strategy="lp-ft")
+    features = [p for name, p in model.named_parameters() if name.startswith("features.")]
+    assert not any(p.requires_grad for p in features)
+    assert model.classifier.weight.requires_grad
+    callback = transfer_example.UnfreezeAt(model, "features.*", epoch=2)
+    callback.on_epoch_begin(1)
+    assert not any(p.requires_grad for p in features)
+    callback.on_epoch_begin(2)
+    assert all(p.requires_grad for p in features)
+
+
+def test_transfer_example_validates_at_another_size_with_other_weights(transfer_example):
+    results = transfer_example.compare(
+        sizes=(2,), seeds=(0,), epochs=1, batch_size=10, log=lambda line: None,
+        strategy="lp-ft", size=12, validate=True, weights=FASHION_CNN_FILE,
+    )  # fmt: skip
+    assert all(0 <= acc <= 1 for accs in results.values() for acc in accs)
