@@ -131,7 +131,13 @@ def import_cost(module, repeats=3):
 
     Memory is the child's VmRSS read from /proc: ru_maxrss would not do, since Linux carries
     the parent's high-water mark across fork and exec (every child would report this
-    process's size, torch included)."""
+    process's size, torch included).
+
+    The children may write bytecode caches (__pycache__), whatever PYTHONDONTWRITEBYTECODE
+    says: an installed package has its .pyc files (pip compiles torch's at install), and
+    without them an editable checkout of zennet would be compiled anew on every import —
+    in one measurement 0.23-0.32 s against 0.13-0.19 s with the caches."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     code = (
         "import time; t = time.perf_counter(); "
         f"import {module}; t = time.perf_counter() - t; "
@@ -140,10 +146,15 @@ def import_cost(module, repeats=3):
     )
     runs = [
         subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env=env,
         ).stdout.split()
-        for _ in range(repeats)
-    ]
+        for _ in range(repeats + 1)
+    ][1:]  # the first run writes the caches
     return min(float(r[0]) for r in runs), min(float(r[1]) for r in runs)
 
 
