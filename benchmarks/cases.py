@@ -1,6 +1,8 @@
 """The benchmark cases: each builds the same model in zennet and in PyTorch, with the same
 initial weights, and a batch of inputs and labels shared by both."""
 
+import time
+
 import numpy as np
 import torch
 
@@ -30,6 +32,26 @@ def training_memory_mb(step, steps):
     for _ in range(steps):
         step()
     return _status_mb("VmHWM") - before
+
+
+def forward_latency_us(case, framework, calls):
+    """µs per call of ``framework``'s model on the case's batch in eval mode, no graph."""
+    if framework == "zennet":
+        model, x, no_grad = case.zn_model, case.zn_x, zn.no_grad
+    else:
+        model, x, no_grad = case.torch_model, case.torch_x, torch.no_grad
+    model.eval()
+
+    def forward():
+        with no_grad():
+            model(x)
+
+    for _ in range(50):
+        forward()
+    start = time.perf_counter()
+    for _ in range(calls):
+        forward()
+    return (time.perf_counter() - start) / calls * 1e6
 
 
 def _classification_batch(rng, shape, classes=10):
