@@ -16,9 +16,11 @@ learning-rate schedule (cosine over the epochs), batch size and number of epochs
 - ``scratch``: the same architecture freshly initialised, every parameter at lr.
 
 The digits go in at their own 8×8 size: the network ends in global average pooling, so
-8 → 4 → 2 → 1 through the three blocks (no upsampling, which would cost 12× the compute).
-Both are evaluated on the 359-image digits test split; the table gives mean ± std of the
-test accuracy over the seeds.
+8 → 4 → 2 → 1 through the three blocks (``--size 28`` upsamples them, at about 12× the
+compute). Both are evaluated on the 359-image digits test split (``--validate``: on the
+training images outside the labelled subset instead); the table gives mean ± std of the
+accuracy over the seeds. ``--strategy lp-ft`` trains the new head alone for the first
+quarter of the epochs; ``--weights FILE`` fine-tunes another pretrained file.
 """
 
 import argparse
