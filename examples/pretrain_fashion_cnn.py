@@ -20,10 +20,10 @@ from zennet.pretrained import FASHION_CNN_FILE, fashion_cnn_architecture
 from zennet.training import LearningRateScheduler
 
 
-def pretrain(x, y, epochs=10, batch_size=128, lr=2e-3, seed=0, verbose=1):
+def pretrain(x, y, epochs=10, batch_size=128, lr=2e-3, seed=0, verbose=1, channels=(16, 32, 32)):
     """Train :func:`fashion_cnn_architecture` on (x, y) from a seeded start; the Trainer."""
     zn.manual_seed(seed)
-    model = fashion_cnn_architecture()
+    model = fashion_cnn_architecture(channels=channels)
     optimizer = zn.optim.Adam(model.parameters(), lr=lr)
     schedule = zn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     trainer = zn.Trainer(model, optimizer, "cross_entropy", ["accuracy"])
@@ -42,6 +42,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(FASHION_CNN_FILE))
     parser.add_argument("--size", type=int, default=28, help="resize the images to this (bilinear)")
+    parser.add_argument("--channels", type=int, nargs=3, default=[16, 32, 32], help="per block")
     args = parser.parse_args(argv)
 
     (x_train, y_train), (x_test, y_test) = zn.datasets.load_fashion_mnist(args.data)
@@ -54,16 +55,21 @@ def main(argv=None):
     subset = np.random.default_rng(args.seed).permutation(len(x_train))[: args.limit]
     start = time.perf_counter()
     trainer = pretrain(
-        x_train[subset], y_train[subset], args.epochs, args.batch_size, args.lr, args.seed
-    )
+        x_train[subset], y_train[subset], args.epochs, args.batch_size, args.lr, args.seed,
+        channels=tuple(args.channels),
+    )  # fmt: skip
     minutes = (time.perf_counter() - start) / 60
     results = trainer.evaluate(x_test, y_test)
+    options = [f"--seed {args.seed}", f"--epochs {args.epochs}"]
+    if args.limit:
+        options.append(f"--limit {args.limit}")
+    if args.size != 28:
+        options.append(f"--size {args.size}")
+    if args.channels != [16, 32, 32]:
+        options.append("--channels " + " ".join(map(str, args.channels)))
     metadata = {
         "architecture": "zennet.pretrained.fashion_cnn_architecture",
-        "command": f"python examples/pretrain_fashion_cnn.py --seed {args.seed} "
-        f"--epochs {args.epochs}"
-        + (f" --limit {args.limit}" if args.limit else "")
-        + (f" --size {args.size}" if args.size != 28 else ""),
+        "command": "python examples/pretrain_fashion_cnn.py " + " ".join(options),
         "test_accuracy": f"{results['accuracy']:.4f}",
         "train_images": str(len(subset)),
         "epochs": str(args.epochs),

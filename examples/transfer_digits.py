@@ -30,7 +30,7 @@ import numpy as np
 
 import zennet as zn
 from zennet import nn
-from zennet.pretrained import fashion_cnn, fashion_cnn_architecture
+from zennet.pretrained import fashion_cnn, fashion_cnn_architecture, fashion_cnn_channels
 from zennet.training import Callback, LearningRateScheduler
 
 # fine-tuning lrs as fractions of the base lr (the first matching pattern wins; the head and
@@ -86,8 +86,8 @@ def resize(data, size):
 def build(pretrained, num_classes=10, lr=3e-3, strategy="full", weights=None):
     """(model, optimizer): the pretrained CNN with a new head and per-block lrs, or the
     same architecture from scratch with one lr. Initialisation uses zennet's generator."""
-    if not pretrained:
-        model = fashion_cnn_architecture(num_classes)
+    if not pretrained:  # the same architecture as the pretrained file's
+        model = fashion_cnn_architecture(num_classes, channels=fashion_cnn_channels(weights))
         return model, zn.optim.Adam(model.parameters(), lr=lr)
     model = nn.replace_head(fashion_cnn(pretrained=True, path=weights), num_classes)
     lrs = {pattern: lr * scale for pattern, scale in FINE_TUNE_LR_SCALES[strategy].items()}

@@ -11,7 +11,12 @@ import pytest
 import zennet as zn
 import zennet.functional as F
 from zennet import nn
-from zennet.pretrained import FASHION_CNN_FILE, fashion_cnn, fashion_cnn_architecture
+from zennet.pretrained import (
+    FASHION_CNN_FILE,
+    fashion_cnn,
+    fashion_cnn_architecture,
+    fashion_cnn_channels,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # the shipped weights minus 5 points (docs/transfer.md)
@@ -312,3 +317,13 @@ def test_transfer_example_validates_at_another_size_with_other_weights(transfer_
         strategy="lp-ft", size=12, validate=True, weights=FASHION_CNN_FILE,
     )  # fmt: skip
     assert all(0 <= acc <= 1 for accs in results.values() for acc in accs)
+
+
+def test_fashion_cnn_reads_its_channels_from_the_weights_file(tmp_path):
+    zn.manual_seed(0)
+    small = fashion_cnn_architecture(channels=(4, 8, 6))
+    zn.save(small.state_dict(), tmp_path / "small.safetensors")
+    assert fashion_cnn_channels(tmp_path / "small.safetensors") == (4, 8, 6)
+    model = fashion_cnn(path=tmp_path / "small.safetensors")
+    np.testing.assert_array_equal(model.classifier.weight.data, small.classifier.weight.data)
+    assert fashion_cnn_channels() == (16, 32, 32)  # the shipped file

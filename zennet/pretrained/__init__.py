@@ -44,18 +44,39 @@ def fashion_cnn(pretrained=True, path=None):
     """The Fashion-MNIST CNN of :func:`fashion_cnn_architecture`, in eval mode.
 
     With ``pretrained`` the weights come from the shipped file (or ``path``), loaded
-    strictly; otherwise they are freshly initialised from zennet's generator. For a new
-    task, swap the head: ``zn.nn.replace_head(fashion_cnn(), num_classes)``.
+    strictly, the architecture's channels read from the file's convolution weights;
+    otherwise they are freshly initialised from zennet's generator. For a new task, swap
+    the head: ``zn.nn.replace_head(fashion_cnn(), num_classes)``.
     """
-    model = fashion_cnn_architecture()
-    if pretrained:
-        from zennet.io import load
-
-        file = Path(path) if path is not None else FASHION_CNN_FILE
-        if not file.exists():
-            raise FileNotFoundError(
-                f"fashion_cnn: the weights file {file} is missing. Reinstall zennet, or make "
-                f"it with `python examples/pretrain_fashion_cnn.py`."
-            )
-        model.load_state_dict(load(file), strict=True)
+    if not pretrained:
+        return fashion_cnn_architecture().eval()
+    state = _weights(path)
+    model = fashion_cnn_architecture(channels=_channels(state))
+    model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def fashion_cnn_channels(path=None):
+    """The per-block channels of a fashion_cnn weights file (the shipped one by default)."""
+    return _channels(_weights(path))
+
+
+_CONVS = ("features.0.weight", "features.4.weight", "features.8.weight")
+
+
+def _channels(state):
+    if not all(key in state for key in _CONVS):
+        return (16, 32, 32)  # not this architecture's file: load_state_dict names the keys
+    return tuple(int(state[key].shape[0]) for key in _CONVS)
+
+
+def _weights(path):
+    from zennet.io import load
+
+    file = Path(path) if path is not None else FASHION_CNN_FILE
+    if not file.exists():
+        raise FileNotFoundError(
+            f"fashion_cnn: the weights file {file} is missing. Reinstall zennet, or make "
+            f"it with `python examples/pretrain_fashion_cnn.py`."
+        )
+    return load(file)
