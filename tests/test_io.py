@@ -4,6 +4,7 @@ import math
 import os
 import pickle
 import struct
+import subprocess
 import sys
 import zipfile
 from collections import OrderedDict
@@ -362,3 +363,26 @@ def test_checkpoint_errors(tmp_path):
     save({"w": np.ones(1)}, tmp_path / "broken.npz", metadata={"zennet.checkpoint": '{"epoch": 1}'})
     with pytest.raises(ValueError, match="checkpoint information is damaged"):
         load_checkpoint(tmp_path / "broken.npz")
+
+
+def test_safetensors_load_gives_the_keys_in_file_order_every_time(tmp_path):
+    """The safetensors reader returns a dict in no fixed order; zn.load hands the arrays back
+    in the order of their bytes in the file, the same in every process."""
+    arrays = {f"layer{i}.weight": np.full((2, 2), i, np.float32) for i in range(12)}
+    arrays["empty"] = np.zeros((0,), np.float32)
+    zn.save(arrays, tmp_path / "m.safetensors")
+    code = (
+        f"import sys, zennet as zn; print(','.join(zn.load({str(tmp_path / 'm.safetensors')!r})))"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout.strip()
+        for seed in range(4)
+    }
+    assert len(orders) == 1
+    assert sorted(orders.pop().split(",")) == sorted(arrays)
