@@ -169,9 +169,6 @@ def atomic_write(path, write, who="save"):
         pass
 
 
-_atomic_write = atomic_write  # its name before it was public (branches may still use it)
-
-
 def save(state, path, metadata=None):
     """Write ``{name: array or Tensor}`` to ``path`` (.safetensors or .npz), atomically.
 
@@ -206,13 +203,6 @@ def read_up_to(stream, n):
     return buffer, got
 
 
-def _offset(header, key):
-    """Where ``key``'s bytes start in a safetensors file (0 for an entry the header garbles)."""
-    entry = header.get(key)
-    offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-    return offsets[0] if isinstance(offsets, list) and offsets else 0
-
-
 def _read_safetensors(f, path, size):
     st = _safetensors("load")
     data = f.read()
@@ -227,8 +217,9 @@ def _read_safetensors(f, path, size):
     metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise _invalid(path, "its metadata is not a map of strings")
-    loaded = st.load(data)  # a dict in no fixed order: hand the arrays back in file order
-    order = sorted(loaded, key=lambda k: (_offset(header, k), k))  # empty arrays share offsets
+    loaded = st.load(data)  # a dict in no fixed order (its header checked by the reader):
+    # hand the arrays back in file order; empty arrays share an offset, so the name breaks ties
+    order = sorted(loaded, key=lambda k: (header[k]["data_offsets"][0], k))
     arrays = {key: loaded[key].copy() for key in order}
     # The mark is covered by the checksum and says one is due: damage to either key is seen.
     expected = metadata.pop(CRC_KEY, None)

@@ -39,7 +39,7 @@ def cnn(input_shape, num_classes, channels=(32, 64), hidden=128, dropout=0.3):
 
     ``input_shape`` is (C, H, W); a flat (H·W,) square input is viewed as (1, H, W).
     """
-    c, h, w = _image_shape(input_shape)
+    c, h, w = image_shape(input_shape)
     layers = [] if len(input_shape) == 3 else [nn.Unflatten(1, (c, h, w))]
     for out in channels:
         layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
@@ -54,13 +54,15 @@ def cnn(input_shape, num_classes, channels=(32, 64), hidden=128, dropout=0.3):
     return nn.Sequential(*layers)
 
 
-def _image_shape(input_shape):
+def image_shape(input_shape, who="cnn"):
+    """(C, H, W) of a sample shape: itself when (C, H, W), (1, H, H) for a flat square
+    image of H·H values; else a ValueError naming ``who``."""
     if len(input_shape) == 3:
         return tuple(input_shape)
     side = math.isqrt(math.prod(input_shape))
     if side * side != math.prod(input_shape):
         raise ValueError(
-            f"cnn: input of shape {tuple(input_shape)} is not an image; give (C, H, W) inputs "
+            f"{who}: input of shape {tuple(input_shape)} is not an image; give (C, H, W) inputs "
             f"or a flat square image (H·H,)."
         )
     return 1, side, side

@@ -5,7 +5,6 @@ arguments and prints, and tests call the jobs directly.
 """
 
 import json
-import math
 import os
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 from zennet import datasets
 from zennet.data.augment import parse_augmentation
 from zennet.io import atomic_write, load, load_npy
-from zennet.models import PRESETS, adapt, build_model, load_model, save_model
+from zennet.models import PRESETS, adapt, build_model, image_shape, load_model, save_model
 from zennet.random import manual_seed
 from zennet.training.callbacks import CSVLogger
 from zennet.training.metrics import confusion_matrix
@@ -189,16 +188,8 @@ def _augmentation(spec, sample_shape, num_classes):
     """
     if not spec or spec == "none":
         return None
-    image_shape = None
-    if len(sample_shape) == 1:
-        side = math.isqrt(sample_shape[0])
-        if side * side != sample_shape[0]:
-            raise ValueError(
-                f"--augment: samples of shape {tuple(sample_shape)} are not images; "
-                f"augmentation needs (C, H, W) samples or flat square images."
-            )
-        image_shape = (1, side, side)
-    return parse_augmentation(spec, num_classes=num_classes, image_shape=image_shape)
+    flat = None if len(sample_shape) == 3 else image_shape(sample_shape, "--augment")
+    return parse_augmentation(spec, num_classes=num_classes, image_shape=flat)
 
 
 def _run_config(out, resume, **settings):
