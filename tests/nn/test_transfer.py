@@ -1,5 +1,5 @@
-"""Transfer learning: freeze/unfreeze, replace_head, param_groups, the shipped pretrained
-CNN and a smoke run of examples/transfer_digits.py."""
+"""Transfer learning: freeze/unfreeze, replace_head, param_groups, shrink_weights, the
+shipped pretrained CNN and a smoke run of examples/transfer_digits.py."""
 
 import importlib.util
 from collections import OrderedDict
@@ -207,6 +207,88 @@ def test_param_groups_errors():
         nn.param_groups(small_cnn(), [0.1])
 
 
+# ------------------------------------------------------------------ shrink_weights
+
+
+def outputs(model, x):
+    """(eval-mode, train-mode) outputs of ``model`` on ``x``, running statistics restored."""
+    state = {k: v.copy() for k, v in model.state_dict().items()}
+    with zn.no_grad():
+        evaluated = model.eval()(x).data.copy()
+        trained = model.train()(x).data.copy()
+    model.load_state_dict(state)
+    return evaluated, trained
+
+
+def weight_rms(layer):
+    return float(np.sqrt(np.mean(np.square(layer.weight.data, dtype=np.float64))))
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.5])
+def test_shrink_weights_keeps_the_pretrained_cnns_outputs(rng, ratio):
+    # real trained weights: some running variances are near eps, so eps must scale too
+    model = fashion_cnn()
+    x = zn.tensor(rng.random((16, 1, 8, 8), dtype=np.float32))
+    before = outputs(model, x)
+    assert nn.shrink_weights(model, ratio) is model
+    for after, ref in zip(outputs(model, x), before):
+        np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    for i in (0, 4, 8):  # each conv at ratio × its default initialisation's rms
+        conv = model.features[i]
+        fan_in = conv.weight.data[0].size
+        assert weight_rms(conv) == pytest.approx(ratio / np.sqrt(3 * fan_in), rel=1e-5)
+    # the head feeds no batch norm and is left alone
+    np.testing.assert_array_equal(
+        model.classifier.weight.data, fashion_cnn().classifier.weight.data
+    )
+
+
+def test_shrink_weights_linear_before_batchnorm1d_and_no_running_stats(rng):
+    for track in (True, False):
+        model = nn.Sequential(
+            nn.Linear(5, 4),
+            nn.BatchNorm1d(4, track_running_stats=track),
+            nn.ReLU(),
+            nn.Linear(4, 2),
+        )
+        model[0].weight.data *= 7  # as if grown by training
+        x = zn.tensor(rng.standard_normal((8, 5)).astype(np.float32))
+        before = outputs(model, x)
+        nn.shrink_weights(model, 0.2)
+        assert weight_rms(model[0]) == pytest.approx(0.2 / np.sqrt(15), rel=1e-5)
+        for after, ref in zip(outputs(model, x), before):
+            np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_shrink_weights_makes_adam_move_the_weights_relatively_further(rng):
+    # the point of shrinking: Adam's step is about lr per weight whatever the weight's size
+    grads = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
+
+    def step_and_size(shrink):
+        zn.manual_seed(0)
+        model = small_cnn()
+        model.features[0].weight.data *= 3
+        if shrink:
+            nn.shrink_weights(model, 0.1)
+        conv = model.features[0]
+        before = conv.weight.data.copy()
+        optimizer = zn.optim.Adam(model.parameters(), lr=1e-3)
+        conv.weight.grad = zn.tensor(grads)
+        optimizer.step()
+        return np.linalg.norm(conv.weight.data - before), np.linalg.norm(before)
+
+    (step, size), (big_step, big_size) = step_and_size(True), step_and_size(False)
+    assert step == pytest.approx(big_step, rel=1e-4)  # the same step ...
+    assert big_size > 20 * size  # ... on a weight over 20 times smaller (about 30)
+
+
+def test_shrink_weights_errors():
+    with pytest.raises(ValueError, match="ratio must be positive"):
+        nn.shrink_weights(small_cnn(), 0)
+    with pytest.raises(ValueError, match="no Conv or Linear followed by a batch norm"):
+        nn.shrink_weights(nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.BatchNorm1d(3)))
+
+
 # ------------------------------------------------------------------ pretrained CNN
 
 
@@ -275,6 +357,39 @@ def test_fine_tuning_setup_uses_pretrained_weights_and_group_lrs(transfer_exampl
 def test_full_fine_tuning_is_one_group_at_the_base_lr(transfer_example):
     _, optimizer = transfer_example.build(pretrained=True, lr=1e-3)  # "full", the default
     assert [g["lr"] for g in optimizer.param_groups] == [1e-3]
+
+
+def test_fine_tuning_shrinks_the_pretrained_convolutions(transfer_example):
+    model, _ = transfer_example.build(pretrained=True, shrink=0.1)
+    state = zn.load(FASHION_CNN_FILE)
+    for i in (0, 4, 8):
+        w, w0 = model.features[i].weight.data, state[f"features.{i}.weight"]
+        c = float(np.sum(w * w0) / np.sum(w0 * w0))  # w = c · w0, with 0 < c < 1
+        assert 0 < c < 1
+        np.testing.assert_allclose(w, c * w0, rtol=1e-5, atol=1e-8)
+    fresh = []
+    for shrink in (None, 0.1):  # a network from scratch is never shrunk
+        zn.manual_seed(3)
+        fresh.append(transfer_example.build(pretrained=False, shrink=shrink)[0].state_dict())
+    for key, value in fresh[0].items():
+        np.testing.assert_array_equal(fresh[1][key], value)
+
+
+def test_compare_gives_each_arm_its_lr_and_shrinks_only_the_pretrained(
+    transfer_example, monkeypatch
+):
+    calls = []
+
+    def record(train, test, pretrained, seed, epochs, batch_size, lr, strategy, weights, shrink):
+        calls.append((pretrained, lr, shrink))
+        return 0.5
+
+    monkeypatch.setattr(transfer_example, "train_and_test", record)
+    transfer_example.compare(sizes=(2,), seeds=(0,), lr=1e-3, scratch_lr=4e-3, shrink=0.2)
+    assert calls == [(True, 1e-3, 0.2), (False, 4e-3, 0.2)]
+    calls.clear()
+    transfer_example.compare(sizes=(2,), seeds=(0,), lr=1e-3, scratch_lr=None)
+    assert [lr for _, lr, _ in calls] == [1e-3, 1e-3]
 
 
 def test_transfer_example_runs_end_to_end(transfer_example):

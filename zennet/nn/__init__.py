@@ -68,5 +68,5 @@ from zennet.nn.pooling import (
 # --- end conv ---
 
 # --- transfer learning (branch transfer) ---
-from zennet.nn.transfer import freeze, param_groups, replace_head, unfreeze
+from zennet.nn.transfer import freeze, param_groups, replace_head, shrink_weights, unfreeze
 # --- end transfer ---
