@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 
-from zennet.backend import xp
+from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer
 
 
@@ -26,6 +26,7 @@ def sgd_update(
     Without momentum this is W ← W - α·dW. Returns the momentum buffer (None without
     momentum; a new array at the first step, when ``momentum_buffer`` is None).
     """
+    xp = array_module(param)
     work = xp.empty_like(param) if work is None else work
     if weight_decay:
         grad = xp.add(grad, xp.multiply(param, weight_decay, out=work), out=work)
