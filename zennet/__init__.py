@@ -85,13 +85,14 @@ from zennet.training import History, Trainer
 # onnx, transfer) load on first use, so that `import zennet` stays fast (branch perf:
 # docs/performance.md) ---
 _ON_FIRST_USE = ("datasets", "explain", "interop", "onnx", "pretrained")
+_MODULES = {"datasets": "zennet.data.datasets"}
 
 
 def __getattr__(name):
     if name in _ON_FIRST_USE:
         import importlib
 
-        module = importlib.import_module(f"zennet.{name}")
+        module = importlib.import_module(_MODULES.get(name, f"zennet.{name}"))
         globals()[name] = module
         return module
     raise AttributeError(f"module 'zennet' has no attribute {name!r}")

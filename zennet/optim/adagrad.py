@@ -2,6 +2,7 @@
 
 from zennet.backend import xp
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def adagrad_update(
@@ -76,3 +77,6 @@ class Adagrad(Optimizer):
             weight_decay=group["weight_decay"],
             work=self._workspace(param),
         )
+
+
+OPTIMIZERS.register("adagrad", Adagrad, "Adagrad: steps shrink with past squared gradients")

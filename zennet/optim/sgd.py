@@ -2,6 +2,7 @@
 
 from zennet.backend import xp
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def sgd_update(
@@ -103,3 +104,6 @@ class SGD(Optimizer):
         )
         if buffer is not None:
             state["momentum_buffer"] = buffer
+
+
+OPTIMIZERS.register("sgd", SGD, "stochastic gradient descent, optionally with (Nesterov) momentum")
