@@ -71,6 +71,7 @@ class DataLoader:
         seed=None,
         collate_fn=None,
         transform=None,
+        sampler=None,
     ):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -101,10 +102,17 @@ class DataLoader:
                 "DataLoader: transform= works on batches of a TensorDataset (or a Subset of one) "
                 "without a collate_fn; apply it inside your Dataset or collate_fn instead."
             )
+        if sampler is not None and shuffle:
+            raise ValueError(
+                "DataLoader: sampler and shuffle=True exclude each other (as in "
+                "PyTorch); the sampler decides the order (its own shuffle=)."
+            )
+        self.sampler = sampler  # an iterable of indices with len(): DistributedSampler
         self._generator = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self):
-        n, b = len(self.dataset), self.batch_size
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        b = self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
     def _rng(self):
@@ -112,13 +120,15 @@ class DataLoader:
 
     def _epoch_order(self, n):
         """This epoch's sample order: a new permutation when shuffling, else None (0..n-1)."""
+        if self.sampler is not None:
+            return np.fromiter(self.sampler, dtype=np.int64)
         if not self.shuffle:
             return None
         return self._rng().permutation(n)
 
     def __iter__(self):
-        n = len(self.dataset)
-        order = self._epoch_order(n)
+        order = self._epoch_order(len(self.dataset))
+        n = len(self.dataset) if order is None else len(order)
         fast = _tensor_arrays(self.dataset) if self.collate_fn is None else None
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             stop = min(start + self.batch_size, n)
