@@ -18,6 +18,7 @@ import sys
 import time
 
 DEFAULT_TIMEOUT = 300.0  # seconds a collective may wait for the slowest rank
+_SPIN = 0.005  # seconds a wait polls without sleeping
 _ANSWER_GRACE = 2.0  # seconds the timed-out rank waits for the others to answer
 _QUERY, _ANSWER = 1, 2  # message tags on the watchdog's communicator
 
@@ -106,15 +107,19 @@ def wait(request, what):
     g.calls += 1
     if request.Test():
         return
-    deadline = time.monotonic() + g.timeout
+    start = time.monotonic()
     pause = 0.0
     try:
         while not request.Test():
             _answer_queries(g, what)
-            if time.monotonic() > deadline:
+            waited = time.monotonic() - start
+            if waited > g.timeout:
                 _abort_naming_missing(g, what, request)
-            time.sleep(pause)  # spin first, then short sleeps: a long wait frees the core
-            pause = min(pause + 1e-5, 1e-3)
+            if waited < _SPIN:  # spin first, as MPI does, yielding to a rank that shares the core
+                os.sched_yield()
+            else:  # then sleep: a long wait leaves the core to others
+                time.sleep(pause)
+                pause = min(pause + 1e-4, 1e-3)
     except g.mpi.Exception as err:  # an MPI that reports a failed peer instead of hanging
         _abort(g, f"{what} #{g.calls} failed: {err.Get_error_string()}")
 
