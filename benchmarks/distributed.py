@@ -133,11 +133,12 @@ def allreduce_alone(net, dist, repeats):
 # ------------------------------------------------------------------------ the driver
 
 
-def run_setup(name, processes, threads):
+def run_setup(name, processes, threads, steps):
     """One run of one set-up: the worker's JSON result."""
     threads_env = {k: str(threads) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     env = {**os.environ, **threads_env, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "benchmarks.distributed", "--worker", name]
+    command += ["--steps", str(steps)]
     if processes > 1:
         beside = Path(sys.executable).parent / "mpiexec"
         mpiexec = str(beside) if beside.exists() else shutil.which("mpiexec")
@@ -158,17 +159,24 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument("--out", default=None, help="write the results here as JSON")
+    parser.add_argument(
+        "--cost-model", metavar="JSON", help="print the cost model's table from saved results"
+    )
+    parser.add_argument("--steps", type=int, default=None, help="timed steps per run")
     parser.add_argument("--worker", choices=sorted(MODELS), help=argparse.SUPPRESS)
     parser.add_argument("--distributed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.worker, MODELS[args.worker][3], args.distributed)
+        return worker(args.worker, args.steps or MODELS[args.worker][3], args.distributed)
+    if args.cost_model:
+        return print_cost_model(json.loads(Path(args.cost_model).read_text()))
     report = {"load_before": os.getloadavg()[0], "when": time.strftime("%Y-%m-%d %H:%M")}
     for name in args.models:
         runs = {label: [] for label, _, _ in SETUPS}
         for _ in range(args.rounds):
             for label, processes, threads in SETUPS:
-                runs[label].append(run_setup(name, processes, threads))
+                steps = args.steps or MODELS[name][3]
+                runs[label].append(run_setup(name, processes, threads, steps))
         report[name] = {
             label: {
                 "samples_per_s": summarize([r["samples_per_s"] for r in results]),
@@ -183,8 +191,46 @@ def main(argv=None):
         }
     report["load_after"] = os.getloadavg()[0]
     print_table(report, args.models, args.rounds)
+    print_cost_model(report)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+
+
+LINKS = {  # name: (bytes/s, latency s per message) -- assumed, typical of each kind of link
+    "10 Gbit/s Ethernet": (10e9 / 8, 20e-6),
+    "100 Gbit/s InfiniBand": (100e9 / 8, 2e-6),
+}
+MACHINES = (2, 8, 32, 128)
+COMPUTE_SETUP = "1 process, 1 thread"  # the measured rate the model scales from
+
+
+def allreduce_seconds(nbytes, machines, bandwidth, latency, buckets=1):
+    """Ring all-reduce: 2(N−1)/N · bytes / bandwidth + 2(N−1) · latency per bucket."""
+    n = machines
+    return 2 * (n - 1) / n * nbytes / bandwidth + 2 * (n - 1) * latency * buckets
+
+
+def cost_model(report):
+    """Rows (model, link, efficiency at each N): E = t_compute / (t_compute + t_allreduce),
+    one process per machine at the measured single-process rate and batch, no overlap."""
+    rows = []
+    for name in (n for n in MODELS if n in report):
+        measured = report[name][COMPUTE_SETUP]
+        compute = MODELS[name][2] / measured["samples_per_s"]["median"]  # s per step
+        nbytes = 4 * measured["parameters"]  # float32 gradients
+        for link, (bandwidth, latency) in LINKS.items():
+            times = [allreduce_seconds(nbytes, n, bandwidth, latency) for n in MACHINES]
+            rows.append((name, compute, nbytes, link, [compute / (compute + t) for t in times]))
+    return rows
+
+
+def print_cost_model(report):
+    head = " | ".join(f"N={n}" for n in MACHINES)
+    print(f"| model | compute ms/step | gradient MB | link | {head} |")
+    print("|---|---|---|---|" + "---|" * len(MACHINES))
+    for name, compute, nbytes, link, efficiencies in cost_model(report):
+        cells = " | ".join(f"{e:.0%}" for e in efficiencies)
+        print(f"| {name} | {compute * 1e3:.1f} | {nbytes / 1e6:.3f} | {link} | {cells} |")
 
 
 def print_table(report, names, rounds):
