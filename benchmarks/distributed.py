@@ -210,17 +210,29 @@ def allreduce_seconds(nbytes, machines, bandwidth, latency, buckets=1):
     return 2 * (n - 1) / n * nbytes / bandwidth + 2 * (n - 1) * latency * buckets
 
 
-def cost_model(report):
-    """Rows (model, link, efficiency at each N): E = t_compute / (t_compute + t_allreduce),
-    one process per machine at the measured single-process rate and batch, no overlap."""
+VARIANTS = [  # (what the user changes, compute per all-reduce ×, buckets)
+    ("as measured (1 bucket)", 1, 1),
+    ("4× the batch, or 4 steps in no_sync()", 4, 1),
+    ("16× the batch, or 16 steps in no_sync()", 16, 1),
+    ("bucket_cap_mb small enough for 8 buckets", 1, 8),
+]
+
+
+def cost_model(report, variants=VARIANTS[:1]):
+    """Rows (model, compute s, bytes, link, variant, efficiency at each N):
+    E = t_compute / (t_compute + t_allreduce), one process per machine at the measured
+    single-process rate and batch, the all-reduce after backward (no overlap)."""
     rows = []
     for name in (n for n in MODELS if n in report):
         measured = report[name][COMPUTE_SETUP]
         compute = MODELS[name][2] / measured["samples_per_s"]["median"]  # s per step
         nbytes = 4 * measured["parameters"]  # float32 gradients
         for link, (bandwidth, latency) in LINKS.items():
-            times = [allreduce_seconds(nbytes, n, bandwidth, latency) for n in MACHINES]
-            rows.append((name, compute, nbytes, link, [compute / (compute + t) for t in times]))
+            for variant, times_compute, buckets in variants:
+                work = compute * times_compute
+                comm = [allreduce_seconds(nbytes, n, bandwidth, latency, buckets) for n in MACHINES]
+                efficiency = [work / (work + t) for t in comm]
+                rows.append((name, compute, nbytes, link, variant, efficiency))
     return rows
 
 
@@ -228,9 +240,15 @@ def print_cost_model(report):
     head = " | ".join(f"N={n}" for n in MACHINES)
     print(f"| model | compute ms/step | gradient MB | link | {head} |")
     print("|---|---|---|---|" + "---|" * len(MACHINES))
-    for name, compute, nbytes, link, efficiencies in cost_model(report):
+    for name, compute, nbytes, link, _, efficiencies in cost_model(report):
         cells = " | ".join(f"{e:.0%}" for e in efficiencies)
         print(f"| {name} | {compute * 1e3:.1f} | {nbytes / 1e6:.3f} | {link} | {cells} |")
+    print(f"\n| model | link | change | {head} |")
+    print("|---|---|---|" + "---|" * len(MACHINES))
+    for name, _, _, link, variant, efficiencies in cost_model(report, VARIANTS):
+        if link.startswith("10 "):  # the slow link is where the changes matter
+            cells = " | ".join(f"{e:.0%}" for e in efficiencies)
+            print(f"| {name} | {link} | {variant} | {cells} |")
 
 
 def print_table(report, names, rounds):
