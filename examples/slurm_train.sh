@@ -17,7 +17,8 @@ set -euo pipefail
 export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1} OPENBLAS_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
 export ZENNET_DIST_TIMEOUT=600   # a rank silent for 10 minutes ends the job, naming it
 OUT=runs/slurm-${SLURM_JOB_ID:-local}
-ARGS=(train --data fashion-mnist --model cnn --epochs 10 --batch-size 64 --out "$OUT")
+ARGS=(train --data "${DATA:-fashion-mnist}" --model "${MODEL:-cnn}" --epochs "${EPOCHS:-10}"
+      --batch-size 64 --out "$OUT")
 
 if [ "${ZENNET_LAUNCHER:-srun}" = srun ]; then
     # Slurm starts the ranks itself; PMI-2 is what the mpich wheel's MPI speaks

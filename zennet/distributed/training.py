@@ -67,7 +67,11 @@ def training_loader(dataset, batch_size, shuffle, seed, transform):
 
 
 def evaluation_loader(dataset, batch_size):
-    """This rank's contiguous slice of ``dataset`` (no sample twice, none left out)."""
+    """This rank's contiguous slice of ``dataset`` (no sample twice, none left out); the
+    whole of it on every rank when it has fewer samples than there are ranks (a duplicate
+    changes no mean, and every rank must have outputs to gather)."""
+    if len(dataset) < get_world_size():
+        return DataLoader(dataset, batch_size)
     parts = np.array_split(np.arange(len(dataset)), get_world_size())
     return DataLoader(Subset(dataset, parts[get_rank()]), batch_size)
 
