@@ -27,7 +27,7 @@ before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(10):
     step()
 faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10
-print(zennet.backend.malloc_tuned, faults)
+print(zennet.startup.malloc_tuned, faults)
 """
 
 pytestmark = pytest.mark.skipif(

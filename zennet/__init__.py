@@ -5,10 +5,11 @@ import zennet.functional as F
 from zennet import nn, optim
 """
 
-from zennet.tensor import Tensor  # first: it binds the functional API as Tensor methods
-from zennet import functional
-from zennet.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from zennet.backend import get_default_dtype, set_default_dtype
+from zennet import startup  # first: what importing zennet does to the process (startup.py)
+from zennet.tensor import Tensor
+from zennet import functional  # its modules attach the Tensor methods they define
+from zennet.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from zennet.backend import Device, device, get_default_dtype, set_default_dtype
 from zennet.creation import (
     arange,
     empty,
@@ -66,32 +67,24 @@ from zennet import nn
 from zennet.gradcheck import gradcheck
 from zennet.random import get_rng_state, manual_seed, set_rng_state
 
-# --- data, data sets, saving and loading (branch data-io) ---
 from zennet import data
-from zennet.io import load, save  # zn.datasets loads on first use (see the perf block below)
-# --- end data-io ---
-
-# --- optimizers and LR schedules (zennet/optim/) ---
+from zennet.io import load, save
 from zennet import optim
-# --- end optim ---
-
-# --- training (zennet/training/) ---
 from zennet import training
 from zennet.training import History, Trainer
-# --- end training ---
+from zennet import cuda
 
-# --- data sets, interpretability, exchange with PyTorch and ONNX, pretrained models:
-# zn.datasets, zn.explain, zn.interop, zn.onnx, zn.pretrained (branches data-io, explain,
-# onnx, transfer) load on first use, so that `import zennet` stays fast (branch perf:
-# docs/performance.md) ---
+# Data sets, interpretability, exchange with PyTorch and ONNX and pretrained models load on
+# first use, so that `import zennet` stays fast (docs/performance.md).
 _ON_FIRST_USE = ("datasets", "explain", "interop", "onnx", "pretrained")
+_MODULES = {"datasets": "zennet.data.datasets"}
 
 
 def __getattr__(name):
     if name in _ON_FIRST_USE:
         import importlib
 
-        module = importlib.import_module(f"zennet.{name}")
+        module = importlib.import_module(_MODULES.get(name, f"zennet.{name}"))
         globals()[name] = module
         return module
     raise AttributeError(f"module 'zennet' has no attribute {name!r}")
@@ -100,8 +93,6 @@ def __getattr__(name):
 def __dir__():
     return sorted(list(globals()) + list(_ON_FIRST_USE))
 
-
-# --- end explain, onnx, transfer ---
 
 float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
 

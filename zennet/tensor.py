@@ -8,18 +8,27 @@ gradients of tensors that were used more than once.
 
 import numpy as np
 
-from zennet.backend import get_default_dtype, is_floating, xp
+from zennet.backend import (
+    CPU,
+    array_module,
+    device_of,
+    get_default_dtype,
+    is_floating,
+    unbroadcast,
+)
+from zennet.grad_mode import check_finite, mode
 
 
 def _as_array(data, dtype=None):
-    """An ndarray for ``data``: NumPy arrays keep their dtype, Python floats become float32."""
+    """An array for ``data``: arrays keep their device and dtype, Python floats become
+    float32 (the default dtype) on the CPU."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return xp.asarray(data, dtype=_np_dtype(dtype))
-    if isinstance(data, np.ndarray):
+        return array_module(data).asarray(data, dtype=_np_dtype(dtype))
+    if isinstance(data, np.ndarray) or device_of(data) is not CPU:
         return data
-    array = xp.asarray(data)
+    array = np.asarray(data)
     if array.dtype == np.float64 and not isinstance(data, np.generic):
         array = array.astype(get_default_dtype())  # Python floats never make float64
     return array
@@ -30,6 +39,24 @@ def _np_dtype(dtype):
     if dtype is float:
         return get_default_dtype()
     return np.dtype(dtype)
+
+
+def tensor_method(*names):
+    """Attach the decorated function to :class:`Tensor` as a method, under its own name or
+    ``names``: the layer that defines an op makes it a method, so tensor.py lists none.
+
+    >>> @tensor_method("view", "reshape")
+    ... def reshape(x, *shape): ...
+    """
+    if len(names) == 1 and callable(names[0]):
+        return tensor_method()(names[0])
+
+    def attach(fn):
+        for name in names or (fn.__name__,):
+            setattr(Tensor, name, fn)
+        return fn
+
+    return attach
 
 
 class Tensor:
@@ -57,7 +84,9 @@ class Tensor:
     def _from_op(cls, data, ctx):
         """Wrap an op's output; ``ctx`` is the op that made it (None outside a graph)."""
         t = Tensor.__new__(Tensor)
-        t.data = data if type(data) is np.ndarray else xp.asarray(data)
+        if type(data) is not np.ndarray and device_of(data) is CPU:
+            data = np.asarray(data)
+        t.data = data
         t.grad = None
         t._ctx = ctx
         t._requires_grad = ctx is not None
@@ -118,9 +147,9 @@ class Tensor:
                     f"has shape {self.shape}. Reduce it first (e.g. loss.sum() or loss.mean()) "
                     f"or pass backward(grad) with a tensor of shape {self.shape}."
                 )
-            grad = xp.ones_like(self.data)
+            grad = array_module(self.data).ones_like(self.data)
         else:
-            grad = _as_array(grad)
+            grad = self.device.put(_as_array(grad))
             if grad.shape != self.data.shape:
                 raise ValueError(
                     f"backward: grad has shape {grad.shape} but the tensor has shape "
@@ -142,6 +171,15 @@ class Tensor:
     def dtype(self):
         return self.data.dtype
 
+    @property
+    def device(self):
+        """The device the data lives on: ``device(type='cpu')`` or ``device(type='cuda')``."""
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
     def size(self, dim=None):
         """The shape (as PyTorch's ``size()``), or the length of dimension ``dim``."""
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -153,7 +191,12 @@ class Tensor:
         return self.data.ndim
 
     def numpy(self):
-        """The underlying ndarray (shared, not copied)."""
+        """The underlying ndarray (shared, not copied); a CPU tensor's only, as in PyTorch."""
+        if type(self.data) is not np.ndarray and self.device is not CPU:
+            raise TypeError(
+                f"numpy: the tensor is on {self.device}; copy it to host memory first with "
+                f".cpu().numpy()."
+            )
         return self.data
 
     def item(self):
@@ -168,6 +211,8 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        if type(self.data) is not np.ndarray:
+            return np.asarray(self.device.to_host(self.data), dtype=dtype)
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -190,7 +235,7 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(np.asarray(self), separator=", ", prefix="tensor(")
         extra = ""
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extra += f", dtype={self.data.dtype}"
@@ -198,40 +243,16 @@ class Tensor:
             extra += f", grad_fn={type(self._ctx).__name__}"
         elif self._requires_grad:
             extra += ", requires_grad=True"
+        if self.device is not CPU:
+            extra = f", device='{self.device}'" + extra
         return f"tensor({body}{extra})"
-
-    def to(self, dtype):
-        """A copy in ``dtype`` (differentiable for floating dtypes); ``to("cpu")`` is self."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
-        return F.cast(self, _np_dtype(dtype))
-
-    astype = to
-
-    def float(self):
-        return self.to(np.float32)
-
-    def double(self):
-        return self.to(np.float64)
-
-    def long(self):
-        return self.to(np.int64)
-
-    def int(self):
-        return self.to(np.int32)
-
-    def bool(self):
-        return self.to(np.bool_)
-
-    def clone(self):
-        return F.clone(self)
 
     def contiguous(self):
         return self
 
     def copy_(self, other):
         """Overwrite the data in place (outside the graph), like ``torch.no_grad(): p.copy_(x)``."""
-        source = _as_array(other)
+        source = self.device.put(_as_array(other))
         if source.shape != self.data.shape:
             raise ValueError(f"copy_: got shape {source.shape}, expected {self.shape}.")
         self.data[...] = source
@@ -245,60 +266,13 @@ class Tensor:
         self.data[...] = value
         return self
 
-    # -------------------------------------------------------------- operators
-
-    def __add__(self, other):
-        return F.add(self, other)
-
-    def __radd__(self, other):
-        return F.add(other, self)
-
-    def __sub__(self, other):
-        return F.sub(self, other)
-
-    def __rsub__(self, other):
-        return F.sub(other, self)
-
-    def __mul__(self, other):
-        return F.mul(self, other)
-
-    def __rmul__(self, other):
-        return F.mul(other, self)
-
-    def __truediv__(self, other):
-        return F.div(self, other)
-
-    def __rtruediv__(self, other):
-        return F.div(other, self)
-
-    def __neg__(self):
-        return F.neg(self)
-
-    def __pow__(self, exponent):
-        return F.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return F.pow(base, self)
-
-    def __matmul__(self, other):
-        return F.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return F.matmul(other, self)
-
-    def __abs__(self):
-        return F.abs(self)
-
-    def __getitem__(self, index):
-        return F.getitem(self, index)
-
     def __setitem__(self, index, value):
         if self._requires_grad:
             raise RuntimeError(
                 "__setitem__: in-place assignment into a tensor that requires grad would "
                 "corrupt its graph; build a new tensor (zn.where, zn.cat) or use no_grad on data."
             )
-        self.data[_index_arrays(index)] = _as_array(value)
+        self.data[_index_arrays(index)] = self.device.put(_as_array(value))
 
     # Comparisons give boolean tensors outside the graph.
     def __eq__(self, other):
@@ -327,14 +301,6 @@ class Tensor:
 
     def __or__(self, other):
         return Tensor._from_op(self.data | _as_array(other), None)
-
-    @property
-    def T(self):
-        return F.permute(self, tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self):
-        return F.transpose(self, -2, -1)
 
 
 def _index_arrays(index):
@@ -375,13 +341,12 @@ def _topological_order(root):
 
 def _owned(array, seen):
     """True when ``array`` can become a leaf's .grad without aliasing another gradient."""
-    return array.base is None and array.flags.writeable and id(array) not in seen
+    writeable = getattr(array.flags, "writeable", True)
+    return array.base is None and writeable and id(array) not in seen
 
 
 def _run_backward(root, seed, retain_graph):
-    from zennet.autograd import check_finite, is_anomaly_enabled, unbroadcast
-
-    anomaly = is_anomaly_enabled()
+    anomaly = mode.anomaly
     grads = {id(root): seed}
     seen = {id(seed)}  # arrays already handed to a leaf (or owned by the caller)
     for node in reversed(_topological_order(root)):
@@ -409,7 +374,7 @@ def _run_backward(root, seed, retain_graph):
             if not needed or g is None:
                 continue
             if type(g) is not np.ndarray:
-                g = xp.asarray(g)
+                g = array_module(parent.data).asarray(g)
             if g.dtype != parent.data.dtype:  # a gradient has its tensor's dtype, as in PyTorch
                 g = g.astype(parent.data.dtype)
             if g.shape != parent.data.shape:
@@ -418,16 +383,3 @@ def _run_backward(root, seed, retain_graph):
             grads[id(parent)] = g if previous is None else previous + g
         if not retain_graph:
             fn.release()
-
-
-# Bound last: the op modules import Tensor from this module.
-from zennet import functional as F  # noqa: E402
-
-# Tensor methods that are the functional API with the tensor first: x.sum(1) is F.sum(x, 1).
-for _name in (
-    "add sub mul div neg pow exp log sqrt abs clamp clip maximum minimum matmul "
-    "sum mean var std max min amax amin logsumexp argmax argmin "
-    "reshape view flatten transpose permute squeeze unsqueeze expand broadcast_to repeat "
-    "split chunk relu sigmoid tanh softmax log_softmax"
-).split():
-    setattr(Tensor, _name, getattr(F, _name))

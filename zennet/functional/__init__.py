@@ -44,6 +44,7 @@ from zennet.functional.arith import (
     var,
     where,
 )
+from zennet.functional import convert  # noqa: F401 (makes .to, .cpu, .float, ... Tensor methods)
 from zennet.functional.shape import (
     broadcast_to,
     cat,
@@ -64,11 +65,8 @@ from zennet.functional.shape import (
     view,
 )
 
-# --- nn-layers: dropout, normalization and embedding (functional/nn.py) ---
 from zennet.functional.nn import batch_norm, dropout, dropout2d, embedding, layer_norm
-# --- end nn-layers ---
 
-# --- losses (functional/loss.py) ---
 from zennet.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -80,13 +78,9 @@ from zennet.functional.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-# --- end losses ---
 
-# --- attention (branch rnn-attn) ---
 from zennet.functional.attention import scaled_dot_product_attention
-# --- end rnn-attn ---
 
-# --- convolution, pooling and resizing (branch conv) ---
 from zennet.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from zennet.functional.pool import (
     adaptive_avg_pool1d,
@@ -97,4 +91,3 @@ from zennet.functional.pool import (
     max_pool1d,
     max_pool2d,
 )
-# --- end conv ---

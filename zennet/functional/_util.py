@@ -1,6 +1,9 @@
 """Argument handling shared by the functional API."""
 
-from zennet.backend import xp
+import numpy as np
+
+from zennet.backend import array_module
+from zennet.creation import sizes_arg  # noqa: F401 (the functional API uses it too)
 from zennet.tensor import Tensor
 
 
@@ -13,7 +16,7 @@ def shape_of(x):
     """The shape of a Tensor, an array, or anything NumPy can make an array of."""
     if isinstance(x, Tensor):
         return x.data.shape
-    return x.shape if isinstance(x, xp.ndarray) else xp.shape(x)
+    return x.shape if getattr(x, "ndim", None) is not None else np.shape(x)
 
 
 def normalize_dim(op, dim, ndim):
@@ -30,11 +33,13 @@ def normalize_dim(op, dim, ndim):
     return dim % max(ndim, 1)
 
 
-def sizes_arg(sizes):
-    """Accept f(x, 2, 3) and f(x, (2, 3)) alike, as PyTorch does."""
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        return tuple(sizes[0])
-    return tuple(sizes)
+def module_of(*xs):
+    """The array module (numpy, cupy, ...) of the first tensor or array among ``xs``."""
+    for x in xs:
+        data = array_of(x)
+        if getattr(data, "ndim", None) is not None:
+            return array_module(data)
+    return np
 
 
 def as_tensor(x):
@@ -44,7 +49,7 @@ def as_tensor(x):
 def check_numbers(op, x, floating=True, hint=""):
     """Raise a TypeError naming ``op`` unless ``x`` holds numbers: floats when ``floating``
     (layers with float weights, softmax, cross-entropy), else any bool, int or float."""
-    dtype = x.data.dtype if isinstance(x, Tensor) else xp.asarray(x).dtype
+    dtype = getattr(array_of(x), "dtype", None) or np.asarray(x).dtype
     if dtype.kind == "f" or (not floating and dtype.kind in "biu"):
         return
     if dtype.kind in "biu":

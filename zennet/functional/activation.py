@@ -2,8 +2,10 @@
 
 from zennet.functional._util import as_tensor, check_numbers, normalize_dim
 from zennet.ops import activation as act
+from zennet.tensor import tensor_method
 
 
+@tensor_method
 def relu(x):
     return act.ReLU.apply(x)
 
@@ -23,10 +25,12 @@ def gelu(x, approximate="none"):
     return act.GELU.apply(x, approximate=approximate)
 
 
+@tensor_method
 def sigmoid(x):
     return act.Sigmoid.apply(x)
 
 
+@tensor_method
 def tanh(x):
     return act.Tanh.apply(x)
 
@@ -39,6 +43,7 @@ def silu(x):
     return act.SiLU.apply(x)
 
 
+@tensor_method
 def softmax(x, dim=-1):
     """e^x / Σ e^x along dim, shifted by the max so it never overflows."""
     x = as_tensor(x)
@@ -46,6 +51,7 @@ def softmax(x, dim=-1):
     return act.Softmax.apply(x, dim=normalize_dim("softmax", dim, x.ndim))
 
 
+@tensor_method
 def log_softmax(x, dim=-1):
     """log softmax(x) computed as x - logsumexp(x), stable for any logits."""
     x = as_tensor(x)

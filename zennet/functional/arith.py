@@ -2,13 +2,15 @@
 
 from collections import namedtuple
 
+import numpy as np
+
 from zennet.autograd import broadcast_shape
-from zennet.backend import is_floating, xp
-from zennet.functional._util import array_of, as_tensor, normalize_dim, shape_of
+from zennet.backend import is_floating
+from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim, shape_of
 from zennet.ops import elementwise as ew
 from zennet.ops import linalg
 from zennet.ops import reduce as red
-from zennet.tensor import Tensor
+from zennet.tensor import Tensor, tensor_method
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -21,46 +23,57 @@ def _binary(op, name, a, b):
         raise
 
 
+@tensor_method
 def add(a, b):
     return _binary(ew.Add, "add", a, b)
 
 
+@tensor_method
 def sub(a, b):
     return _binary(ew.Sub, "sub", a, b)
 
 
+@tensor_method
 def mul(a, b):
     return _binary(ew.Mul, "mul", a, b)
 
 
+@tensor_method
 def div(a, b):
     return _binary(ew.Div, "div", a, b)
 
 
+@tensor_method
 def neg(x):
     return ew.Neg.apply(x)
 
 
+@tensor_method
 def pow(base, exponent):
     return _binary(ew.Pow, "pow", base, exponent)
 
 
+@tensor_method
 def exp(x):
     return ew.Exp.apply(x)
 
 
+@tensor_method
 def log(x):
     return ew.Log.apply(x)
 
 
+@tensor_method
 def sqrt(x):
     return ew.Sqrt.apply(x)
 
 
+@tensor_method
 def abs(x):
     return ew.Abs.apply(x)
 
 
+@tensor_method("clamp", "clip")
 def clamp(x, min=None, max=None):
     """Limit x to [min, max]; either bound may be None, a number or a tensor.
 
@@ -68,7 +81,7 @@ def clamp(x, min=None, max=None):
     y = where(x < min, min, x), then where(y > max, max, y)."""
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max.")
-    if xp.ndim(array_of(min)) or xp.ndim(array_of(max)) or Tensor in (type(min), type(max)):
+    if np.ndim(array_of(min)) or np.ndim(array_of(max)) or Tensor in (type(min), type(max)):
         if min is not None:
             x = where(as_tensor(x) < min, min, x)
         if max is not None:
@@ -80,17 +93,19 @@ def clamp(x, min=None, max=None):
 clip = clamp
 
 
+@tensor_method
 def maximum(a, b):
     return _binary(ew.Maximum, "maximum", a, b)
 
 
+@tensor_method
 def minimum(a, b):
     return _binary(ew.Minimum, "minimum", a, b)
 
 
 def where(condition, a, b):
     """Elements of a where condition holds, else of b (all three broadcast)."""
-    cond = xp.asarray(array_of(condition), dtype=bool)
+    cond = module_of(condition, a, b).asarray(array_of(condition), dtype=bool)
     broadcast_shape("where", cond.shape, shape_of(a), shape_of(b))
     return ew.Where.apply(cond, a, b)
 
@@ -105,10 +120,12 @@ def cast(x, dtype):
     return ew.Cast.apply(x, dtype)
 
 
+@tensor_method
 def clone(x):
     return ew.Clone.apply(x)
 
 
+@tensor_method
 def matmul(a, b):
     """Matrix product with NumPy's rules: 1-D operands, batch dimensions broadcast."""
     sa, sb = shape_of(a), shape_of(b)
@@ -147,10 +164,12 @@ def _reduce(op, name, x, dim, keepdim, **params):
     return op.apply(x, axis=axis, keepdims=keepdim, **params)
 
 
+@tensor_method
 def sum(x, dim=None, keepdim=False):
     return _reduce(red.Sum, "sum", x, dim, keepdim)
 
 
+@tensor_method
 def mean(x, dim=None, keepdim=False):
     return _reduce(red.Mean, "mean", x, dim, keepdim)
 
@@ -161,11 +180,13 @@ def _spread(op, name, x, dim, unbiased, keepdim, correction):
     return _reduce(op, name, x, dim, keepdim, correction=correction)
 
 
+@tensor_method
 def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
     """Variance with Bessel's correction by default (as torch.var)."""
     return _spread(red.Var, "var", x, dim, unbiased, keepdim, correction)
 
 
+@tensor_method
 def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
     """√var; a constant slice (std 0) gets a zero gradient, as in PyTorch."""
     return _spread(red.Std, "std", x, dim, unbiased, keepdim, correction)
@@ -181,46 +202,67 @@ def _extreme(mode, x, dim, keepdim):
     if x.ndim == 0:  # as PyTorch: the values are x itself, the index 0
         x, keepdim = x.reshape(1), False
     values = red.MaxAlong.apply(x, axis, keepdims=keepdim, mode=mode)
-    arg = xp.argmax if mode == "max" else xp.argmin
-    indices = arg(x.data, axis=axis, keepdims=keepdim)
+    indices = (x.data.argmax if mode == "max" else x.data.argmin)(axis=axis, keepdims=keepdim)
     return MaxResult(values, Tensor._from_op(indices, None))
 
 
+@tensor_method
 def max(x, dim=None, keepdim=False):
     """The largest element, or (values, indices) along ``dim`` as torch.max."""
     return _extreme("max", x, dim, keepdim)
 
 
+@tensor_method
 def min(x, dim=None, keepdim=False):
     """The smallest element, or (values, indices) along ``dim`` as torch.min."""
     return _extreme("min", x, dim, keepdim)
 
 
+@tensor_method
 def amax(x, dim=None, keepdim=False):
     return _reduce(red.Amax, "amax", x, dim, keepdim, mode="max")
 
 
+@tensor_method
 def amin(x, dim=None, keepdim=False):
     return _reduce(red.Amax, "amin", x, dim, keepdim, mode="min")
 
 
+@tensor_method
 def logsumexp(x, dim=None, keepdim=False):
     """log Σ exp(x) along dim, without overflow."""
     return _reduce(red.LogSumExp, "logsumexp", x, dim, keepdim)
 
 
-def _arg(fn, name, x, dim, keepdim):
-    data = array_of(x)
-    axis = normalize_dim(name, dim, xp.ndim(data))
-    if xp.ndim(data) == 0:
+def _arg(name, x, dim, keepdim):
+    data = as_tensor(x).data
+    axis = normalize_dim(name, dim, data.ndim)
+    if data.ndim == 0:
         axis = None
-    result = fn(data, axis=axis, keepdims=keepdim if axis is not None else False)
-    return Tensor._from_op(xp.asarray(result, dtype=xp.int64), None)
+    result = getattr(data, name)(axis=axis, keepdims=keepdim if axis is not None else False)
+    return Tensor._from_op(module_of(data).asarray(result, dtype=np.int64), None)
 
 
+@tensor_method
 def argmax(x, dim=None, keepdim=False):
-    return _arg(xp.argmax, "argmax", x, dim, keepdim)
+    return _arg("argmax", x, dim, keepdim)
 
 
+@tensor_method
 def argmin(x, dim=None, keepdim=False):
-    return _arg(xp.argmin, "argmin", x, dim, keepdim)
+    return _arg("argmin", x, dim, keepdim)
+
+
+def _swapped(fn):
+    """``fn`` with its two arguments swapped: the reflected operator (2 - x is sub(2, x))."""
+    return lambda x, other: fn(other, x)
+
+
+# Python's operators on tensors are these functions (x + y is add(x, y)).
+for _name, _fn in {"add": add, "sub": sub, "mul": mul, "truediv": div, "pow": pow}.items():
+    tensor_method(f"__{_name}__")(_fn)
+    tensor_method(f"__r{_name}__")(_swapped(_fn))
+tensor_method("__matmul__")(matmul)
+tensor_method("__rmatmul__")(_swapped(matmul))
+tensor_method("__neg__")(neg)
+tensor_method("__abs__")(abs)

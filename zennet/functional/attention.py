@@ -11,16 +11,17 @@ import math
 
 import numpy as np
 
-from zennet.backend import is_floating, xp
-from zennet.functional._util import array_of, as_tensor, shape_of
+from zennet.backend import is_floating
+from zennet.functional._util import array_of, as_tensor, module_of, shape_of
 from zennet.functional.arith import matmul
 from zennet.functional.nn import dropout
 from zennet.functional.shape import transpose
 from zennet.ops.attention import SafeSoftmax
 
 
-def causal_mask(L, S):
-    """Boolean (L, S), True where query i may attend to key j: j <= i (top-left aligned)."""
+def causal_mask(L, S, xp=np):
+    """Boolean (L, S), True where query i may attend to key j: j <= i (top-left aligned);
+    made by the array module ``xp`` of the tensors it will mask."""
     return xp.tril(xp.ones((L, S), dtype=bool))
 
 
@@ -33,7 +34,8 @@ def additive_mask(mask, dtype, allowed=True):
     data = array_of(mask)
     if np.asarray(data).dtype == bool:
         keep = data if allowed else ~data
-        return xp.where(keep, 0, -xp.inf).astype(dtype)
+        xp = module_of(data)
+        return xp.where(keep, 0, -np.inf).astype(dtype)
     return mask
 
 
@@ -73,10 +75,10 @@ def scaled_dot_product_attention(
                 "scaled_dot_product_attention: give either attn_mask or is_causal=True, not both "
                 "(combine them into one mask: causal & your_mask)."
             )
-        attn_mask = causal_mask(L, S)
+        attn_mask = causal_mask(L, S, module_of(query))
     if attn_mask is not None:
         try:
-            xp.broadcast_shapes(shape_of(attn_mask), query.shape[:-1] + (S,))
+            np.broadcast_shapes(shape_of(attn_mask), query.shape[:-1] + (S,))
         except ValueError:
             raise ValueError(
                 f"scaled_dot_product_attention: attn_mask of shape {shape_of(attn_mask)} does "

@@ -9,8 +9,8 @@ input's is an error: broadcasting (N, 1) against (N,) silently gives an (N, N) l
 
 import numpy as np
 
-from zennet.backend import is_floating, xp
-from zennet.functional._util import array_of, as_tensor, check_numbers, shape_of
+from zennet.backend import is_floating
+from zennet.functional._util import array_of, as_tensor, check_numbers, module_of, shape_of
 from zennet.functional.arith import abs, cast, exp, log, mean, mul, neg, sub, sum, where
 from zennet.ops import loss as ops
 from zennet.tensor import Tensor
@@ -47,7 +47,7 @@ def _as_dtype_of(x, like):
     dtype = as_tensor(like).dtype
     if isinstance(x, Tensor):
         return cast(x, dtype)
-    return xp.asarray(x, dtype=dtype)
+    return module_of(like).asarray(x, dtype=dtype)
 
 
 def _check_weight(op, name, weight, shape):
@@ -55,7 +55,7 @@ def _check_weight(op, name, weight, shape):
     if weight is None:
         return
     try:
-        fits = xp.broadcast_shapes(shape_of(weight), shape) == tuple(shape)
+        fits = np.broadcast_shapes(shape_of(weight), shape) == tuple(shape)
     except ValueError:
         fits = False
     if not fits:
@@ -122,7 +122,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     if not ((p >= 0) & (p <= 1)).all():
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from "
-            f"{xp.nanmin(p):.4g} to {xp.nanmax(p):.4g} (or NaN). Pass logits to "
+            f"{float(np.nanmin(p)):.4g} to {float(np.nanmax(p)):.4g} (or NaN). Pass logits to "
             f"binary_cross_entropy_with_logits instead (it is also more stable)."
         )
     loss = ops.BinaryCrossEntropy.apply(input, _as_dtype_of(target, input))
@@ -157,7 +157,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 def _class_weight(op, weight, shape, dtype):
     """The class weights as an array that broadcasts along dim 1 of ``shape``."""
-    w = xp.asarray(array_of(weight), dtype=dtype)
+    w = module_of(weight).asarray(array_of(weight), dtype=dtype)
     if w.shape != (shape[1],):
         raise ValueError(
             f"{op}: weight must hold one value per class, shape ({shape[1]},), got shape {w.shape}."
@@ -167,7 +167,7 @@ def _class_weight(op, weight, shape, dtype):
 
 def _check_labels(op, target, shape, ignore_index):
     """Integer labels of shape (N, d1, ...) for an input (N, C, d1, ...), each in 0..C-1."""
-    t = xp.asarray(array_of(target))
+    t = module_of(target).asarray(array_of(target))
     wanted = shape[:1] + shape[2:]
     if not np.issubdtype(t.dtype, np.integer) or t.shape != wanted:
         probabilities = (
@@ -197,6 +197,7 @@ def _label_coefficients(op, target, shape, dtype, weight, ignore_index, label_sm
     PyTorch's normalisation for weight, ignore_index and label_smoothing together.
     """
     t = _check_labels(op, target, shape, ignore_index)
+    xp = module_of(t)
     classes = xp.arange(shape[1]).reshape((-1,) + (1,) * (len(shape) - 2))  # along dim 1
     kept = xp.expand_dims(t != ignore_index, 1)  # (N, 1, d1, ...)
     onehot = (xp.expand_dims(t, 1) == classes) & kept  # (N, C, d1, ...)
@@ -246,7 +247,7 @@ def cross_entropy(
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have a class dimension, got a scalar.")
     shape, dtype, classes = input.shape, input.dtype, input.shape[1]
-    if is_floating(xp.asarray(array_of(target)).dtype) and shape_of(target) == shape:
+    if is_floating(module_of(target).asarray(array_of(target)).dtype) and shape_of(target) == shape:
         a = _as_dtype_of(target, input) * (1 - label_smoothing) + label_smoothing / classes
         if weight is not None:
             a = a * _class_weight(op, weight, shape, dtype)

@@ -3,8 +3,7 @@ and ops/embedding.py). The modules in zennet/nn hold the parameters and call the
 
 import numpy as np
 
-from zennet.backend import xp
-from zennet.functional._util import array_of, as_tensor
+from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.functional.arith import mul
 from zennet.ops import embedding as emb
 from zennet.ops import norm
@@ -16,12 +15,13 @@ def _check_p(op, p):
         raise ValueError(f"{op}: dropout probability p must be between 0 and 1, got {p}.")
 
 
-def _dropout_mask(shape, p, dtype):
-    """Keep each element with probability 1 - p and scale the kept ones by 1/(1 - p)."""
+def _dropout_mask(x, shape, p):
+    """Keep each element with probability 1 - p and scale the kept ones by 1/(1 - p); drawn
+    on the host from zennet's generator (the same masks on every device), on x's device."""
     if p == 1:
-        return xp.zeros(shape, dtype=dtype)
+        return module_of(x).zeros(shape, dtype=x.dtype)
     keep = get_rng().random(shape, dtype=np.float32) >= p
-    return keep.astype(dtype) * dtype.type(1 / (1 - p))
+    return x.device.put(keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
 
 
 def dropout(x, p=0.5, training=True):
@@ -34,7 +34,7 @@ def dropout(x, p=0.5, training=True):
     x = as_tensor(x)
     if not training or p == 0:
         return x
-    return mul(x, _dropout_mask(x.shape, p, x.dtype))
+    return mul(x, _dropout_mask(x, x.shape, p))
 
 
 def dropout2d(x, p=0.5, training=True):
@@ -53,7 +53,7 @@ def dropout2d(x, p=0.5, training=True):
     if not training or p == 0:
         return x
     mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)  # (N, C, 1, 1): one draw per channel
-    return mul(x, _dropout_mask(mask_shape, p, x.dtype))
+    return mul(x, _dropout_mask(x, mask_shape, p))
 
 
 def batch_norm(
@@ -92,6 +92,7 @@ def batch_norm(
                 f"{name} has shape {tuple(t.shape)}; they must match."
             )
     if training and x.numel() == 0:  # an empty batch: nothing to learn from (as PyTorch)
+        xp = module_of(x)
         mean, var, centered = xp.zeros(channels, x.dtype), xp.ones(channels, x.dtype), None
         training = False
     elif training:
@@ -157,7 +158,7 @@ def embedding(indices, weight, padding_idx=None):
 
 def lookup(op, indices, weight, padding_idx):
     """F.embedding with errors that name ``op`` (the nn.Embedding module names itself)."""
-    idx = xp.asarray(array_of(indices))
+    idx = module_of(weight).asarray(array_of(indices))
     num = weight.shape[0]
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(

@@ -2,12 +2,12 @@
 
 import math
 
-from zennet.backend import xp
-from zennet.functional._util import as_tensor, normalize_dim, sizes_arg
+from zennet.functional._util import as_tensor, module_of, normalize_dim, sizes_arg
 from zennet.ops import shape as sh
-from zennet.tensor import _index_arrays
+from zennet.tensor import _index_arrays, tensor_method
 
 
+@tensor_method("reshape", "view")
 def reshape(x, *shape):
     """x with a new shape of the same size; one dimension may be -1."""
     x, shape = as_tensor(x), sizes_arg(shape)
@@ -22,6 +22,7 @@ def reshape(x, *shape):
 view = reshape
 
 
+@tensor_method
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge dimensions start_dim..end_dim into one."""
     x = as_tensor(x)
@@ -39,6 +40,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return sh.Reshape.apply(x, shape=shape)
 
 
+@tensor_method
 def permute(x, *dims):
     x, dims = as_tensor(x), sizes_arg(dims)
     axes = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
@@ -47,6 +49,7 @@ def permute(x, *dims):
     return sh.Permute.apply(x, axes=axes)
 
 
+@tensor_method
 def transpose(x, dim0, dim1):
     """Swap two dimensions."""
     x = as_tensor(x)
@@ -56,6 +59,7 @@ def transpose(x, dim0, dim1):
     return sh.Permute.apply(x, axes=tuple(axes))
 
 
+@tensor_method
 def squeeze(x, dim=None):
     """Drop dimensions of length 1 (only ``dim`` when given; a no-op if it is not 1)."""
     x = as_tensor(x)
@@ -67,6 +71,7 @@ def squeeze(x, dim=None):
     return sh.Reshape.apply(x, shape=shape)
 
 
+@tensor_method
 def unsqueeze(x, dim):
     """Insert a dimension of length 1 at ``dim``."""
     x = as_tensor(x)
@@ -74,6 +79,7 @@ def unsqueeze(x, dim):
     return sh.Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:])
 
 
+@tensor_method
 def expand(x, *sizes):
     """Broadcast to ``sizes`` without copying; -1 keeps a dimension."""
     x, sizes = as_tensor(x), sizes_arg(sizes)
@@ -95,10 +101,12 @@ def expand(x, *sizes):
         ) from None
 
 
+@tensor_method
 def broadcast_to(x, shape):
     return expand(x, tuple(shape))
 
 
+@tensor_method
 def repeat(x, *repeats):
     """Tile x ``repeats`` times along each dimension (torch.Tensor.repeat, numpy.tile)."""
     x, repeats = as_tensor(x), sizes_arg(repeats)
@@ -142,6 +150,7 @@ def stack(tensors, dim=0):
     return sh.Stack.apply(*tensors, axis=axis)
 
 
+@tensor_method
 def split(x, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along dim (the last may be smaller), or of the listed sizes."""
     x = as_tensor(x)
@@ -165,6 +174,7 @@ def split(x, split_size_or_sections, dim=0):
     return tuple(pieces)
 
 
+@tensor_method
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` nearly equal pieces (the last may be smaller)."""
     x = as_tensor(x)
@@ -189,9 +199,14 @@ def pad(x, pad, mode="constant", value=0.0):
     return sh.Pad.apply(x, widths=tuple(widths), value=value)
 
 
+@tensor_method("__getitem__")
 def getitem(x, index):
     """x[index] with ints, slices, None, Ellipsis, boolean masks and integer arrays."""
     index = _index_arrays(index)
     if isinstance(index, list):
-        index = xp.asarray(index)
+        index = module_of(x).asarray(index)
     return sh.GetItem.apply(x, index=index)
+
+
+tensor_method("T")(property(lambda x: permute(x, tuple(reversed(range(x.ndim))))))
+tensor_method("mT")(property(lambda x: transpose(x, -2, -1)))

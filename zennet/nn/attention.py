@@ -1,8 +1,7 @@
 """Multi-head attention, with PyTorch's parameters (packed in_proj_weight, out_proj)."""
 
-import numpy as np
-
 from zennet import functional as F
+from zennet.creation import empty, zeros
 from zennet.functional._util import array_of, as_tensor, shape_of
 from zennet.functional.attention import additive_mask, attention, causal_mask
 from zennet.nn import init
@@ -36,7 +35,18 @@ class MultiheadAttention(Module):
     """
 
     def __init__(
-        self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, kdim=None, vdim=None
+        self,
+        embed_dim,
+        num_heads,
+        dropout=0.0,
+        bias=True,
+        add_bias_kv=False,
+        add_zero_attn=False,
+        kdim=None,
+        vdim=None,
+        batch_first=False,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         check_sizes("MultiheadAttention", embed_dim=embed_dim, num_heads=num_heads)
@@ -53,21 +63,24 @@ class MultiheadAttention(Module):
         self.vdim = embed_dim if vdim is None else vdim
         self.dropout, self.batch_first = dropout, batch_first
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        E = embed_dim
+        for name, value in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
+            if value:
+                raise NotImplementedError(f"MultiheadAttention: {name}=True is not supported yet.")
+        E, made = embed_dim, dict(device=device, dtype=dtype)
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = Parameter(np.empty((3 * E, E), np.float32))
+            self.in_proj_weight = Parameter(empty((3 * E, E), **made))
             for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
                 self.register_parameter(name, None)
         else:
-            self.q_proj_weight = Parameter(np.empty((E, E), np.float32))
-            self.k_proj_weight = Parameter(np.empty((E, self.kdim), np.float32))
-            self.v_proj_weight = Parameter(np.empty((E, self.vdim), np.float32))
+            self.q_proj_weight = Parameter(empty((E, E), **made))
+            self.k_proj_weight = Parameter(empty((E, self.kdim), **made))
+            self.v_proj_weight = Parameter(empty((E, self.vdim), **made))
             self.register_parameter("in_proj_weight", None)
         if bias:
-            self.in_proj_bias = Parameter(np.zeros(3 * E, np.float32))
+            self.in_proj_bias = Parameter(zeros(3 * E, **made))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(E, E, bias=bias)
+        self.out_proj = Linear(E, E, bias=bias, **made)
         self._reset_parameters()
 
     def _reset_parameters(self):

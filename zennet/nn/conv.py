@@ -8,9 +8,8 @@ W, b ~ U(-1/√fan_in, 1/√fan_in) with fan_in = weight.shape[1] · prod(kernel
 
 import math
 
-import numpy as np
-
 import zennet.functional as F
+from zennet.creation import empty
 from zennet.functional.conv import check_channels, ntuple
 from zennet.nn import checks, init
 from zennet.nn.module import Module, Parameter
@@ -34,6 +33,8 @@ class _ConvNd(Module):
         bias=True,
         padding_mode="zeros",
         output_padding=0,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         name = type(self).__name__
@@ -73,8 +74,9 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=np.float32))
-        self.bias = Parameter(np.empty(out_channels, dtype=np.float32)) if bias else None
+        made = dict(device=device, dtype=dtype)  # on the device, in dtype (default float32)
+        self.weight = Parameter(empty(shape, **made))
+        self.bias = Parameter(empty(out_channels, **made)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from zennet.creation import empty
 from zennet.functional.nn import lookup, padding_index
 from zennet.nn import init
 from zennet.nn.module import Module, Parameter
@@ -17,7 +18,9 @@ class Embedding(Module):
     building the one-hot matrix.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None):
+    def __init__(
+        self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, device=None, dtype=None
+    ):
         super().__init__()
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(n, (int, np.integer)) or n <= 0:
@@ -28,7 +31,7 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
-            self.weight = Parameter(np.empty(shape, np.float32))
+            self.weight = Parameter(empty(shape, device=device, dtype=dtype))
             self.reset_parameters()
         else:
             self.weight = Parameter(_weight)

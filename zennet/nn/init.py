@@ -48,6 +48,8 @@ def calculate_gain(nonlinearity, param=None):
 
 def _fill(tensor, values):
     """Write ``values`` into the tensor's array in place, keeping its dtype."""
+    if getattr(values, "ndim", 0):
+        values = tensor.device.put(values)  # drawn on the host, written on the tensor's device
     tensor.data[...] = values
     return tensor
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from zennet import functional as F
+from zennet.creation import empty
 from zennet.nn import init
 from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
@@ -18,14 +19,15 @@ class Linear(Module):
     U(-1/√in, 1/√in).
     """
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(n, (int, np.integer)) or n < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {n!r}.")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=np.float32))
-        self.bias = Parameter(np.empty(out_features, dtype=np.float32)) if bias else None
+        made = dict(device=device, dtype=dtype)  # on the device, in dtype (default float32)
+        self.weight = Parameter(empty(out_features, in_features, **made))
+        self.bias = Parameter(empty(out_features, **made)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -5,15 +5,19 @@ from collections import OrderedDict
 
 import numpy as np
 
-from zennet.tensor import Tensor
+from zennet.backend import is_floating
+from zennet.functional.convert import to_arguments
+from zennet.grad_mode import no_grad
+from zennet.tensor import Tensor, _as_array
 
 
 class Parameter(Tensor):
-    """A tensor that a Module learns: requires_grad by default, float32 unless given float64."""
+    """A tensor that a Module learns: requires_grad by default; floating (float32 unless
+    given another floating dtype), on the device of the data it is given."""
 
     def __init__(self, data, requires_grad=True):
-        data = data.data if isinstance(data, Tensor) else np.asarray(data)
-        if data.dtype not in (np.float32, np.float64):
+        data = _as_array(data)
+        if not is_floating(data.dtype):
             data = data.astype(np.float32)
         super().__init__(data, requires_grad=requires_grad)
 
@@ -167,8 +171,46 @@ class Module:
                 p.grad.data[...] = 0
 
     def to(self, *args, **kwargs):
-        """Kept for PyTorch code: zennet runs on the CPU, so ``to("cpu")`` changes nothing."""
+        """Move and/or cast every parameter, buffer and gradient in place, as
+        ``torch.nn.Module.to``: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)``. Only floating tensors change dtype (a step counter stays int64);
+        parameters stay the same objects, so an optimizer made before still holds them.
+
+        >>> model.to(zn.float64)      # every weight and running statistic in float64
+        """
+        device, dtype = to_arguments(*args, **kwargs)
+
+        def convert(t):
+            wanted = dtype if dtype is not None and is_floating(t.dtype) else None
+            with no_grad():
+                return t.to(device=device, dtype=wanted).data
+
+        return self._apply(convert)
+
+    def _apply(self, convert):
+        """Replace the array of every parameter, buffer and gradient by ``convert(tensor)``."""
+        for module in self.modules():
+            for t in list(module._parameters.values()) + list(module._buffers.values()):
+                if t is not None:
+                    t.data = convert(t)
+                    if t.grad is not None:
+                        t.grad.data = convert(t.grad)
         return self
+
+    def double(self):
+        return self.to("float64")
+
+    def float(self):
+        return self.to("float32")
+
+    def half(self):
+        return self.to("float16")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
 
     # ----------------------------------------------------------------- calling
 
@@ -231,8 +273,8 @@ class Module:
             )
         for key, value in state_dict.items():
             if key in own:
-                value = value.data if isinstance(value, Tensor) else np.asarray(value)
-                own[key].data[...] = value
+                value = value.data if isinstance(value, Tensor) else _as_array(value)
+                own[key].data[...] = own[key].device.put(value)
         return missing, unexpected
 
     def _state_tensors(self):

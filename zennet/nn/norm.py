@@ -4,10 +4,10 @@ LayerNorm (per sample, over its last dimensions). The math is in ops/norm.py."""
 import numpy as np
 
 from zennet import functional as F
+from zennet.creation import ones, zeros
 from zennet.nn import init
 from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
-from zennet.tensor import Tensor
 
 
 class _BatchNorm(Module):
@@ -42,6 +42,8 @@ class _BatchNorm(Module):
         affine=True,
         track_running_stats=True,
         bias=True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
@@ -51,12 +53,13 @@ class _BatchNorm(Module):
             )
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(np.ones(num_features, np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, np.float32)) if affine and bias else None
+        made = dict(device=device, dtype=dtype)  # on the device, in dtype (default float32)
+        self.weight = Parameter(ones(num_features, **made)) if affine else None
+        self.bias = Parameter(zeros(num_features, **made)) if affine and bias else None
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, np.float32)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
+            self.register_buffer("running_mean", zeros(num_features, **made))
+            self.register_buffer("running_var", ones(num_features, **made))
+            self.register_buffer("num_batches_tracked", zeros((), dtype="int64", device=device))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
@@ -136,17 +139,24 @@ class LayerNorm(Module):
     the same in training and evaluation.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+    def __init__(
+        self,
+        normalized_shape,
+        eps=1e-5,
+        elementwise_affine=True,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         affine = elementwise_affine
-        self.weight = Parameter(np.ones(self.normalized_shape, np.float32)) if affine else None
-        self.bias = (
-            Parameter(np.zeros(self.normalized_shape, np.float32)) if affine and bias else None
-        )
+        made = dict(device=device, dtype=dtype)  # on the device, in dtype (default float32)
+        self.weight = Parameter(ones(self.normalized_shape, **made)) if affine else None
+        self.bias = Parameter(zeros(self.normalized_shape, **made)) if affine and bias else None
 
     def reset_parameters(self):
         if self.weight is not None:

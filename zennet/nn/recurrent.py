@@ -9,8 +9,7 @@ import math
 import numpy as np
 
 from zennet import functional as F
-from zennet.backend import xp
-from zennet.functional._util import array_of, as_tensor
+from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
 from zennet.ops import recurrent as ops
@@ -126,11 +125,11 @@ class _RNNBase(Module):
             )
         return x
 
-    def _initial_state(self, state, key, batch, batched, dtype):
+    def _initial_state(self, state, key, batch, batched, like):
         """The (layers·dirs, N, H) initial state (zeros when not given), checked."""
         expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if state is None:
-            return xp.zeros(expected, dtype=dtype)
+            return module_of(like).zeros(expected, dtype=like.dtype)
         state = as_tensor(state)
         want = expected if batched else (expected[0], expected[2])
         if state.shape != want:
@@ -167,7 +166,7 @@ class _RNNBase(Module):
         hx = hx if isinstance(hx, (tuple, list)) else (hx,)
         if len(hx) != len(keys):
             raise ValueError(f"{type(self).__name__}: expected hx = {keys}, got {len(hx)} states.")
-        initial = [self._initial_state(s, k, N, batched, x.dtype) for s, k in zip(hx, keys)]
+        initial = [self._initial_state(s, k, N, batched, x) for s, k in zip(hx, keys)]
         if lengths is not None:
             lengths = self._check_lengths(lengths, T, N)
         output, final = self._layers(x, initial, lengths)  # (T, N, D·H), (S, L·D, N, H)
@@ -339,7 +338,7 @@ class _CellBase(Module):
         states = []
         for s, key in zip(hx, keys):
             if s is None:
-                states.append(xp.zeros((N, self.hidden_size), dtype=x.dtype))
+                states.append(module_of(x).zeros((N, self.hidden_size), dtype=x.dtype))
                 continue
             s, want = as_tensor(s), (N, self.hidden_size) if batched else (self.hidden_size,)
             if s.shape != want:

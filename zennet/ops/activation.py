@@ -3,13 +3,14 @@
 import math
 
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import array_module
 
 
 class ReLU(Function):
     """y = max(x, 0)   |   dx = dy * (x > 0)   (relu'(0) = 0, as in PyTorch)"""
 
     def forward(self, x):
+        xp = self.xp
         self.y = xp.maximum(x, 0)
         return self.y
 
@@ -21,10 +22,12 @@ class LeakyReLU(Function):
     """y = x if x > 0 else slope * x   |   dx = dy * (1 if x > 0 else slope)"""
 
     def forward(self, x, slope=0.01):
+        xp = self.xp
         self.positive, self.slope = x > 0, slope
         return xp.where(self.positive, x, x * slope)
 
     def backward(self, dy):
+        xp = self.xp
         return xp.where(self.positive, dy, dy * self.slope), None
 
 
@@ -32,16 +35,19 @@ class ELU(Function):
     """y = x if x > 0 else alpha (e^x - 1)   |   dx = dy * (1 if x > 0 else y + alpha)"""
 
     def forward(self, x, alpha=1.0):
+        xp = self.xp
         self.positive, self.alpha = x > 0, alpha
         self.y = xp.where(self.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
         return self.y
 
     def backward(self, dy):
+        xp = self.xp
         return xp.where(self.positive, dy, dy * (self.y + self.alpha)), None
 
 
 def stable_sigmoid(x):
     """1 / (1 + e^-x) without overflow for large |x|."""
+    xp = array_module(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -61,6 +67,7 @@ class Tanh(Function):
     """y = tanh(x)   |   dx = dy * (1 - y^2)"""
 
     def forward(self, x):
+        xp = self.xp
         self.y = xp.tanh(x)
         return self.y
 
@@ -72,12 +79,14 @@ class Softplus(Function):
     """y = log(1 + e^(beta x)) / beta (linear above threshold)   |   dx = dy * sigmoid(beta x)"""
 
     def forward(self, x, beta=1.0, threshold=20.0):
+        xp = self.xp
         bx = x * beta
         self.bx, self.linear = bx, bx > threshold
         soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
         return xp.where(self.linear, x, soft)
 
     def backward(self, dy):
+        xp = self.xp
         return xp.where(self.linear, dy, dy * stable_sigmoid(self.bx)), None, None
 
 
@@ -98,6 +107,7 @@ def erfc(x):
 
     Its relative error is below 1.2e-7 everywhere, tails included, so Φ(x) = erfc(-x/√2)/2
     keeps its precision far below zero, where 1 + erf(x/√2) would cancel to nothing."""
+    xp = array_module(x)
     z = xp.abs(x)
     t = 1 / (1 + 0.5 * z)
     poly = 0.17087277
@@ -131,6 +141,7 @@ class GELU(Function):
             dx = dy (½(1 + t) + ½ x (1 - t²) √(2/π)(1 + 3·0.044715 x²)), t = tanh(u)"""
 
     def forward(self, x, approximate="none"):
+        xp = self.xp
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
@@ -139,6 +150,7 @@ class GELU(Function):
         return x * self.cdf
 
     def backward(self, dy):
+        xp = self.xp
         x = self.x
         if self.approximate == "tanh":
             t = self.t
@@ -150,6 +162,7 @@ class GELU(Function):
 
 def _max_along(x, dim):
     """The max along ``dim``, kept as a length-1 axis; -inf where ``dim`` is empty."""
+    xp = array_module(x)
     return x.max(axis=dim, keepdims=True, initial=-xp.inf)
 
 
@@ -157,6 +170,7 @@ class Softmax(Function):
     """y = e^(x - max) / Σ e^(x - max)   |   dx = y * (dy - Σ dy·y)   (sums along dim)"""
 
     def forward(self, x, dim=-1):
+        xp = self.xp
         self.dim = dim
         e = xp.exp(x - _max_along(x, dim))
         self.y = e / e.sum(axis=dim, keepdims=True)
@@ -171,6 +185,7 @@ class LogSoftmax(Function):
     """y = x - max - log Σ e^(x - max)   |   dx = dy - e^y * Σ dy   (sums along dim)"""
 
     def forward(self, x, dim=-1):
+        xp = self.xp
         self.dim = dim
         shifted = x - _max_along(x, dim)
         with xp.errstate(divide="ignore"):  # log 0 only where dim is empty: nothing to compute
@@ -178,4 +193,5 @@ class LogSoftmax(Function):
         return self.y
 
     def backward(self, dy):
+        xp = self.xp
         return dy - xp.exp(self.y) * dy.sum(axis=self.dim, keepdims=True), None

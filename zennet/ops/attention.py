@@ -1,7 +1,6 @@
 """The one primitive attention needs beyond matmul: a softmax that survives fully masked rows."""
 
 from zennet.autograd import Function
-from zennet.backend import xp
 
 
 class SafeSoftmax(Function):
@@ -15,6 +14,7 @@ class SafeSoftmax(Function):
     """
 
     def forward(self, x):
+        xp = self.xp
         top = x.max(axis=-1, keepdims=True)  # (..., 1): the checks below cost little
         if not xp.isfinite(top).all():
             top = xp.where(xp.isfinite(top), top, 0)  # a row of -inf keeps its -inf: e = 0

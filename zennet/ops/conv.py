@@ -23,16 +23,18 @@ import math
 import numpy as np
 
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import array_module
 
 
 def channels_last(x):
     """(N, C, *S) -> (N, *S, C), a view."""
+    xp = array_module(x)
     return xp.moveaxis(x, 1, -1)
 
 
 def channels_first(x):
     """(N, *S, C) -> (N, C, *S), a view."""
+    xp = array_module(x)
     return xp.moveaxis(x, -1, 1)
 
 
@@ -61,6 +63,7 @@ def pad_channels_last(x, padding):
     Without padding this is a view when x is already channels-last in memory
     (the output of a conv, relu or pool here), else one transposing copy.
     """
+    xp = array_module(x)
     xcl = channels_last(x)
     if not any(lo or hi for lo, hi in padding):
         return xp.ascontiguousarray(xcl)
@@ -93,6 +96,7 @@ def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
     that it moves whole image rows instead of K-element runs; the GEMMs take that
     layout as a transposed operand at no cost.
     """
+    xp = array_module(xpad)
     n, c = xpad.shape[0], xpad.shape[-1]
     cg = c // groups
     sn, *spatial, sc = xpad.strides
@@ -128,6 +132,7 @@ def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation)
     costs more, narrower GEMMs but halves the time of the whole (docs/performance.md).
     This is dx of a convolution (rows = dY) and the output of a transposed one.
     """
+    xp = array_module(rows)
     cg, kernel = w.shape[1], w.shape[2:]
     xpad = xp.zeros((n, *padded_size, groups, cg), dtype=rows.dtype)
     block = xp.empty((groups, rows.shape[1], cg), dtype=rows.dtype)
@@ -152,6 +157,7 @@ def weight_matrix(w, groups):
 def weight_offsets(w, groups):
     """w (O, Cg, *k) -> (K, g, Og, Cg): W_oᵀ per kernel offset o, each group's matrix from
     its Og outputs to its Cg inputs."""
+    xp = array_module(w)
     o, cg, *kernel = w.shape
     nd = len(kernel)
     wg = w.reshape(groups, o // groups, cg, *kernel)
@@ -170,6 +176,7 @@ def weight_from_matrix(wm, shape, groups):
 def matmul(a, b, out=None):
     """a @ b per group, (g, m, k) @ (g, k, n): one 2-d :func:`gemm` when g = 1, which NumPy
     runs faster than a stack of one, above all with a transposed operand."""
+    xp = array_module(a)
     if a.shape[0] == 1:
         return gemm(a[0], b[0], None if out is None else out[0])[None]
     return xp.matmul(a, b, out=out)
@@ -189,6 +196,7 @@ def gemm(a, b, out=None):
     runs on one thread. A long m is cut into row blocks written straight into ``out``;
     a long k (split-K) into partial products that are then summed.
     """
+    xp = array_module(a)
     (m, k), n = a.shape, b.shape[1]
     if m * k * n < 4 * PIECE or (k * n > THIN and m * n > THIN):
         return xp.matmul(a, b, out=out)
@@ -222,6 +230,7 @@ def group_rows(x, groups):
 
 def ungroup_rows(y, n, size):
     """y (g, M, Og) -> (N, O, *size), a channels-last view when g = 1."""
+    xp = array_module(y)
     groups, _, og = y.shape
     if groups == 1:
         return channels_first(y.reshape(n, *size, og))
@@ -253,6 +262,7 @@ class Conv(Function):
     """
 
     def forward(self, x, w, b=None, stride=None, padding=None, dilation=None, groups=1):
+        xp = self.xp
         kernel = w.shape[2:]
         xpad = pad_channels_last(x, padding)  # (N, *Sp, C)
         out_size = conv_output_size(xpad.shape[1:-1], kernel, stride, dilation)

@@ -2,7 +2,6 @@
 to its input's shape, so ``backward`` here returns gradients of the broadcast shape."""
 
 from zennet.autograd import Function
-from zennet.backend import xp
 
 
 class Add(Function):
@@ -74,6 +73,7 @@ class Pow(Function):
         return self.y
 
     def backward(self, dy):
+        xp = self.xp
         a, b = self.a, self.b
         da = db = None
         with xp.errstate(divide="ignore", invalid="ignore"):
@@ -92,6 +92,7 @@ class Exp(Function):
     """y = exp(x)   |   dx = dy * y"""
 
     def forward(self, x):
+        xp = self.xp
         self.y = xp.exp(x)
         return self.y
 
@@ -103,6 +104,7 @@ class Log(Function):
     """y = log(x)   |   dx = dy / x"""
 
     def forward(self, x):
+        xp = self.xp
         self.x = x
         return xp.log(x)
 
@@ -114,6 +116,7 @@ class Sqrt(Function):
     """y = sqrt(x)   |   dx = dy / (2 y)"""
 
     def forward(self, x):
+        xp = self.xp
         self.y = xp.sqrt(x)
         return self.y
 
@@ -125,10 +128,12 @@ class Abs(Function):
     """y = |x|   |   dx = dy * sign(x)   (sign(0) = 0, as in PyTorch)"""
 
     def forward(self, x):
+        xp = self.xp
         self.x = x
         return xp.abs(x)
 
     def backward(self, dy):
+        xp = self.xp
         return dy * xp.sign(self.x)
 
 
@@ -136,10 +141,12 @@ class Clamp(Function):
     """y = min(max(x, low), high)   |   dx = dy where low <= x <= high, else 0"""
 
     def forward(self, x, low=None, high=None):
+        xp = self.xp
         self.x, self.low, self.high = x, low, high
         return xp.clip(x, low, high)
 
     def backward(self, dy):
+        xp = self.xp
         inside = xp.ones(self.x.shape, dtype=bool)
         if self.low is not None:
             inside &= self.x >= self.low
@@ -151,15 +158,14 @@ class Clamp(Function):
 class Maximum(Function):
     """y = max(a, b)   |   the larger input gets dy; ties split it in halves (as PyTorch)"""
 
-    compare = staticmethod(xp.greater)
-    select = staticmethod(xp.maximum)
+    compare, select = "greater", "maximum"  # the array module's functions, by name
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return self.select(a, b)
+        return getattr(self.xp, self.select)(a, b)
 
     def backward(self, dy):
-        a_wins = self.compare(self.a, self.b) + 0.5 * (self.a == self.b)
+        a_wins = getattr(self.xp, self.compare)(self.a, self.b) + 0.5 * (self.a == self.b)
         a_wins = a_wins.astype(dy.dtype, copy=False)
         da = dy * a_wins if self.needs_input_grad[0] else None
         db = dy * (1 - a_wins) if self.needs_input_grad[1] else None
@@ -169,18 +175,19 @@ class Maximum(Function):
 class Minimum(Maximum):
     """y = min(a, b)   |   the smaller input gets dy; ties split it in halves"""
 
-    compare = staticmethod(xp.less)
-    select = staticmethod(xp.minimum)
+    compare, select = "less", "minimum"
 
 
 class Where(Function):
     """y = a where cond else b   |   da = dy where cond,  db = dy where not cond"""
 
     def forward(self, cond, a, b):
+        xp = self.xp
         self.cond = cond
         return xp.where(cond, a, b)
 
     def backward(self, dy):
+        xp = self.xp
         zero = xp.zeros((), dtype=dy.dtype)
         da = xp.where(self.cond, dy, zero) if self.needs_input_grad[1] else None
         db = xp.where(self.cond, zero, dy) if self.needs_input_grad[2] else None

@@ -1,7 +1,6 @@
 """Embedding lookup: rows of a weight matrix picked by integer indices."""
 
 from zennet.autograd import Function
-from zennet.backend import xp
 
 
 class Embedding(Function):
@@ -17,6 +16,7 @@ class Embedding(Function):
         return weight[indices]  # (*, dim)
 
     def backward(self, dy):
+        xp = self.xp
         dw = xp.zeros(self.shape, dtype=dy.dtype)  # (num_embeddings, dim)
         xp.add.at(dw, self.indices.reshape(-1), dy.reshape(-1, self.shape[1]))
         if self.padding_idx is not None:

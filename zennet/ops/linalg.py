@@ -1,7 +1,6 @@
 """Matrix products: the Z = W·A + b of every dense layer."""
 
 from zennet.autograd import Function, unbroadcast
-from zennet.backend import xp
 
 
 class MatMul(Function):
@@ -14,6 +13,7 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, dy):
+        xp = self.xp
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a  # (m, k): a vector is one row
         b2 = b[:, None] if b.ndim == 1 else b  # (k, n): a vector is one column

@@ -3,7 +3,7 @@ of a probability must not overflow, underflow or divide by zero. Every other los
 composed from primitives in functional/loss.py."""
 
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import array_module
 from zennet.ops.activation import stable_sigmoid
 
 
@@ -19,6 +19,7 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, x, a, axis=1):
+        xp = self.xp
         self.logp = x - x.max(axis=axis, keepdims=True)
         self.e = xp.exp(self.logp)  # softmax(x) = e / Σe, kept so backward needs no exp
         self.total = self.e.sum(axis=axis, keepdims=True)
@@ -31,6 +32,7 @@ class SoftmaxCrossEntropy(Function):
         return loss
 
     def backward(self, dl):
+        xp = self.xp
         dl = xp.expand_dims(dl, self.axis)
         dx = da = None
         if self.needs_input_grad[0]:
@@ -43,6 +45,7 @@ class SoftmaxCrossEntropy(Function):
 
 def log_sigmoid(x):
     """log σ(x) = min(x, 0) - log(1 + e^-|x|), finite for any x."""
+    xp = array_module(x)
     return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
 
@@ -83,6 +86,7 @@ class BinaryCrossEntropy(Function):
     """
 
     def forward(self, p, y):
+        xp = self.xp
         self.p, self.y = p, y
         with xp.errstate(divide="ignore"):
             log_p = xp.maximum(xp.log(p), -100)
@@ -90,6 +94,7 @@ class BinaryCrossEntropy(Function):
         return (y - 1) * log_1mp - y * log_p
 
     def backward(self, dl):
+        xp = self.xp
         p, y = self.p, self.y
         dp = dy = None
         if self.needs_input_grad[0]:

@@ -9,7 +9,7 @@ size of x alive; fused, it keeps x̂ and 1/√(σ² + ε) and needs three passes
 """
 
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import array_module
 
 
 def normalized_input_grad(dxhat, xhat, inv_std, axes, sum_dxhat, sum_dxhat_xhat):
@@ -23,6 +23,7 @@ def normalized_input_grad(dxhat, xhat, inv_std, axes, sum_dxhat, sum_dxhat_xhat)
     third the path through σ². ``sum_dxhat`` and ``sum_dxhat_xhat`` are passed in (kept
     dims) because the callers already have them from dγ and dβ.
     """
+    xp = array_module(dxhat)
     n = 1
     for a in axes:
         n *= xhat.shape[a]
@@ -56,11 +57,13 @@ def channel_sum(a):
     array is NCHW or channels-last in memory (NumPy's ``sum`` over axes (0, 2, 3) of a
     channels-last array is several times slower).
     """
+    xp = array_module(a)
     return xp.einsum(f"{_axes(a)}->c", a)
 
 
 def channel_dot(a, b):
     """Σ of a·b over every axis but the channel axis 1 -> (C,), without an a·b temporary."""
+    xp = array_module(a)
     return xp.einsum(f"{_axes(a)},{_axes(b)}->c", a, b)
 
 
@@ -93,6 +96,7 @@ class BatchNorm(Function):
         self, x, weight=None, bias=None, mean=None, var=None, eps=1e-5, batch_stats=True,
         centered=None,
     ):  # fmt: skip
+        xp = self.xp
         shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts (C,) over (N, C, *)
         self.inv_std = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
         if centered is None:
@@ -134,6 +138,7 @@ class LayerNorm(Function):
     """
 
     def forward(self, x, weight=None, bias=None, ndims=1, eps=1e-5):
+        xp = self.xp
         lead = x.ndim - ndims
         self.axes = tuple(range(lead, x.ndim))
         self.lead_axes, self.stat_shape = tuple(range(lead)), x.shape[lead:]

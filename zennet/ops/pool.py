@@ -17,7 +17,7 @@ the first one in row-major order (the smallest h, then the smallest w), as PyTor
 import numpy as np
 
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import array_module
 
 
 def memory_order(x):
@@ -59,7 +59,7 @@ class _Axis:
             return x
         shape = list(x.shape)
         shape[self.axis] = self.extent
-        out = xp.full(shape, value, dtype=x.dtype)
+        out = array_module(x).full(shape, value, dtype=x.dtype)
         kept = self.size + min(self.hi, 0)
         out[self.along(x.ndim, slice(self.lo, self.lo + kept))] = x[
             self.along(x.ndim, slice(0, kept))
@@ -78,6 +78,7 @@ class _Axis:
         length = max(self.extent, self.lo + self.size)
         shape = list(like.shape)
         shape[self.axis] = length
+        xp = array_module(like)
         buffer = (xp.empty if self.tiles else xp.zeros)(shape, dtype=like.dtype)
         if self.tiles and length > self.extent:
             buffer[self.along(buffer.ndim, slice(self.extent, None))] = 0  # read by no window
@@ -115,6 +116,7 @@ class MaxPool(_Pool):
     """
 
     def forward(self, x, kernel, stride, padding, dilation, out_size):
+        xp = self.xp
         y = self.setup(x, kernel, stride, dilation, padding, out_size)
         fill = -xp.inf if xp.issubdtype(x.dtype, xp.floating) else xp.iinfo(x.dtype).min
         self.stages = []  # (the k views of the stage's input, its output) per axis
@@ -139,6 +141,7 @@ def route_to_first_max(ax, views, out, dy):
     dy is multiplied by the 0/1 mask rather than selected with np.where (several times
     faster), so an infinite gradient turns the window's other elements into NaN.
     """
+    xp = array_module(dy)
     dxpad, dx = ax.grad_buffers(dy)
     taken = None  # windows whose maximum an earlier offset already claimed
     for o, v in enumerate(views):
@@ -172,6 +175,7 @@ class AvgPool(_Pool):
     def forward(
         self, x, kernel, stride, padding, out_size, count_include_pad=True, divisor_override=None
     ):
+        xp = self.xp
         y = self.setup(x, kernel, stride, (1,) * len(kernel), padding, out_size)
         self.override, self.divisors = divisor_override, []
         for ax in self.axes:
@@ -216,6 +220,7 @@ def window_lengths(ax, count_include_pad, y):
 
 def apply_along(x, matrix, axis):
     """y[..., i, ...] = Σ_j matrix[i, j] · x[..., j, ...] along ``axis``."""
+    xp = array_module(x)
     y = xp.tensordot(x, matrix, axes=([axis], [1]))  # the axis moves last
     return xp.moveaxis(y, -1, axis)
 

@@ -30,11 +30,12 @@ padding is left to the module.
 import numpy as np
 
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import array_module
 
 
 def sigmoid_(a):
     """σ(a) = 1 / (1 + e^-a) in place. For a < -88, e^-a overflows to inf and σ to the right 0."""
+    xp = array_module(a)
     xp.negative(a, out=a)
     with np.errstate(over="ignore"):
         xp.exp(a, out=a)
@@ -55,6 +56,7 @@ class _Recurrence(Function):
     separate_hidden_gradient = False  # GRU: dL/d(h·W_hhᵀ + b_hh) differs from dL/da
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
+        xp = self.xp
         T, N, I = x.shape
         G, H = self.n_gates, w_hh.shape[1]
         self.x, self.w_ih, self.w_hh, self.b_hh, self.initial = x, w_ih, w_hh, b_hh, initial
@@ -84,6 +86,7 @@ class _Recurrence(Function):
         return self.states
 
     def backward(self, dstates):  # dstates (S, T, N, H)
+        xp = self.xp
         self.dgates = xp.empty_like(self.gates)  # (G, T, N, H): dL/da_t
         self.dhidden = xp.empty_like(self.gates) if self.separate_hidden_gradient else None
         carry = xp.zeros_like(self.states[:, 0])  # (S, N, H): dL/ds_{t} from step t + 1 on
@@ -115,11 +118,13 @@ class _Recurrence(Function):
 
     def h_before(self):
         """h_{t-1} of every step t (T, N, H): the states shifted by one, the initial one first."""
+        xp = self.xp
         h, first = self.states[0], self.initial[0][None]
         return xp.concatenate([first, h[:-1]] if self.steps.step > 0 else [h[1:], first])
 
     def weight_gradients(self):
         """dX = Σ_k dA_k·W_ih,k,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}] (G GEMMs),  db = Σ dA."""
+        xp = self.xp
         G, T, N, H = self.dgates.shape
         I = self.x.shape[2]
         need = self.needs_input_grad
@@ -146,6 +151,7 @@ class _Recurrence(Function):
 
     def hidden_input_grad(self, da, out):
         """out = da·W_hh = Σ_k da_k·W_k for da (G, N, H): the gradient reaching h_{t-1}."""
+        xp = self.xp
         G, N, H = da.shape
         xp.matmul(da.transpose(1, 0, 2).reshape(N, G * H), self.w_hh, out=out)  # (one copy)
 
@@ -169,6 +175,7 @@ class RNN(_Recurrence):
     """
 
     def step(self, t, prev, out):
+        xp = self.xp
         (h,), (h_new,) = prev, out
         a = self.gates[0, t]  # (N, H)
         a += xp.matmul(h, self.w_hh_t[0], out=self.scratch[0])
@@ -177,6 +184,7 @@ class RNN(_Recurrence):
         return (xp.maximum(a, 0, out=h_new),)
 
     def step_backward(self, t, d, out):
+        xp = self.xp
         (dh,) = d
         h = self.states[0, t]  # in the padding h is frozen, not g(a_t), but there dh = 0
         da = self.dgates[0, t]
@@ -206,9 +214,11 @@ class LSTM(_Recurrence):
     n_states, n_gates = 2, 4
 
     def allocate(self):
+        xp = self.xp
         self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
 
     def step(self, t, prev, out):
+        xp = self.xp
         (h, c), (h_new, c_new) = prev, out
         a = self.gates[:, t]  # (4, N, H): becomes [i, f, g, o] in place
         a += xp.matmul(h, self.w_hh_t, out=self.scratch)
@@ -225,28 +235,16 @@ class LSTM(_Recurrence):
 
     def step_backward(self, t, d, out):
         (dh, dc), (dh_prev, dc_prev) = d, out
-        a = self.gates[:, t]  # (4, N, H): [i, f, g, o]
-        i, f, g, o = a
-        h, tanh_c, c_prev = self.states[0, t], self.tanh_c[t], self.before(1, t)
-        da = self.dgates[:, t]  # (4, N, H)
-        da_i, da_f, da_g, da_o = da
-        # dc += dh ⊙ o ⊙ (1 - tanh² c) = dh ⊙ (o - h ⊙ tanh c), as h = o ⊙ tanh c;
-        # da_o serves as scratch. In the padding h is frozen, but there dh = 0.
-        xp.multiply(h, tanh_c, out=da_o)
-        xp.subtract(o, da_o, out=da_o)
-        da_o *= dh
-        dc += da_o
-        xp.multiply(dc, g, out=da_i)  # dL/di, dL/df, dL/dg, dL/do ...
-        xp.multiply(dc, c_prev, out=da_f)
-        xp.multiply(dc, i, out=da_g)
-        xp.multiply(dh, tanh_c, out=da_o)
-        derivative = self.scratch  # ... times σ' = σ(1-σ) for i, f, o
-        xp.subtract(a, xp.multiply(a, a, out=derivative), out=derivative)
-        tanh_derivative = derivative[2]  # and tanh' = 1 - g² for g
-        xp.subtract(1, xp.multiply(g, g, out=tanh_derivative), out=tanh_derivative)
-        da *= derivative
+        i, f, g, o = self.gates[:, t]  # the activated gates of step t
+        tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
+        dc += dh * o * (1 - tanh_c * tanh_c)
+        da = self.dgates[:, t]  # (4, N, H): dL/da_t, gate by gate
+        da[0] = dc * g * i * (1 - i)
+        da[1] = dc * c_prev * f * (1 - f)
+        da[2] = dc * i * (1 - g * g)
+        da[3] = dh * tanh_c * o * (1 - o)
         self.hidden_input_grad(da, dh_prev)
-        xp.multiply(dc, f, out=dc_prev)
+        dc_prev[...] = dc * f
 
 
 class GRU(_Recurrence):
@@ -270,10 +268,12 @@ class GRU(_Recurrence):
         return [] if b_ih is None else [b_ih]  # b_hh stays inside: r multiplies it
 
     def allocate(self):
+        xp = self.xp
         G, T, N, H = self.gates.shape
         self.hidden = xp.empty((T, G, N, H), dtype=self.gates.dtype)  # b_t of every step
 
     def step(self, t, prev, out):
+        xp = self.xp
         (h,), (h_new,) = prev, out
         a, b = self.gates[:, t], self.hidden[t]  # (3, N, H) each; a becomes [r, z, n] in place
         xp.matmul(h, self.w_hh_t, out=b)

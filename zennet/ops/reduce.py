@@ -1,12 +1,15 @@
 """Reductions. ``axis`` is None (all elements), an int or a tuple; backward spreads dy
 back over the reduced axes."""
 
+import math
+
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import array_module
 
 
 def _restore_axes(dy, shape, axis, keepdims):
     """Put back the reduced axes of ``dy`` as length-1 axes so it broadcasts against x."""
+    xp = array_module(dy)
     if keepdims or axis is None:
         return dy.reshape([1] * len(shape)) if axis is None else dy
     return xp.expand_dims(dy, axis)
@@ -14,7 +17,7 @@ def _restore_axes(dy, shape, axis, keepdims):
 
 def _count(shape, axis):
     if axis is None:
-        return int(xp.prod(shape))
+        return math.prod(shape)
     axes = (axis,) if isinstance(axis, int) else axis
     n = 1
     for a in axes:
@@ -30,6 +33,7 @@ class Sum(Function):
         return x.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, dy):
+        xp = self.xp
         dy = _restore_axes(dy, self.shape, self.axis, self.keepdims)
         return xp.broadcast_to(dy, self.shape)
 
@@ -42,6 +46,7 @@ class Mean(Function):
         return x.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, dy):
+        xp = self.xp
         dy = _restore_axes(dy, self.shape, self.axis, self.keepdims)
         return xp.broadcast_to(dy / _count(self.shape, self.axis), self.shape)
 
@@ -50,6 +55,7 @@ class Var(Function):
     """y = Σ (x - x̄)² / (n - correction)   |   dx = dy · 2 (x - x̄) / (n - correction)"""
 
     def forward(self, x, axis=None, correction=1, keepdims=False):
+        xp = self.xp
         self.axis, self.keepdims = axis, keepdims
         self.centered = x - x.mean(axis=axis, keepdims=True)
         dof = max(_count(x.shape, axis) - correction, 0)
@@ -58,6 +64,7 @@ class Var(Function):
             return (self.centered**2).sum(axis=axis, keepdims=keepdims) / dof
 
     def backward(self, dy):
+        xp = self.xp
         dy = _restore_axes(dy, self.centered.shape, self.axis, self.keepdims)
         with xp.errstate(invalid="ignore"):
             return dy * self.centered * self.scale
@@ -70,10 +77,12 @@ class Std(Var):
     it a zero gradient instead of 0 · ∞ = NaN."""
 
     def forward(self, x, axis=None, correction=1, keepdims=False):
+        xp = self.xp
         self.y = xp.sqrt(super().forward(x, axis, correction, keepdims))
         return self.y
 
     def backward(self, dy):
+        xp = self.xp
         with xp.errstate(divide="ignore", invalid="ignore"):
             dvar = xp.where(self.y == 0, 0, dy / (2 * self.y))
         return super().backward(dvar)
@@ -83,6 +92,7 @@ class Amax(Function):
     """y = max x (or min)   |   dx = dy shared evenly among the elements equal to y"""
 
     def forward(self, x, axis=None, keepdims=False, mode="max"):
+        xp = self.xp
         reduce = xp.max if mode == "max" else xp.min
         self.x, self.axis, self.keepdims = x, axis, keepdims
         self.y = reduce(x, axis=axis, keepdims=True)
@@ -98,6 +108,7 @@ class MaxAlong(Function):
     """values, indices = max(x, dim)   |   dx = dy placed at the chosen indices"""
 
     def forward(self, x, axis, keepdims=False, mode="max"):
+        xp = self.xp
         arg = xp.argmax if mode == "max" else xp.argmin
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.indices = xp.expand_dims(arg(x, axis=axis), axis)
@@ -105,6 +116,7 @@ class MaxAlong(Function):
         return values if keepdims else values.squeeze(axis)
 
     def backward(self, dy):
+        xp = self.xp
         dy = dy if self.keepdims else xp.expand_dims(dy, self.axis)
         dx = xp.zeros(self.shape, dtype=dy.dtype)
         xp.put_along_axis(dx, self.indices, dy, axis=self.axis)
@@ -115,6 +127,7 @@ class LogSumExp(Function):
     """y = m + log Σ e^(x - m), m = max x   |   dx = dy · e^(x - y)"""
 
     def forward(self, x, axis=None, keepdims=False):
+        xp = self.xp
         self.x, self.axis, self.keepdims = x, axis, keepdims
         m = x.max(axis=axis, keepdims=True, initial=-xp.inf)  # -inf for an empty dim
         m = xp.where(xp.isfinite(m), m, 0)
@@ -123,5 +136,6 @@ class LogSumExp(Function):
         return self.y if keepdims else self.y.squeeze(axis)
 
     def backward(self, dy):
+        xp = self.xp
         dy = _restore_axes(dy, self.x.shape, self.axis, self.keepdims)
         return dy * xp.exp(self.x - self.y)

@@ -1,7 +1,7 @@
 """Ops that move elements without changing them: backward moves dy back."""
 
 from zennet.autograd import Function
-from zennet.backend import xp
+from zennet.backend import device_of
 
 
 class Reshape(Function):
@@ -19,6 +19,7 @@ class Permute(Function):
     """y = x with axes reordered   |   dx = dy with the inverse order"""
 
     def forward(self, x, axes):
+        xp = self.xp
         self.inverse = tuple(xp.argsort(axes))
         return x.transpose(axes)
 
@@ -30,6 +31,7 @@ class Expand(Function):
     """y = x broadcast to ``shape`` (a view)   |   dx = dy summed over the broadcast axes"""
 
     def forward(self, x, shape):
+        xp = self.xp
         return xp.broadcast_to(x, shape)
 
     def backward(self, dy):
@@ -40,6 +42,7 @@ class Repeat(Function):
     """y = x tiled ``reps`` times per axis   |   dx = Σ over the copies of dy"""
 
     def forward(self, x, reps):
+        xp = self.xp
         shape = (1,) * (len(reps) - x.ndim) + x.shape
         self.shape, self.reps = shape, reps
         return xp.tile(x.reshape(shape), reps)
@@ -56,11 +59,13 @@ class Concat(Function):
     """y = [x0, x1, ...] joined along ``axis``   |   dx_i = the slice of dy that came from x_i"""
 
     def forward(self, *xs, axis=0):
+        xp = self.xp
         self.axis = axis
         self.bounds = xp.cumsum([x.shape[axis] for x in xs])[:-1]
         return xp.concatenate(xs, axis=axis)
 
     def backward(self, dy):
+        xp = self.xp
         return tuple(xp.split(dy, self.bounds, axis=self.axis))
 
 
@@ -68,10 +73,12 @@ class Stack(Function):
     """y = [x0, x1, ...] stacked along a new ``axis``   |   dx_i = dy[..., i, ...]"""
 
     def forward(self, *xs, axis=0):
+        xp = self.xp
         self.axis = axis
         return xp.stack(xs, axis=axis)
 
     def backward(self, dy):
+        xp = self.xp
         return tuple(xp.moveaxis(dy, self.axis, 0))
 
 
@@ -80,6 +87,7 @@ class Pad(Function):
     |   dx = the centre of dy"""
 
     def forward(self, x, widths, value=0.0):
+        xp = self.xp
         self.inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
         return xp.pad(x, widths, constant_values=value)
 
@@ -101,9 +109,23 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, dy):
+        xp = self.xp
         dx = xp.zeros(self.shape, dtype=dy.dtype)
         if is_basic_index(self.index):
             dx[self.index] = dy
         else:
             xp.add.at(dx, self.index, dy)
         return dx, None
+
+
+class ToDevice(Function):
+    """y = x on another device   |   dx = dy moved back to x's device"""
+
+    promotes = False
+
+    def forward(self, x, device):
+        self.source = device_of(x)
+        return device.put(x)
+
+    def backward(self, dy):
+        return self.source.put(dy)

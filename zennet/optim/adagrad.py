@@ -1,7 +1,8 @@
 """Adagrad: step sizes that shrink with the sum of each parameter's squared gradients."""
 
-from zennet.backend import xp
+from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def adagrad_update(
@@ -14,6 +15,7 @@ def adagrad_update(
     G ← G + g²                      the sum of squared gradients (``state_sum``)
     θ ← θ - η_t g / (√G + ε)
     """
+    xp = array_module(param)
     work = xp.empty_like(param) if work is None else work
     if weight_decay:
         grad = grad + weight_decay * param
@@ -61,6 +63,7 @@ class Adagrad(Optimizer):
                 self.state[p] = self._init_state(p.data, group)
 
     def _init_state(self, param, group):
+        xp = array_module(param)
         return {"step": 0, "sum": xp.full_like(param, group["initial_accumulator_value"])}
 
     def _update(self, param, grad, state, group):
@@ -76,3 +79,6 @@ class Adagrad(Optimizer):
             weight_decay=group["weight_decay"],
             work=self._workspace(param),
         )
+
+
+OPTIMIZERS.register("adagrad", Adagrad, "Adagrad: steps shrink with past squared gradients")

@@ -1,8 +1,8 @@
 """Adam and AdamW: gradient descent with per-parameter step sizes from running moments."""
 
-from zennet.backend import xp
+from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer, _is_number
-from zennet.parallel import elementwise
+from zennet.optim.registry import OPTIMIZERS
 
 
 def adam_update(
@@ -35,6 +35,7 @@ def adam_update(
     The order of operations is PyTorch's but for the bias correction of v, which is folded
     into the step size (one pass fewer); results agree to rounding.
     """
+    xp = array_module(param)
     work = xp.empty_like(param) if work is None else work
     if weight_decay and decoupled_weight_decay:
         param *= 1 - lr * weight_decay
@@ -108,6 +109,7 @@ class Adam(Optimizer):
                 )
 
     def _init_state(self, param, group):
+        xp = array_module(param)
         state = {"step": 0, "exp_avg": xp.zeros_like(param), "exp_avg_sq": xp.zeros_like(param)}
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
@@ -116,10 +118,9 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         state["step"] += 1
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = xp.zeros_like(param)
+            state["max_exp_avg_sq"] = array_module(param).zeros_like(param)
         beta1, beta2 = group["betas"]
-        elementwise(  # adam_update, on slices in threads if ZENNET_NUM_THREADS asks (parallel.py)
-            adam_update,
+        adam_update(
             param,
             grad,
             state["exp_avg"],
@@ -161,3 +162,7 @@ class AdamW(Adam):
             maximize=maximize,
             decoupled_weight_decay=True,
         )
+
+
+OPTIMIZERS.register("adam", Adam, "Adam: steps from running moments of the gradient")
+OPTIMIZERS.register("adamw", AdamW, "Adam with decoupled weight decay")

@@ -12,7 +12,7 @@ import math
 import numbers
 
 from zennet.autograd import enable_grad
-from zennet.backend import is_floating, xp
+from zennet.backend import array_module, is_floating
 from zennet.tensor import Tensor
 
 
@@ -145,9 +145,10 @@ class Optimizer:
     def _workspace(self, like):
         """A scratch array shaped like ``like``, reused across parameters and steps, so an
         update makes no temporaries of parameter size. It is not state."""
-        flat = self._scratch.get(like.dtype)
+        flat = self._scratch.get((type(like), like.dtype))
         if flat is None or flat.size < like.size:
-            flat = self._scratch[like.dtype] = xp.empty(like.size, dtype=like.dtype)
+            xp = array_module(like)
+            flat = self._scratch[type(like), like.dtype] = xp.empty(like.size, dtype=like.dtype)
         return flat[: like.size].reshape(like.shape)
 
     # ------------------------------------------------------------------- state
@@ -197,8 +198,8 @@ class Optimizer:
 
     def _restore(self, param, name, value):
         if name == "step":
-            return int(xp.asarray(value))
-        value = xp.array(value, copy=True)
+            return int(value)
+        value = array_module(param).array(value, copy=True)
         if value.shape != param.shape:
             raise ValueError(
                 f"{self._name}.load_state_dict: state {name!r} has shape {value.shape} but "
@@ -215,7 +216,7 @@ class Optimizer:
 
 
 def _copy(value):
-    return value.copy() if isinstance(value, xp.ndarray) else value
+    return value.copy() if getattr(value, "ndim", None) is not None else value
 
 
 def _is_number(value):

@@ -1,7 +1,8 @@
 """RMSprop: divide each gradient by the root of its running mean square."""
 
-from zennet.backend import xp
+from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def rmsprop_update(
@@ -27,6 +28,7 @@ def rmsprop_update(
     b ← μ b + g / a,  θ ← θ - η b   with momentum μ (``momentum_buffer``), else
     θ ← θ - η g / a
     """
+    xp = array_module(param)
     work = xp.empty_like(param) if work is None else work
     if weight_decay:
         grad = grad + weight_decay * param
@@ -86,6 +88,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, param, group):
+        xp = array_module(param)
         state = {"step": 0, "square_avg": xp.zeros_like(param)}
         if group["momentum"] > 0:
             state["momentum_buffer"] = xp.zeros_like(param)
@@ -108,3 +111,6 @@ class RMSprop(Optimizer):
             momentum_buffer=state.get("momentum_buffer"),
             work=self._workspace(param),
         )
+
+
+OPTIMIZERS.register("rmsprop", RMSprop, "RMSprop: steps divided by the running RMS of g")

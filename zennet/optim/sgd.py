@@ -1,7 +1,8 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 
-from zennet.backend import xp
+from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def sgd_update(
@@ -26,6 +27,7 @@ def sgd_update(
     Without momentum this is W ← W - α·dW. Returns the momentum buffer (None without
     momentum; a new array at the first step, when ``momentum_buffer`` is None).
     """
+    xp = array_module(param)
     work = xp.empty_like(param) if work is None else work
     if weight_decay:
         grad = xp.add(grad, xp.multiply(param, weight_decay, out=work), out=work)
@@ -103,3 +105,6 @@ class SGD(Optimizer):
         )
         if buffer is not None:
             state["momentum_buffer"] = buffer
+
+
+OPTIMIZERS.register("sgd", SGD, "stochastic gradient descent, optionally with (Nesterov) momentum")

@@ -6,7 +6,9 @@
 Both functions change ``p.grad`` in place and skip parameters without a gradient.
 """
 
-from zennet.backend import xp
+import numpy as np
+
+from zennet.backend import array_module
 from zennet.tensor import Tensor
 
 
@@ -21,7 +23,7 @@ def _grads(op, parameters):
 
 def _vector_norm(x, norm_type):
     """‖x‖_p of all elements of ``x``: p = inf is max |x|, -inf min |x|, 0 the count of x ≠ 0."""
-    x = x.ravel()
+    x, xp = x.ravel(), array_module(x)
     if norm_type == 2:
         return xp.sqrt(xp.dot(x, x))
     if norm_type == float("inf"):
@@ -37,8 +39,10 @@ def get_total_norm(grads, norm_type=2.0):
     """The norm of all ``grads`` (arrays) taken together, as a 0-d array."""
     norm_type = float(norm_type)
     if not grads:
-        return xp.zeros((), dtype=xp.float32)
-    norms = xp.stack([_vector_norm(g, norm_type).astype(g.dtype) for g in grads])
+        return np.zeros((), dtype=np.float32)
+    norms = array_module(grads[0]).stack(
+        [_vector_norm(g, norm_type).astype(g.dtype) for g in grads]
+    )
     return _vector_norm(norms, norm_type)
 
 
@@ -47,16 +51,16 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``max_norm``; return the total norm from before clipping (a 0-d Tensor)."""
     grads = _grads("clip_grad_norm_", parameters)
     total = get_total_norm(grads, norm_type)
-    if error_if_nonfinite and not xp.isfinite(total):
+    if error_if_nonfinite and not np.isfinite(float(total)):
         raise RuntimeError(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
             f"non-finite ({total}), so it cannot be clipped. Look for a NaN or Inf in the "
             f"loss (zn.detect_anomaly() names the op), or pass error_if_nonfinite=False."
         )
-    scale = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
+    scale = np.minimum(float(max_norm) / (total + 1e-6), 1.0)  # in total's dtype, as PyTorch
     if not scale >= 1.0:  # also when NaN: the gradients become NaN, as in PyTorch
         for g in grads:
-            xp.multiply(g, scale, out=g)
+            g *= scale
     return Tensor(total)
 
 
@@ -64,4 +68,4 @@ def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element to [-clip_value, clip_value]."""
     clip_value = float(clip_value)
     for g in _grads("clip_grad_value_", parameters):
-        xp.clip(g, -clip_value, clip_value, out=g)
+        g.clip(-clip_value, clip_value, out=g)
