@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import zennet as zn
 from tests.distributed import workers
 from tests.distributed.mpi import needs_mpi, run_workers
 
@@ -37,6 +38,19 @@ def test_local_batch_norm_differs_from_one_process(tmp_path):
     # step, as in PyTorch: rank 0's are broadcast before each forward, not after).
     weights = {k: v for k, v in ranks[0].items() if "running" not in k and "batches" not in k}
     assert_same_weights([{k: s[k] for k in weights} for s in ranks[1:]], weights)
+
+
+def test_trainer_reduces_loss_and_metrics_over_the_ranks(tmp_path):
+    ranks = run_workers("trainer", tmp_path)
+    for key in ranks[0]:  # weights, history and evaluation: the same on both ranks
+        np.testing.assert_array_equal(ranks[1][key], ranks[0][key], err_msg=key)
+    net = workers.model()
+    net.load_state_dict({k: v for k, v in ranks[0].items() if k in net.state_dict()})
+    x, y = workers.data()
+    alone = zn.Trainer(net, optimizer=None, metrics=["accuracy"]).evaluate(x[:101], y[:101])
+    np.testing.assert_allclose(ranks[0]["eval_loss"], alone["loss"], rtol=1e-12)
+    assert ranks[0]["eval_accuracy"] == alone["accuracy"]
+    assert len(ranks[0]["loss"]) == 2 and ranks[0]["loss"][1] < ranks[0]["loss"][0]
 
 
 def test_collectives(tmp_path):

@@ -127,9 +127,22 @@ def forgotten_sync():
     return {"error": np.array("no error")}
 
 
+def trainer():
+    """Trainer.fit and evaluate with a DistributedDataParallel model (101 evaluation
+    samples: slices of 51 and 50)."""
+    net = model()
+    ddp = dist.DistributedDataParallel(net)
+    fit = zn.Trainer(ddp, optim.SGD(ddp.parameters(), lr=0.1), metrics=["accuracy"])
+    x, y = data()
+    history = fit.fit(x, y, epochs=2, batch_size=16, validation_split=0.25, seed=0, verbose=0)
+    evaluation = fit.evaluate(x[:101], y[:101])
+    logs = {k: np.array(v) for k, v in history.history.items()}
+    return {**net.state_dict(), **logs, **{f"eval_{k}": np.array(v) for k, v in evaluation.items()}}
+
+
 def main(scenario, out_dir):
     dist.init()
-    runs = {"collectives": collectives, "forgotten_sync": forgotten_sync}
+    runs = {"collectives": collectives, "forgotten_sync": forgotten_sync, "trainer": trainer}
     result = runs[scenario]() if scenario in runs else train(scenario)
     np.savez(os.path.join(out_dir, f"rank{dist.get_rank()}.npz"), **result)
 
