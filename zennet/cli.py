@@ -8,6 +8,7 @@ import sys
 from zennet import jobs
 from zennet.data.augment.spec import describe_keys
 from zennet.data.datasets.registry import DATASETS
+from zennet.distributed.group import is_main_process
 from zennet.models import MODELS
 from zennet.optim.registry import OPTIMIZERS
 
@@ -52,6 +53,9 @@ def _parser():
     train.add_argument("--out", default="runs/latest", help="directory for model, history, plots")
     train.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
     train.add_argument("--quiet", action="store_true", help="print only the final metrics")
+    train.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="train with N MPI processes"
+    )
     train.add_argument(
         "--augment",
         default=None,
@@ -98,6 +102,10 @@ def _key_values(results):
 def main(argv=None):
     args = _parser().parse_args(argv)
     try:
+        if args.command == "train" and args.workers:  # again, under mpiexec -n N
+            from zennet.distributed.launch import launch
+
+            return launch(sys.argv[1:] if argv is None else argv, args.workers)
         if args.command == "train":
             out = args.resume or args.out
             results = jobs.train(
@@ -113,6 +121,8 @@ def main(argv=None):
                 verbose=0 if args.quiet else 1,
                 augment=args.augment,
             )
+            if not is_main_process():
+                return 0  # rank 0 reports
             for path in results["files"]:
                 print(f"wrote {path}")
             if results.get("note"):
