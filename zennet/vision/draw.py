@@ -4,7 +4,21 @@ from pathlib import Path
 
 import numpy as np
 
-from zennet.explain.render import _matplotlib
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Rectangle
+    except ImportError:
+        raise ImportError(
+            "draw_boxes needs matplotlib to draw boxes and write PNG files: "
+            "`pip install matplotlib` (or `pip install zennet[plot]`)."
+        ) from None
+    return plt, Rectangle
+
 
 COLOURS = ("tab:red", "tab:cyan", "tab:green", "tab:orange")
 
@@ -17,10 +31,7 @@ def draw_boxes(path, image, detections, truth=None, title="detections"):
     white. Boxes are (x0, y0, x1, y1) in pixels. Written to a temporary name, then renamed.
     Returns the path.
     """
-    matplotlib = _matplotlib()
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
+    plt, Rectangle = _pyplot()
 
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[0] in (1, 3):
