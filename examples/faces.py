@@ -2,7 +2,6 @@
 
     python examples/faces.py                      # the cross-validation table in docs/faces.md
     python examples/faces.py --arms scratch augmented --folds 3 --epochs 5   # a quick look
-    python examples/faces.py --final runs/faces/face_cnn.safetensors   # the detector's model
 
 The 200 crops (``zn.datasets.lfw_faces``) are split once: 160 for training, 40 (20 faces)
 held out for the final test and for the detection composites (examples/faces_detect.py).
@@ -19,13 +18,12 @@ learning-rate decay, and is scored by stratified k-fold cross-validation on the 
 - ``digits``: as fashion, from the same architecture trained here on the 8×8 digits upsampled
   to ``--digits-size`` (cached in ``--cache``).
 
-``--final PATH`` trains the best arm on all 160 crops plus ``--negatives`` random patches of
-scikit-image pictures that hold no face (not those of the composites), reports its accuracy
-on the 40 held-out crops, and saves it for ``zennet detect``.
+``--per-class N ...`` trains each fold on N crops per class of its training folds (drawn with
+the seed), to see which answer to data hunger works when data is scarce. The detector's
+model is trained by examples/faces_train.py.
 """
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -37,13 +35,10 @@ from zennet.data import augment as A
 from zennet.datasets.faces import cross_validate, lfw_faces
 from zennet.pretrained import fashion_cnn, fashion_cnn_architecture
 from zennet.training import LearningRateScheduler
-from zennet.vision import WINDOW, face_cnn, resize, save_face_model
+from zennet.vision import WINDOW, face_cnn, resize
 
 ARMS = ("scratch", "augmented", "fashion", "digits")
 SHRINK = 0.1
-# pictures the final model mines negatives from; examples/faces_detect.py builds its
-# composites on others (grass, gravel, text, hubble_deep_field, cell) and tests on astronaut
-NEGATIVE_SOURCES = ("brick", "coffee", "coins", "moon", "page", "rocket", "clock")
 
 
 def center_crop(x, side=WINDOW):
@@ -134,27 +129,6 @@ def cv_accuracy(arm, x, y, folds, epochs, seed, n=None, **kwargs):
     return cross_validate(fit_and_score, x, y, k=folds, seed=seed)
 
 
-def negative_patches(n, seed, sources=NEGATIVE_SOURCES):
-    """(n, 1, 25, 25) grey patches of face-free pictures, at random places and sizes 25-150."""
-    import skimage.color
-    import skimage.data
-
-    rng = np.random.default_rng(seed)
-    pictures = []
-    for name in sources:
-        picture = getattr(skimage.data, name)()
-        picture = skimage.color.rgb2gray(picture) if picture.ndim == 3 else picture / 255.0
-        pictures.append(picture.astype(np.float32))
-    patches = []
-    for k in range(n):
-        picture = pictures[k % len(pictures)]
-        side = int(rng.integers(25, min(150, *picture.shape) + 1))
-        top = rng.integers(0, picture.shape[0] - side + 1)
-        left = rng.integers(0, picture.shape[1] - side + 1)
-        patches.append(resize(picture[top : top + side, left : left + side], (25, 25)))
-    return np.stack(patches)[:, None]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
@@ -166,14 +140,9 @@ def main():
     )
     parser.add_argument("--digits-size", type=int, default=22)
     parser.add_argument("--cache", default="runs/faces", help="where the digits source is kept")
-    parser.add_argument("--final", metavar="PATH", help="train the --final-arm on all 160, save")
-    parser.add_argument("--final-arm", default="augmented", choices=ARMS)
-    parser.add_argument("--negatives", type=int, default=400)
     args = parser.parse_args()
-    (x, y), (xt, yt) = lfw_faces()
+    (x, y), _ = lfw_faces()  # the 40 held-out crops stay out of the comparison
     kwargs = {"cache": args.cache, "digits_size": args.digits_size}
-    if args.final:
-        return final_model(args, x, y, xt, yt, kwargs)
     print(
         f"{args.folds}-fold cross-validation on {len(y)} crops, {args.epochs} epochs, seeds "
         f"{args.seeds}"
@@ -197,22 +166,6 @@ def main():
                 f"| {100 * scores.min():.1f} % | {seconds:.0f} s |",
                 flush=True,
             )
-
-
-def final_model(args, x, y, xt, yt, kwargs):
-    """Train ``--final-arm`` on the 160 crops (+ negatives), test on the 40, save."""
-    start = time.perf_counter()
-    negatives = negative_patches(args.negatives, seed=1)
-    x_all = np.concatenate([x, negatives])
-    y_all = np.concatenate([y, np.zeros(len(negatives), dtype=y.dtype)])
-    trainer = fit(args.final_arm, x_all, y_all, args.epochs, args.seeds[0], **kwargs)
-    accuracy = trainer.evaluate(center_crop(xt), yt)["accuracy"]
-    os.makedirs(Path(args.final).parent, exist_ok=True)
-    save_face_model(trainer.model, args.final)
-    print(
-        f"{args.final_arm} + {len(negatives)} negatives: held-out accuracy {accuracy:.4f} "
-        f"({len(yt)} crops), {time.perf_counter() - start:.0f} s; wrote {args.final}"
-    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def resize(image, size):
     image = np.asarray(image)
     h, w = image.shape[-2:]
     rows, cols = _resize_matrix(h, size[0]), _resize_matrix(w, size[1])
-    out = np.einsum("ih,...hw,jw->...ij", rows, image.astype(np.float64), cols)
+    out = rows @ image.astype(np.float64) @ cols.T  # (out_h, H) @ (..., H, W) @ (W, out_w)
     return out.astype(image.dtype)
 
 
