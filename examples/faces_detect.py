@@ -23,7 +23,7 @@ import numpy as np
 
 import zennet as zn
 from zennet.datasets.faces import lfw_faces
-from zennet.vision import WINDOW, detect, draw_boxes, load_face_model, match, resize
+from zennet.vision import WINDOW, box_iou, detect, draw_boxes, load_face_model, match, resize
 from zennet.vision import precision_recall as pr
 
 BACKGROUNDS = ("grass", "gravel", "text", "hubble_deep_field", "cell")
@@ -183,8 +183,12 @@ def main():
             model, astronaut, window=window, threshold=t, factor=args.scale_factor
         )
     for name, (boxes, _) in results.items():
-        tp, fp, missed = match(boxes, np.ones(len(boxes)), [ASTRONAUT_FACE], 0.5)
-        print(f"astronaut, {name}: {len(boxes)} boxes, face found: {tp == 1}, wrong boxes: {fp}")
+        tp, fp, _ = match(boxes, np.ones(len(boxes)), [ASTRONAUT_FACE], 0.5)
+        best = box_iou(boxes, [ASTRONAUT_FACE]).max(initial=0)
+        print(
+            f"astronaut, {name}: {len(boxes)} boxes, face found: {tp == 1} (best IoU with the "
+            f"marked face {best:.2f}), wrong boxes: {fp}"
+        )
     if args.docs:
         docs, best = Path(args.docs), max(args.threshold)
         shown = {
