@@ -70,3 +70,7 @@ from zennet.nn.pooling import (
 # --- transfer learning (branch transfer) ---
 from zennet.nn.transfer import freeze, param_groups, replace_head, shrink_weights, unfreeze
 # --- end transfer ---
+
+# --- PyTorch's nn surface (branch nnsurface, issue 16) ---
+from zennet.nn.containers import ParameterDict, ParameterList
+# --- end nnsurface ---
