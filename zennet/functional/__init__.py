@@ -91,3 +91,25 @@ from zennet.functional.pool import (
     max_pool1d,
     max_pool2d,
 )
+
+# --- PyTorch's nn.functional surface (branch nnsurface, issue 16) ---
+from zennet.functional.activation_extra import (
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    rrelu,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+# --- end nnsurface ---

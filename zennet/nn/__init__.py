@@ -72,5 +72,30 @@ from zennet.nn.transfer import freeze, param_groups, replace_head, shrink_weight
 # --- end transfer ---
 
 # --- PyTorch's nn surface (branch nnsurface, issue 16) ---
+import sys
+
+from zennet import functional
 from zennet.nn.containers import ParameterDict, ParameterList
+from zennet.nn.activation_extra import (
+    CELU,
+    GLU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    SELU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+
+sys.modules[__name__ + ".functional"] = functional  # import zennet.nn.functional as F
 # --- end nnsurface ---
