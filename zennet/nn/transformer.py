@@ -44,9 +44,12 @@ class TransformerEncoderLayer(Module):
         batch_first=False,
         norm_first=False,
         bias=True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         check_sizes("TransformerEncoderLayer", dim_feedforward=dim_feedforward)
+        made = dict(device=device, dtype=dtype, bias=bias)
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
                 raise ValueError(
@@ -55,14 +58,14 @@ class TransformerEncoderLayer(Module):
                 )
             activation = _ACTIVATIONS[activation]
         self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first
+            d_model, nhead, dropout=dropout, batch_first=batch_first, **made
         )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.linear1 = Linear(d_model, dim_feedforward, **made)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.linear2 = Linear(dim_feedforward, d_model, **made)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, **made)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, **made)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = activation
