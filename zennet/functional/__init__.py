@@ -112,4 +112,21 @@ from zennet.functional.activation_extra import (
     tanhshrink,
     threshold,
 )
+from zennet.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from zennet.functional.fold import fold, unfold
+from zennet.functional.nn import (
+    alpha_dropout,
+    bilinear,
+    dropout1d,
+    dropout3d,
+    feature_alpha_dropout,
+)
+from zennet.functional.norm_extra import (
+    group_norm,
+    instance_norm,
+    local_response_norm,
+    rms_norm,
+)
+from zennet.functional.padding import pad  # noqa: F811 (all of PyTorch's modes)
+from zennet.functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 # --- end nnsurface ---

@@ -96,6 +96,37 @@ from zennet.nn.activation_extra import (
     Tanhshrink,
     Threshold,
 )
+from zennet.nn.distance import CosineSimilarity, PairwiseDistance
+from zennet.nn.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
+from zennet.nn.fold import Fold, Unfold
+from zennet.nn.linear_extra import Bilinear, LazyLinear
+from zennet.nn.norm import BatchNorm3d
+from zennet.nn.norm_extra import (
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
+from zennet.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+from zennet.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 
 sys.modules[__name__ + ".functional"] = functional  # import zennet.nn.functional as F
 # --- end nnsurface ---
