@@ -127,6 +127,11 @@ from zennet.nn.padding import (
     ZeroPad3d,
 )
 from zennet.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
+from zennet.nn.transformer_decoder import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+)
 
 sys.modules[__name__ + ".functional"] = functional  # import zennet.nn.functional as F
 # --- end nnsurface ---

@@ -20,6 +20,17 @@ from zennet.nn.recurrent import check_sizes
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 
+def resolve_activation(layer, activation):
+    """F.relu or F.gelu for their names; a callable passes through."""
+    if not isinstance(activation, str):
+        return activation
+    if activation not in _ACTIVATIONS:
+        raise ValueError(
+            f"{layer}: activation must be 'relu', 'gelu' or a callable, got {activation!r}."
+        )
+    return _ACTIVATIONS[activation]
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward network, each wrapped in a residual and a LayerNorm:
 
@@ -50,13 +61,7 @@ class TransformerEncoderLayer(Module):
         super().__init__()
         check_sizes("TransformerEncoderLayer", dim_feedforward=dim_feedforward)
         made = dict(device=device, dtype=dtype, bias=bias)
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(
-                    f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable, "
-                    f"got {activation!r}."
-                )
-            activation = _ACTIVATIONS[activation]
+        activation = resolve_activation("TransformerEncoderLayer", activation)
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, batch_first=batch_first, **made
         )
