@@ -121,6 +121,19 @@ from zennet.functional.nn import (
     dropout3d,
     feature_alpha_dropout,
 )
+from zennet.functional.losses_more import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from zennet.functional.norm_extra import (
     group_norm,
     instance_norm,

@@ -89,6 +89,19 @@ from zennet.nn.distance import CosineSimilarity, PairwiseDistance
 from zennet.nn.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
 from zennet.nn.fold import Fold, Unfold
 from zennet.nn.linear_extra import Bilinear, LazyLinear
+from zennet.nn.losses_more import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
 from zennet.nn.norm import BatchNorm3d
 from zennet.nn.norm_extra import (
     GroupNorm,
