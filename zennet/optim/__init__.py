@@ -11,3 +11,6 @@ from zennet.optim.rmsprop import RMSprop
 from zennet.optim.sgd import SGD
 from zennet.optim import lr_scheduler
 from zennet.optim.registry import OPTIMIZERS, get
+from zennet.optim.adam_variants import Adamax, NAdam, RAdam
+from zennet.optim.classic import ASGD, Adadelta, Rprop
+from zennet.optim.lbfgs import LBFGS
