@@ -14,6 +14,7 @@ from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.nn import init
 from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
+from zennet.nn.utils.rnn import PackedSequence
 from zennet.ops import recurrent as ops
 
 _OPS = {"RNN": ops.RNN, "LSTM": ops.LSTM, "GRU": ops.GRU}
@@ -179,7 +180,13 @@ class _RNNBase(Module):
     # ---------------------------------------------------------------- forward
 
     def _run(self, x, hx, lengths):
-        """input -> output (T, N, D·H) in the input's layout, final states [(L·D, N, H)]."""
+        """input -> output (T, N, D·H) in the input's layout, final states [(L·D, N, H)].
+        A PackedSequence (nn.utils.rnn) runs with its lengths and comes back packed."""
+        if isinstance(x, PackedSequence):
+            padded = F.transpose(x.padded, 0, 1) if self.batch_first else x.padded
+            output, final = self._run(padded, hx, x.lengths)
+            output = F.transpose(output, 0, 1) if self.batch_first else output
+            return PackedSequence(output, x.lengths), final
         x = self._check_input(x)
         batched = x.ndim == 3
         if not batched:
