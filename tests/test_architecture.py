@@ -43,6 +43,7 @@ LAYERS = [
         "zennet.vision",
         "zennet.audio",
         "zennet.text",
+        "zennet.utils",  # PyTorch's paths (zennet.utils.data) for the data package
     ],
     ["zennet.training", "zennet.distributed"],
     ["zennet.jobs"],
