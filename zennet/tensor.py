@@ -258,14 +258,6 @@ class Tensor:
         self.data[...] = source
         return self
 
-    def zero_(self):
-        self.data[...] = 0
-        return self
-
-    def fill_(self, value):
-        self.data[...] = value
-        return self
-
     def __setitem__(self, index, value):
         if self._requires_grad:
             raise RuntimeError(
