@@ -79,6 +79,11 @@ from zennet.functional import (
     where,
 )
 from zennet.functional.math import *  # noqa: F403 (its __all__)
+from zennet.functional.compare import *  # noqa: F403 (its __all__)
+from zennet.functional.indexing import *  # noqa: F403 (its __all__)
+from zennet.functional.ordering import *  # noqa: F403 (its __all__)
+from zennet.functional.structure import *  # noqa: F403 (its __all__)
+from zennet.functional.linalg import *  # noqa: F403 (its __all__)
 from zennet.functional import (
     add,
     clone,

@@ -33,8 +33,9 @@ def assign(op, x, result):
     if result.requires_grad:
         if x.is_leaf and x.requires_grad:
             raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad cannot be changed in place inside a "
-                f"graph; wrap the update in zn.no_grad() or write x = x.{op.rstrip('_')}(...)."
+                f"{op}: in-place assignment into a leaf tensor that requires grad would change "
+                f"a graph input; wrap the update in zn.no_grad() or build a new tensor "
+                f"(an out-of-place op, zn.where, zn.cat)."
             )
         if result.dtype != x.dtype:
             result = result.to(x.dtype)
