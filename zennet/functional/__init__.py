@@ -24,6 +24,7 @@ from zennet.functional.arith import (
     clip,
     clone,
     div,
+    divide,
     exp,
     linear,
     log,
@@ -35,15 +36,25 @@ from zennet.functional.arith import (
     min,
     minimum,
     mul,
+    multiply,
     neg,
     pow,
     sqrt,
     std,
     sub,
+    subtract,
     sum,
+    true_divide,
     var,
     where,
 )
+from zennet.functional.math import *  # noqa: F403 (its __all__)
+from zennet.functional.compare import *  # noqa: F403 (its __all__)
+from zennet.functional.indexing import *  # noqa: F403 (its __all__)
+from zennet.functional.ordering import *  # noqa: F403 (its __all__)
+from zennet.functional.structure import *  # noqa: F403 (its __all__)
+from zennet.functional.linalg import *  # noqa: F403 (its __all__)
+from zennet.functional._inplace import fill
 from zennet.functional import convert  # noqa: F401 (makes .to, .cpu, .float, ... Tensor methods)
 from zennet.functional.shape import (
     broadcast_to,
