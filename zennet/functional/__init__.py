@@ -91,3 +91,4 @@ from zennet.functional.pool import (
     max_pool1d,
     max_pool2d,
 )
+from zennet.functional.ctc import ctc_loss

@@ -69,4 +69,6 @@ from zennet.nn.pooling import (
 
 # --- transfer learning (branch transfer) ---
 from zennet.nn.transfer import freeze, param_groups, replace_head, shrink_weights, unfreeze
+
 # --- end transfer ---
+from zennet.nn.ctc import CTCLoss
