@@ -77,7 +77,7 @@ def train_classifier(task, train, val, classes, args):
     frames = FRAMES[task]
     x, _ = features(multi_condition(train.audio, args.seed), frames)
     xv, _ = features(val.audio, frames)
-    model = SpeechCNN(len(classes))
+    model = SpeechCNN(len(classes), width=args.width)
     optimizer = zn.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     trainer = zn.Trainer(model, optimizer, "cross_entropy", ["accuracy"])
     masks = SpecAugment(freq_mask=6, time_mask=frames // 10, n_freq_masks=1, n_time_masks=2)
@@ -129,7 +129,7 @@ def train_ctc(train, val, args):
     rng = np.random.default_rng(args.seed)
     mels = [log_mel(w) for w in multi_condition(train.audio, args.seed)]
     lengths = np.array([m.shape[-1] for m in mels])
-    model = CRNN(10)
+    model = CRNN(10, width=args.width, hidden=args.width)
     optimizer = zn.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     masks = SpecAugment(freq_mask=6, time_mask=10, n_freq_masks=1, n_time_masks=2)
     for epoch in range(args.epochs):
@@ -185,6 +185,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--width", type=int, default=64, help="channels of the convolutions")
     parser.add_argument("--variants", type=int, default=None, help="use the first N voices")
     parser.add_argument("--limit", type=int, default=None, help="train on N utterances")
     parser.add_argument("--seed", type=int, default=0)
@@ -230,7 +231,12 @@ def main(argv=None):
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         zn.save(model.state_dict(), out / "model.safetensors")
-        card = {"task": args.task, "classes": classes, "frames": FRAMES.get(args.task)}
+        card = {
+            "task": args.task,
+            "classes": classes,
+            "frames": FRAMES.get(args.task),
+            "width": args.width,
+        }
         (out / "speech.json").write_text(json.dumps(card, indent=1))
         print(f"wrote {out / 'model.safetensors'}")
 

@@ -55,6 +55,8 @@ def test_spoken_digits_split_by_voice_and_cached(data_dir):
     assert all(seen) and not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
     assert sorted(train.labels.tolist()) == sorted(list(range(10)) * 4)
     assert train.sample_rate == 16000 and train.audio[0].dtype == np.float32
+    card = speech.describe((train, val, test)).splitlines()
+    assert card[0].startswith("train: 40 utterances, 4 voices (2 variants), 0.0")
     assert all(0.15 < len(a) / 16000 < 1.5 for a in train.audio)
     files = sorted(data_dir.rglob("*.wav"))
     assert len(files) == 80 and len(list(data_dir.rglob("index.tsv"))) == 1

@@ -275,3 +275,17 @@ def spoken_languages(variants=None, languages=None, per_voice=3, root=None, work
 
     folder, splits = _build("spoken_languages", rows, variants, root, workers)
     return _sets(folder, splits, int)
+
+
+def describe(sets):
+    """A data card line per split of ``(train, val, test)``: utterances, voices (accent +
+    variant), variants, hours of audio."""
+    lines = []
+    for name, s in zip(SPLITS, sets):
+        hours = sum(len(a) for a in s.audio) / s.sample_rate / 3600
+        variants = {v.split("+")[1] for v in s.voices}
+        lines.append(
+            f"{name}: {len(s.audio)} utterances, {len(set(s.voices))} voices "
+            f"({len(variants)} variants), {hours:.2f} h"
+        )
+    return "\n".join(lines)
