@@ -1,7 +1,7 @@
 """Draw docs/augment_grid.png: four digits twice, then two draws of each augmentation on them.
 
 Run from the repository root: ``python docs/make_augment_grid.py`` (needs matplotlib, and
-scikit-learn for the digits where ``zennet.datasets.load_digits`` is not there yet).
+scikit-learn for the digits where ``zennet.data.datasets.load_digits`` is not there yet).
 """
 
 from pathlib import Path
@@ -40,9 +40,9 @@ ROWS = [
 
 def load_digits():
     """``(x (N, 1, 8, 8) float32 in [0, 1], y (N,) int64)``: zennet's copy of the digits, or
-    scikit-learn's where zennet.datasets is not there yet."""
+    scikit-learn's where zennet.data.datasets is not there yet."""
     try:
-        from zennet.datasets import load_digits as zennet_digits
+        from zennet.data.datasets import load_digits as zennet_digits
     except ImportError:
         from sklearn.datasets import load_digits as sklearn_digits
 

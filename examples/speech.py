@@ -25,7 +25,7 @@ from zennet.audio import beam_search_decode, error_rate, greedy_decode
 from zennet.audio.features import features, log_mel, pad_batch
 from zennet.audio.models import CRNN, SpeechCNN
 from zennet.data.augment import SpecAugment, add_noise, change_speed
-from zennet.datasets import speech
+from zennet.data.datasets import speech
 
 FRAMES = {"digits": 100, "languages": 300}  # 1 s and 3 s of 10 ms frames
 CONDITIONS = [

@@ -15,7 +15,7 @@ import zennet as zn
 from zennet.audio.features import features
 from zennet.audio.models import SpeechCNN
 from zennet.audio.plot import save_attribution, save_spectrogram
-from zennet.datasets import speech
+from zennet.data.datasets import speech
 
 
 def main(argv=None):

@@ -5,12 +5,30 @@
 runs ``fn`` on zennet tensors and on torch tensors made from the same arrays,
 compares the outputs, back-propagates the same output weights through both and
 compares every input's gradient; then gradient-checks ``fn`` in float64.
+
+zennet's side runs on ``DEVICE`` (``pytest --device cuda``; the CPU by default), so the
+whole op suite runs on a GPU when one is there and is skipped, with the reason, when not.
 """
 
 import numpy as np
+import pytest
 import torch
 
 import zennet as zn
+
+DEVICE = "cpu"  # set from pytest's --device option (tests/conftest.py)
+
+
+def _device():
+    """The device the comparisons run on; a skip naming what is missing when it is absent."""
+    try:
+        return zn.device(DEVICE)
+    except RuntimeError as error:
+        pytest.skip(str(error))
+
+
+def _host(t):
+    return t.cpu().numpy()
 
 
 def _first(out):
@@ -33,15 +51,18 @@ def compare(
     gradcheck_rtol=1e-3,
     eps=1e-6,
 ):
-    """Assert that ``fn`` gives PyTorch's values and gradients; returns the zennet output."""
+    """Assert that ``fn`` gives PyTorch's values and gradients; returns the zennet output
+    (in host memory)."""
     torch_fn = torch_fn or fn
     arrays = [np.asarray(a) for a in arrays]
     wants = [grad and _is_float(a) for a in arrays]
-    ours = [zn.tensor(a, requires_grad=w) for a, w in zip(arrays, wants)]
+    device = _device()
+    ours = [zn.tensor(a, requires_grad=w, device=device) for a, w in zip(arrays, wants)]
     theirs = [torch.tensor(a, requires_grad=w) for a, w in zip(arrays, wants)]
     out, ref = _first(fn(*ours)), _first(torch_fn(*theirs))
+    assert out.device == device, f"the output is on {out.device}, the inputs on {device}"
     np.testing.assert_allclose(
-        out.numpy(),
+        _host(out),
         ref.detach().numpy(),
         rtol=rtol,
         atol=atol,
@@ -49,15 +70,15 @@ def compare(
     )
     assert out.dtype == ref.detach().numpy().dtype, (out.dtype, ref.dtype)
     if not any(wants):
-        return out
+        return out.cpu()
     seed = (np.cos(np.arange(out.numel())).reshape(out.shape) + 1.5).astype(out.dtype)
-    out.backward(seed)
+    out.backward(device.put(seed))
     ref.backward(torch.tensor(seed))
     for k, (t, r, w) in enumerate(zip(ours, theirs, wants)):
         if not w:
             continue
         expected = np.zeros_like(arrays[k]) if r.grad is None else r.grad.numpy()
-        got = np.zeros_like(arrays[k]) if t.grad is None else t.grad.numpy()
+        got = np.zeros_like(arrays[k]) if t.grad is None else _host(t.grad)
         assert got.shape == arrays[k].shape and got.dtype == arrays[k].dtype
         np.testing.assert_allclose(
             got,
@@ -74,4 +95,4 @@ def compare(
         assert zn.gradcheck(
             lambda *xs: _first(fn(*xs)), inputs, eps=eps, atol=gradcheck_atol, rtol=gradcheck_rtol
         )
-    return out
+    return out.cpu()

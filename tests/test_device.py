@@ -1,64 +1,27 @@
 """Devices and dtypes: every tensor knows its device, ops compute with their inputs' array
 module, and Module.to really moves or casts.
 
-No GPU is needed: a stand-in device ("tracked") keeps its arrays as a NumPy subclass and
-computes with a wrapper of NumPy that returns that subclass. An op that made an array with
-a module it imported (``numpy.zeros``) instead of its inputs' module would hand a plain
-ndarray into the graph, and the walk below finds it.
+No GPU is needed: a stand-in device ("tracked", tests/stand_in_device.py) keeps its arrays
+as a NumPy subclass and computes with a wrapper of NumPy that returns that subclass. An op
+that made an array with a module it imported (``numpy.zeros``) instead of its inputs'
+module would hand a plain ndarray into the graph, and the walk below finds it.
 """
 
 import numpy as np
 import pytest
 
 import zennet as zn
+from tests import stand_in_device
+from tests.stand_in_device import Tracked
 from zennet import functional as F
 from zennet import nn
-from zennet.backend import register_device, unregister_device
-
-
-class Tracked(np.ndarray):
-    """A NumPy array that stands for another device's arrays."""
-
-
-def _track(value):
-    if isinstance(value, np.ndarray) and not isinstance(value, Tracked):
-        return value.view(Tracked)
-    if isinstance(value, (tuple, list)):
-        return type(value)(_track(v) for v in value)
-    return value
-
-
-class _Wrapped:
-    """A NumPy function (or ufunc, with its methods) whose arrays come back Tracked."""
-
-    def __init__(self, fn):
-        self._fn = fn
-
-    def __call__(self, *args, **kwargs):
-        return _track(self._fn(*args, **kwargs))
-
-    def __getattr__(self, name):
-        attr = getattr(self._fn, name)
-        return _Wrapped(attr) if callable(attr) and not isinstance(attr, type) else attr
-
-
-class TrackedNumpy:
-    """The stand-in device's array module: NumPy, with every array it makes Tracked."""
-
-    def __getattr__(self, name):
-        attr = getattr(np, name)
-        if isinstance(attr, type) or not callable(attr):
-            return attr  # dtypes, classes (ndarray, errstate), constants, submodules
-        return _Wrapped(attr)
 
 
 @pytest.fixture
 def tracked():
-    device = register_device(
-        "tracked", TrackedNumpy(), Tracked, lambda a: np.array(a).view(Tracked), np.asarray
-    )
+    device = stand_in_device.register()
     yield device
-    unregister_device("tracked")
+    stand_in_device.unregister()
 
 
 def graph_arrays(root):

@@ -110,7 +110,7 @@ def test_optional_parts_load_on_first_use():
 
     code = (
         "import sys, zennet as zn; "
-        "heavy = ('zennet.explain', 'zennet.onnx', 'zennet.pretrained', 'zennet.datasets'); "
+        "heavy = ('zennet.explain', 'zennet.onnx', 'zennet.pretrained', 'zennet.data.datasets'); "
         "print(sorted(m for m in heavy if m in sys.modules)); "
         "print(callable(zn.explain.saliency), callable(zn.datasets.load_digits), 'onnx' in dir(zn))"
     )

@@ -77,13 +77,14 @@ from zennet import cuda
 # Data sets, interpretability, exchange with PyTorch and ONNX and pretrained models load on
 # first use, so that `import zennet` stays fast (docs/performance.md).
 _ON_FIRST_USE = ("datasets", "explain", "interop", "onnx", "pretrained")
+_MODULES = {"datasets": "zennet.data.datasets"}
 
 
 def __getattr__(name):
     if name in _ON_FIRST_USE:
         import importlib
 
-        module = importlib.import_module(f"zennet.{name}")
+        module = importlib.import_module(_MODULES.get(name, f"zennet.{name}"))
         globals()[name] = module
         return module
     raise AttributeError(f"module 'zennet' has no attribute {name!r}")

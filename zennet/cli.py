@@ -1,23 +1,52 @@
-"""The ``zennet`` command: argument parsing and printing only; the jobs live in
-training/run.py and explain/job.py."""
+"""The ``zennet`` command: argument parsing and printing only. What each command does lives
+in zennet.jobs; the names it accepts (data sets, models, optimizers, explanation methods,
+augmentations) and their help come from the registries beside what they name."""
 
 import argparse
 import sys
 
-from zennet.explain.job import METHODS, explain_job
-from zennet.training import run
+from zennet import jobs
+from zennet.data.augment.spec import describe_keys
+from zennet.data.datasets.registry import DATASETS
+from zennet.models import MODELS
+from zennet.optim.registry import OPTIMIZERS
+
+
+def _names(registry):
+    return "{" + ",".join(registry.names()) + "}"
+
+
+def _listing(title, registry):
+    lines = "\n".join(f"  {line}" for line in registry.describe().splitlines())
+    return f"{title}:\n{lines}"
 
 
 def _parser():
     parser = argparse.ArgumentParser(prog="zennet", description="Train and use zennet models.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a model and report test metrics")
-    train.add_argument("--data", default="digits", help="digits | fashion-mnist | PATH")
-    train.add_argument("--model", default="mlp", help="logistic | mlp | cnn")
+    train = commands.add_parser(
+        "train",
+        help="train a model and report test metrics",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(
+            [
+                _listing("data sets (--data)", DATASETS),
+                _listing("models (--model)", MODELS),
+                _listing("optimizers (--optimizer)", OPTIMIZERS),
+                "augmentations (--augment key=value,...):\n" + describe_keys(),
+            ]
+        ),
+    )
+    train.add_argument(
+        "--data", default="digits", help=f"{_names(DATASETS)} or a PATH (default: digits)"
+    )
+    train.add_argument("--model", default="mlp", metavar=_names(MODELS), help="(default: mlp)")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--optimizer", default="adam", help="adam | sgd | adamw | rmsprop | adagrad")
+    train.add_argument(
+        "--optimizer", default="adam", metavar=_names(OPTIMIZERS), help="(default: adam)"
+    )
     train.add_argument("--lr", type=float, default=None)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="runs/latest", help="directory for model, history, plots")
@@ -27,14 +56,12 @@ def _parser():
         "--augment",
         default=None,
         metavar="SPEC",
-        help='augment training batches, e.g. "translate=1,rotate=10" or "crop=2,hflip,mixup"; '
-        "keys: crop translate rotate scale elastic hflip vflip brightness contrast noise "
-        "erase cutout mixup cutmix (zennet.data.augment.parse_augmentation)",
+        help='augment training batches, e.g. "rotate=10,scale=0.1" (keys below)',
     )
 
     evaluate = commands.add_parser("evaluate", help="test metrics of a saved model")
     evaluate.add_argument("model")
-    evaluate.add_argument("--data", default="digits")
+    evaluate.add_argument("--data", default="digits", help=f"{_names(DATASETS)} or a PATH")
 
     predict = commands.add_parser("predict", help="classify an image file or a .npy array")
     predict.add_argument("model")
@@ -43,14 +70,16 @@ def _parser():
     summary = commands.add_parser("summary", help="print a saved model's layers and parameters")
     summary.add_argument("model")
 
-    explain = commands.add_parser("explain", help="heat map of what a saved model looked at")
+    explain = commands.add_parser(
+        "explain",
+        help="heat map of what a saved model looked at",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_listing("methods (--method)", jobs.METHODS),
+    )
     explain.add_argument("model")
     explain.add_argument("input", help="an image file or a .npy array of inputs")
     explain.add_argument(
-        "--method",
-        default="ig",
-        choices=METHODS,
-        help="ig = integrated gradients, gxi = gradient × input (default: ig)",
+        "--method", default="ig", metavar=_names(jobs.METHODS), help="(default: ig)"
     )
     explain.add_argument("--out", default="heatmap.png", help="the PNG to write")
     explain.add_argument(
@@ -71,7 +100,7 @@ def main(argv=None):
     try:
         if args.command == "train":
             out = args.resume or args.out
-            results = run.train(
+            results = jobs.train(
                 args.data,
                 args.model,
                 args.epochs,
@@ -93,15 +122,15 @@ def main(argv=None):
                 return 3
             print(_key_values(results))
         elif args.command == "evaluate":
-            print(_key_values(run.evaluate(args.model, args.data)))
+            print(_key_values(jobs.evaluate(args.model, args.data)))
         elif args.command == "predict":
-            classes, probabilities = run.predict(args.model, args.input)
+            classes, probabilities = jobs.predict(args.model, args.input)
             for c, p in zip(classes, probabilities):
                 print(f"class={int(c)} probability={float(p[c]):.4f}")
         elif args.command == "summary":
-            print(run.summary(args.model))
+            print(jobs.summary(args.model))
         elif args.command == "explain":
-            result = explain_job(
+            result = jobs.explain(
                 args.model, args.input, args.method, args.out, args.target, args.trace
             )
             if args.trace:

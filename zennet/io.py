@@ -416,8 +416,12 @@ CHECKPOINT_PARTS = ("model_state", "optimizer_state", "epoch", "history", "rng_s
 _PREFIXES = dict(zip(CHECKPOINT_PARTS, ("model", "optim", "epoch", "history", "rng", "extra")))
 
 
-def save_checkpoint(path, model_state, optimizer_state, epoch, history, rng_state, extra=None):
-    """Everything needed to resume training, in ONE .safetensors or .npz file (no pickle).
+def save_checkpoint(
+    path, model_state, optimizer_state=None, epoch=None, history=None, rng_state=None, extra=None
+):
+    """Everything needed to resume training, in ONE .safetensors or .npz file (no pickle);
+    the one way zennet checkpoints (``ModelCheckpoint``, ``Trainer.save_checkpoint``, the
+    model files of ``zennet train``). A weights-only checkpoint leaves the rest None.
 
     Arrays are stored under prefixed keys: ``model.<name>`` for the model's state dict,
     ``optim.state.<i>.<name>`` for the optimizer's per-parameter state (a PyTorch-style

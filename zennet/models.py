@@ -1,21 +1,28 @@
-"""Ready-made models for ``zennet train --model NAME``, and model files that remember them.
+"""Ready-made models for ``zennet train --model NAME`` (the ``MODELS`` registry), and model
+files that remember them.
 
-A model file is a safetensors (or .npz) file of the state dict whose metadata names the
-preset and its arguments, so ``load_model(path)`` rebuilds the same architecture
-without pickle.
+A model built by :func:`build_model` carries its ``recipe`` (preset, input shape, classes,
+arguments); a checkpoint of it (``ModelCheckpoint``, ``Trainer.save_checkpoint``) stores the
+recipe beside the weights, so ``load_model(path)`` rebuilds the same architecture without
+pickle.
 """
 
-import json
 import math
 
 from zennet import nn
+from zennet.io import load_checkpoint
+from zennet.registry import Registry
+
+MODELS = Registry("model")
 
 
+@MODELS.register("logistic")
 def logistic(input_shape, num_classes):
     """The primer's model for many classes: Z = W·A + b, then softmax (in the loss)."""
     return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
 
 
+@MODELS.register("mlp")
 def mlp(input_shape, num_classes, hidden=(256,), dropout=0.2, standardize=0.1):
     """Input, hidden and output layers: Linear-ReLU(-Dropout) blocks, then a Linear head.
 
@@ -34,6 +41,7 @@ def mlp(input_shape, num_classes, hidden=(256,), dropout=0.2, standardize=0.1):
     return nn.Sequential(*layers)
 
 
+@MODELS.register("cnn")
 def cnn(input_shape, num_classes, channels=(32, 64), hidden=128, dropout=0.3):
     """Two blocks of Conv3×3-BatchNorm-ReLU-MaxPool2, then Linear-ReLU-Dropout-Linear.
 
@@ -52,6 +60,9 @@ def cnn(input_shape, num_classes, channels=(32, 64), hidden=128, dropout=0.3):
         nn.Linear(hidden, num_classes),
     ]
     return nn.Sequential(*layers)
+
+
+cnn.takes_images = True  # the train job hands it (N, C, H, W) images, not flat vectors
 
 
 def image_shape(input_shape, who="cnn"):
@@ -76,41 +87,31 @@ def adapt(model, x):
     return model
 
 
-PRESETS = {"logistic": logistic, "mlp": mlp, "cnn": cnn}
-
-
 def build_model(name, input_shape, num_classes, **kwargs):
-    """The preset ``name`` for inputs of ``input_shape`` (without batch) and ``num_classes``."""
-    if name not in PRESETS:
-        raise ValueError(f"Unknown model {name!r}; choose from {sorted(PRESETS)}.")
-    return PRESETS[name](tuple(input_shape), num_classes, **kwargs)
-
-
-def save_model(model, path, name, input_shape, num_classes, **kwargs):
-    """Save weights plus the recipe (preset, input shape, classes, arguments) as metadata."""
-    from zennet.io import save
-
-    recipe = {
+    """The preset ``name`` for inputs of ``input_shape`` (without batch) and ``num_classes``,
+    with its ``recipe`` attached (what a checkpoint stores to rebuild it)."""
+    model = MODELS.get(name)(tuple(input_shape), num_classes, **kwargs)
+    model.recipe = {
         "name": name,
         "input_shape": list(input_shape),
         "num_classes": num_classes,
         "kwargs": kwargs,
     }
-    save(model.state_dict(), path, metadata={"zennet_model": json.dumps(recipe)})
+    return model
 
 
 def load_model(path):
-    """(model, recipe) from a file written by :func:`save_model`, in eval mode."""
-    from zennet.io import load
-
-    state, metadata = load(path, return_metadata=True)
-    if "zennet_model" not in metadata:
+    """(model, recipe) from a checkpoint of a model built by :func:`build_model`, in eval mode."""
+    state = load_checkpoint(path)
+    recipe = (state["extra"] or {}).get("recipe") if isinstance(state["extra"], dict) else None
+    if recipe is None:
         raise ValueError(
-            f"{path}: this file holds weights but no model recipe; it was not written by "
-            f"`zennet train` (zennet.models.save_model). Build the model in Python and call "
-            f"model.load_state_dict(zn.load(path))."
+            f"{path}: this checkpoint holds weights but no model recipe; it was not written "
+            f"for a zennet.models preset. Build the model in Python and call "
+            f"model.load_state_dict(zn.io.load_checkpoint(path)['model_state'])."
         )
-    recipe = _checked_recipe(metadata["zennet_model"], path, sum(a.size for a in state.values()))
+    model_state = state["model_state"]
+    recipe = _checked_recipe(recipe, path, sum(a.size for a in model_state.values()))
     try:
         model = build_model(
             recipe["name"], recipe["input_shape"], recipe["num_classes"], **recipe["kwargs"]
@@ -119,16 +120,15 @@ def load_model(path):
         raise ValueError(
             f"load_model: {path}: cannot build the model its recipe describes ({err})."
         ) from err
-    model.load_state_dict(state)
+    model.load_state_dict(model_state)
     return model.eval(), recipe
 
 
-def _checked_recipe(text, path, n_values):
+def _checked_recipe(recipe, path, n_values):
     """The recipe of a model file, checked before a model is built from it: a known preset
     and positive sizes, none larger than the number of values the file holds (a damaged or
     hostile recipe must not make us allocate an absurd model)."""
     try:
-        recipe = json.loads(text)
         recipe = {
             "name": recipe["name"],
             "input_shape": list(recipe["input_shape"]),
@@ -138,9 +138,9 @@ def _checked_recipe(text, path, n_values):
         sizes = [*recipe["input_shape"], recipe["num_classes"], *_integers(recipe["kwargs"])]
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"load_model: {path} holds a damaged model recipe ({err!r}).") from err
-    if recipe["name"] not in PRESETS:
+    if recipe["name"] not in MODELS:
         raise ValueError(
-            f"load_model: {path} names the model {recipe['name']!r}; known: {sorted(PRESETS)}."
+            f"load_model: {path} names the model {recipe['name']!r}; known: {MODELS.names()}."
         )
     sizes.append(math.prod(recipe["input_shape"]))
     if not all(isinstance(n, int) and 0 < n <= n_values for n in sizes):
@@ -155,7 +155,7 @@ def _integers(value):
     """Every int in a recipe's kwargs (a JSON value), bools aside."""
     if isinstance(value, dict):
         return [n for v in value.values() for n in _integers(v)]
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [n for v in value for n in _integers(v)]
     if isinstance(value, (str, float, bool)) or value is None:
         return []

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import zennet as zn
-from zennet.datasets import load_digits, load_fashion_mnist, load_image, read_idx
+from zennet.data.datasets import load_digits, load_fashion_mnist, load_image, read_idx
 
 REAL_FASHION = "/usr/share/datasets/fashion-mnist"
 IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D}
@@ -81,8 +81,8 @@ def test_digits_file_ships_in_the_wheel(tmp_path):
     assert done.returncode == 0, done.stderr
     wheel = tmp_path / done.stdout.strip().splitlines()[-1]
     names = zipfile.ZipFile(wheel).namelist()
-    assert "zennet/datasets/data/digits.csv.gz" in names
-    assert "zennet/datasets/data/README" in names
+    assert "zennet/data/datasets/data/digits.csv.gz" in names
+    assert "zennet/data/datasets/data/README" in names
 
 
 # ------------------------------------------------------------------ IDX

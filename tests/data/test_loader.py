@@ -174,3 +174,31 @@ def test_fast_path_does_not_iterate_samples(monkeypatch):
 def test_empty_dataset():
     loader = DataLoader(TensorDataset(np.zeros((0, 3))), batch_size=4, shuffle=True, seed=0)
     assert len(loader) == 0 and list(loader) == []
+
+
+def _batches(loader):
+    return [(xb.data.copy(), yb.data.copy()) for xb, yb in loader]
+
+
+def _noise(x, y, rng):
+    return x + rng.standard_normal(x.shape).astype(x.dtype), y
+
+
+def test_set_epoch_replays_an_epoch_and_its_augmentation_exactly():
+    """PyTorch's set_epoch convention: epoch e's order and transform draws depend on (seed, e)
+    only, so a resumed run (a new loader told its epoch) sees an uninterrupted run's batches."""
+    data = TensorDataset(np.arange(40, dtype=np.float32).reshape(20, 2), np.arange(20))
+    uninterrupted = DataLoader(data, batch_size=6, shuffle=True, seed=3, transform=_noise)
+    epochs = [_batches(uninterrupted) for _ in range(3)]  # epochs 0, 1, 2 counted by itself
+    resumed = DataLoader(data, batch_size=6, shuffle=True, seed=3, transform=_noise)
+    resumed.set_epoch(2)
+    for (x, y), (xr, yr) in zip(epochs[2], _batches(resumed), strict=True):
+        np.testing.assert_array_equal(x, xr)
+        np.testing.assert_array_equal(y, yr)
+    resumed.set_epoch(1, start_batch=2)  # from the middle of an epoch
+    rest = _batches(resumed)
+    assert len(rest) == len(epochs[1]) - 2
+    for (x, y), (xr, yr) in zip(epochs[1][2:], rest, strict=True):
+        np.testing.assert_array_equal(x, xr)
+        np.testing.assert_array_equal(y, yr)
+    assert not np.array_equal(epochs[0][0][1], epochs[1][0][1])  # epochs differ

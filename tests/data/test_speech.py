@@ -14,7 +14,7 @@ import zennet as zn
 import zennet.functional as F
 from zennet.audio.features import features
 from zennet.audio.models import CRNN, SpeechCNN
-from zennet.datasets import speech
+from zennet.data.datasets import speech
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="needs espeak-ng (apt-get install espeak-ng)"

@@ -1,5 +1,5 @@
-"""Transfer learning: freeze/unfreeze, replace_head, param_groups, shrink_weights, the
-shipped pretrained CNN and a smoke run of examples/transfer_digits.py."""
+"""Transfer learning: freeze/unfreeze, replace_head, param_groups, the shipped pretrained
+CNN, and examples/transfer_digits.py (a smoke run and its shrink_weights)."""
 
 import importlib.util
 from collections import OrderedDict
@@ -207,88 +207,6 @@ def test_param_groups_errors():
         nn.param_groups(small_cnn(), [0.1])
 
 
-# ------------------------------------------------------------------ shrink_weights
-
-
-def outputs(model, x):
-    """(eval-mode, train-mode) outputs of ``model`` on ``x``, running statistics restored."""
-    state = {k: v.copy() for k, v in model.state_dict().items()}
-    with zn.no_grad():
-        evaluated = model.eval()(x).data.copy()
-        trained = model.train()(x).data.copy()
-    model.load_state_dict(state)
-    return evaluated, trained
-
-
-def weight_rms(layer):
-    return float(np.sqrt(np.mean(np.square(layer.weight.data, dtype=np.float64))))
-
-
-@pytest.mark.parametrize("ratio", [0.1, 0.5])
-def test_shrink_weights_keeps_the_pretrained_cnns_outputs(rng, ratio):
-    # real trained weights: some running variances are near eps, so eps must scale too
-    model = fashion_cnn()
-    x = zn.tensor(rng.random((16, 1, 8, 8), dtype=np.float32))
-    before = outputs(model, x)
-    assert nn.shrink_weights(model, ratio) is model
-    for after, ref in zip(outputs(model, x), before):
-        np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
-    for i in (0, 4, 8):  # each conv at ratio × its default initialisation's rms
-        conv = model.features[i]
-        fan_in = conv.weight.data[0].size
-        assert weight_rms(conv) == pytest.approx(ratio / np.sqrt(3 * fan_in), rel=1e-5)
-    # the head feeds no batch norm and is left alone
-    np.testing.assert_array_equal(
-        model.classifier.weight.data, fashion_cnn().classifier.weight.data
-    )
-
-
-def test_shrink_weights_linear_before_batchnorm1d_and_no_running_stats(rng):
-    for track in (True, False):
-        model = nn.Sequential(
-            nn.Linear(5, 4),
-            nn.BatchNorm1d(4, track_running_stats=track),
-            nn.ReLU(),
-            nn.Linear(4, 2),
-        )
-        model[0].weight.data *= 7  # as if grown by training
-        x = zn.tensor(rng.standard_normal((8, 5)).astype(np.float32))
-        before = outputs(model, x)
-        nn.shrink_weights(model, 0.2)
-        assert weight_rms(model[0]) == pytest.approx(0.2 / np.sqrt(15), rel=1e-5)
-        for after, ref in zip(outputs(model, x), before):
-            np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-5)
-
-
-def test_shrink_weights_makes_adam_move_the_weights_relatively_further(rng):
-    # the point of shrinking: Adam's step is about lr per weight whatever the weight's size
-    grads = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
-
-    def step_and_size(shrink):
-        zn.manual_seed(0)
-        model = small_cnn()
-        model.features[0].weight.data *= 3
-        if shrink:
-            nn.shrink_weights(model, 0.1)
-        conv = model.features[0]
-        before = conv.weight.data.copy()
-        optimizer = zn.optim.Adam(model.parameters(), lr=1e-3)
-        conv.weight.grad = zn.tensor(grads)
-        optimizer.step()
-        return np.linalg.norm(conv.weight.data - before), np.linalg.norm(before)
-
-    (step, size), (big_step, big_size) = step_and_size(True), step_and_size(False)
-    assert step == pytest.approx(big_step, rel=1e-4)  # the same step ...
-    assert big_size > 20 * size  # ... on a weight over 20 times smaller (about 30)
-
-
-def test_shrink_weights_errors():
-    with pytest.raises(ValueError, match="ratio must be positive"):
-        nn.shrink_weights(small_cnn(), 0)
-    with pytest.raises(ValueError, match="no Conv or Linear followed by a batch norm"):
-        nn.shrink_weights(nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.BatchNorm1d(3)))
-
-
 # ------------------------------------------------------------------ pretrained CNN
 
 
@@ -442,3 +360,86 @@ def test_fashion_cnn_reads_its_channels_from_the_weights_file(tmp_path):
     model = fashion_cnn(path=tmp_path / "small.safetensors")
     np.testing.assert_array_equal(model.classifier.weight.data, small.classifier.weight.data)
     assert fashion_cnn_channels() == (16, 32, 32)  # the shipped file
+
+
+# ---------------------------------- shrink_weights (examples/transfer_digits.py's experiment)
+
+
+def outputs(model, x):
+    """(eval-mode, train-mode) outputs of ``model`` on ``x``, running statistics restored."""
+    state = {k: v.copy() for k, v in model.state_dict().items()}
+    with zn.no_grad():
+        evaluated = model.eval()(x).data.copy()
+        trained = model.train()(x).data.copy()
+    model.load_state_dict(state)
+    return evaluated, trained
+
+
+def weight_rms(layer):
+    return float(np.sqrt(np.mean(np.square(layer.weight.data, dtype=np.float64))))
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.5])
+def test_shrink_weights_keeps_the_pretrained_cnns_outputs(rng, ratio, transfer_example):
+    # real trained weights: some running variances are near eps, so eps must scale too
+    model = fashion_cnn()
+    x = zn.tensor(rng.random((16, 1, 8, 8), dtype=np.float32))
+    before = outputs(model, x)
+    assert transfer_example.shrink_weights(model, ratio) is model
+    for after, ref in zip(outputs(model, x), before):
+        np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    for i in (0, 4, 8):  # each conv at ratio × its default initialisation's rms
+        conv = model.features[i]
+        fan_in = conv.weight.data[0].size
+        assert weight_rms(conv) == pytest.approx(ratio / np.sqrt(3 * fan_in), rel=1e-5)
+    # the head feeds no batch norm and is left alone
+    np.testing.assert_array_equal(
+        model.classifier.weight.data, fashion_cnn().classifier.weight.data
+    )
+
+
+def test_shrink_weights_linear_before_batchnorm1d_and_no_running_stats(rng, transfer_example):
+    for track in (True, False):
+        model = nn.Sequential(
+            nn.Linear(5, 4),
+            nn.BatchNorm1d(4, track_running_stats=track),
+            nn.ReLU(),
+            nn.Linear(4, 2),
+        )
+        model[0].weight.data *= 7  # as if grown by training
+        x = zn.tensor(rng.standard_normal((8, 5)).astype(np.float32))
+        before = outputs(model, x)
+        transfer_example.shrink_weights(model, 0.2)
+        assert weight_rms(model[0]) == pytest.approx(0.2 / np.sqrt(15), rel=1e-5)
+        for after, ref in zip(outputs(model, x), before):
+            np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_shrink_weights_makes_adam_move_the_weights_relatively_further(rng, transfer_example):
+    # the point of shrinking: Adam's step is about lr per weight whatever the weight's size
+    grads = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
+
+    def step_and_size(shrink):
+        zn.manual_seed(0)
+        model = small_cnn()
+        model.features[0].weight.data *= 3
+        if shrink:
+            transfer_example.shrink_weights(model, 0.1)
+        conv = model.features[0]
+        before = conv.weight.data.copy()
+        optimizer = zn.optim.Adam(model.parameters(), lr=1e-3)
+        conv.weight.grad = zn.tensor(grads)
+        optimizer.step()
+        return np.linalg.norm(conv.weight.data - before), np.linalg.norm(before)
+
+    (step, size), (big_step, big_size) = step_and_size(True), step_and_size(False)
+    assert step == pytest.approx(big_step, rel=1e-4)  # the same step ...
+    assert big_size > 20 * size  # ... on a weight over 20 times smaller (about 30)
+
+
+def test_shrink_weights_errors(transfer_example):
+    with pytest.raises(ValueError, match="ratio must be positive"):
+        transfer_example.shrink_weights(small_cnn(), 0)
+    with pytest.raises(ValueError, match="no Conv or Linear followed by a batch norm"):
+        model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.BatchNorm1d(3))
+        transfer_example.shrink_weights(model)

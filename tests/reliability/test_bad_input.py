@@ -356,9 +356,10 @@ def one_error_line(capsys, command):
     "args, match",
     [
         (["--data", "{tmp}/missing.npz"], r"--data .*missing\.npz: no such file"),
-        (["--data", "nosuch"], r"Unknown data set 'nosuch': use 'digits', 'fashion-mnist'"),
-        (["--model", "nosuch"], r"Unknown model 'nosuch'; choose from \['cnn', 'logistic'"),
-        (["--optimizer", "nosuch"], r"Unknown optimizer 'nosuch'; choose from \['adagrad'"),
+        (["--data", "nosuch"], r"Unknown data set 'nosuch'; choose one of digits, fashion-mnist"),
+        (["--data", "digit"], r"Unknown data set 'digit'; .*Did you mean 'digits'\? Or give a"),
+        (["--model", "nosuch"], r"Unknown model 'nosuch'; choose one of logistic, mlp, cnn"),
+        (["--optimizer", "adamm"], r"Unknown optimizer 'adamm'; choose one of .*'adam'\?"),
         (["--out", "{tmp}/file/sub"], r"--out .*file/sub: cannot create .*file is a file\)"),
         (["--out", "{tmp}/file"], r"--out .*file: cannot create the directory .*choose another"),
         (["--epochs", "0"], r"--epochs must be a positive whole number, got 0"),

@@ -24,7 +24,7 @@ from zennet import nn
 from zennet.cli import main
 from zennet.io import load_checkpoint
 from zennet.models import load_model
-from zennet.training import Checkpoint, CSVLogger, Trainer
+from zennet.training import CSVLogger, ModelCheckpoint, Trainer
 
 EPOCHS, KILLS = 8, 20
 
@@ -192,7 +192,7 @@ def test_a_trainer_checkpoint_that_cannot_be_written_stops_fit(tmp_path, monkeyp
     path = tmp_path / "checkpoint.safetensors"
     failing(monkeypatch, "replace", ENOSPC, nth=2)
     with pytest.raises(OSError, match="No space left on device"):
-        trainer.fit(x, y, epochs=3, verbose=0, callbacks=[Checkpoint(path)])
+        trainer.fit(x, y, epochs=3, verbose=0, callbacks=[ModelCheckpoint(path)])
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1 and trainer.epoch == 2
 
@@ -201,7 +201,7 @@ class Crash(Exception):
     pass
 
 
-class CrashAfterCheckpoint(Checkpoint):
+class CrashAfterCheckpoint(ModelCheckpoint):
     """Save the checkpoint of ``epoch``, then die before the CSV row is written."""
 
     def __init__(self, path, epoch):
@@ -221,7 +221,7 @@ def csv_run(folder, crash_epoch=None, resume=False):
     folder.mkdir(exist_ok=True)
     path, csv = folder / "checkpoint.safetensors", folder / "history.csv"
     checkpoint = (
-        Checkpoint(path) if crash_epoch is None else CrashAfterCheckpoint(path, crash_epoch)
+        ModelCheckpoint(path) if crash_epoch is None else CrashAfterCheckpoint(path, crash_epoch)
     )
     trainer.fit(x, y, epochs=4, verbose=0, seed=0, callbacks=[checkpoint, CSVLogger(csv, resume)],
                 resume_from=path if resume else None)  # fmt: skip

@@ -25,7 +25,7 @@ from tests.helpers import compare
 from tests.reliability.cli import run_cli
 from zennet import nn
 from zennet.io import load_checkpoint
-from zennet.training import Callback, Checkpoint, Trainer
+from zennet.training import Callback, ModelCheckpoint, Trainer
 
 # ---------------------------------------------------------------- detect_anomaly
 
@@ -134,7 +134,9 @@ def test_a_poisoned_batch_stops_training_before_it_reaches_the_weights(tmp_path)
 
     trainer = Trainer(model, "adam")
     path = tmp_path / "checkpoint.safetensors"
-    trainer.fit(x, y, epochs=3, batch_size=64, verbose=0, callbacks=[Poison(), Checkpoint(path)])
+    trainer.fit(
+        x, y, epochs=3, batch_size=64, verbose=0, callbacks=[Poison(), ModelCheckpoint(path)]
+    )
     assert re.match(
         r"TerminateOnNaN: the loss became nan at epoch 2, batch \d+;", trainer.stop_reason
     )

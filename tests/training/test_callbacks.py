@@ -5,6 +5,7 @@ import pytest
 
 import zennet as zn
 from zennet import nn
+from zennet.io import load_checkpoint
 from zennet.training import (
     CSVLogger,
     EarlyStopping,
@@ -81,8 +82,34 @@ def test_model_checkpoint_saves_only_improvements(digits, tmp_path):
         "best-1.safetensors",
         "best-3.safetensors",
     ]
-    saved = zn.load(tmp_path / "best-3.safetensors")
-    assert set(saved) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    saved = load_checkpoint(tmp_path / "best-3.safetensors")
+    assert set(saved["model_state"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert saved["epoch"] == 3 and saved["optimizer_state"] is not None  # resumable
+
+
+class Remember(zn.training.Callback):
+    def __init__(self):
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.trainer.model.state_dict())
+
+
+def test_model_checkpoint_weights_only_keeps_the_weights_of_the_best_epoch(digits, tmp_path):
+    x, y = digits
+    path = tmp_path / "best.safetensors"
+    checkpoint = ModelCheckpoint(path, save_best_only=True, save_weights_only=True)
+    remember = Remember()
+    trainer = trainer_for()
+    trainer.fit(x, y, epochs=3, batch_size=128, validation_split=0.2, verbose=0,
+                callbacks=[ScriptedLoss([1.0, 0.7, 0.9]), checkpoint, remember])  # fmt: skip
+    saved = load_checkpoint(path)
+    assert saved["optimizer_state"] is None and saved["epoch"] is None
+    assert checkpoint.saved == [str(path), str(path)]  # epochs 1 and 2 improved, 3 did not
+    for key, value in remember.weights[1].items():  # the weights after epoch 2
+        np.testing.assert_array_equal(saved["model_state"][key], value)
+    with pytest.raises(ValueError, match="holds the weights only"):
+        trainer_for().load_checkpoint(path)
 
 
 def test_monitoring_a_missing_key_is_a_clear_error(digits):

@@ -3,7 +3,7 @@ import pytest
 
 import zennet as zn
 from zennet import nn
-from zennet.training import Checkpoint, Trainer
+from zennet.training import ModelCheckpoint, Trainer
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_resuming_at_epoch_3_of_6_ends_with_the_same_weights(digits, tmp_path):
     path = tmp_path / "ckpt.safetensors"
     whole, _ = fit(small_model(), digits, epochs=6)
 
-    first, _ = fit(small_model(), digits, epochs=3, callbacks=[Checkpoint(path)])
+    first, _ = fit(small_model(), digits, epochs=3, callbacks=[ModelCheckpoint(path)])
     zn.manual_seed(123)  # the checkpoint must restore the generator, whatever happened since
     model = small_model(seed=7)  # other initial weights: the checkpoint replaces them
     resumed = Trainer(
@@ -116,7 +116,7 @@ def test_fit_rejects_bad_input(digits):
 
 def test_resume_from_a_truncated_checkpoint_is_a_clear_error(digits, tmp_path):
     path = tmp_path / "ckpt.safetensors"
-    fit(small_model(), digits, epochs=1, callbacks=[Checkpoint(path)])
+    fit(small_model(), digits, epochs=1, callbacks=[ModelCheckpoint(path)])
     path.write_bytes(path.read_bytes()[:100])
     trainer = Trainer(small_model(), "adam")
     (x, y), _ = digits
@@ -133,3 +133,37 @@ def test_augmentation_reaches_training_batches_only(digits):
 
     fit(small_model(), digits, epochs=1, validation_split=0.2, augment=spy)
     assert sum(calls) == 1150  # the training part of the 1437 samples, once
+
+
+def test_an_interrupted_and_resumed_augmented_run_equals_an_uninterrupted_one(digits, tmp_path):
+    """One DataLoader per fit, told its epoch: shuffling, dropout and augmentation after a
+    resume are those of the uninterrupted run, bit for bit."""
+    path = tmp_path / "ckpt.safetensors"
+
+    def noise(x, y, rng):
+        return x + 0.1 * rng.standard_normal(x.shape).astype(x.dtype), y
+
+    whole, _ = fit(small_model(), digits, epochs=4, augment=noise, validation_split=0.1)
+
+    class Interrupt(zn.training.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(small_model(), digits, epochs=4, augment=noise, validation_split=0.1,
+            callbacks=[ModelCheckpoint(path), Interrupt()])  # fmt: skip
+    zn.manual_seed(99)
+    resumed, history = fit(small_model(seed=5), digits, epochs=4, augment=noise,
+                           validation_split=0.1, resume_from=path)  # fmt: skip
+    assert history.history == whole.history.history
+    for key, value in whole.model.state_dict().items():
+        np.testing.assert_array_equal(resumed.model.state_dict()[key], value, err_msg=key)
+
+
+def test_evaluate_hands_back_its_outputs(digits):
+    trainer, _ = fit(small_model(), digits, epochs=1)
+    _, (x_test, y_test) = digits
+    logs, outputs = trainer.evaluate(x_test, y_test, return_outputs=True)
+    assert logs == trainer.evaluate(x_test, y_test)
+    np.testing.assert_array_equal(outputs, trainer.predict(x_test))

@@ -1,9 +1,12 @@
 """DataLoader: a dataset cut into (optionally shuffled) mini-batches of Tensors.
 
 One epoch visits every sample exactly once: the order is ``0..n-1`` or, with
-``shuffle=True``, a fresh permutation per epoch. The permutation comes from the
-loader's own generator when a ``seed`` is given (the same seed gives the same
-sequence of epochs), otherwise from zennet's generator (``zn.manual_seed``).
+``shuffle=True``, a fresh permutation per epoch. With a ``seed`` the permutation of epoch
+e and the random draws of a ``transform`` on its batch b come from generators seeded with
+(seed, e) and (seed, e, b), so ``set_epoch(e)`` (PyTorch's DistributedSampler convention)
+replays epoch e exactly, as a resumed run needs; without ``set_epoch`` the epochs count
+0, 1, 2, ... by themselves. Without a seed they come from zennet's generator
+(``zn.manual_seed``).
 
 For a :class:`TensorDataset` (or a :class:`Subset` of one) a batch is made by
 indexing each array with the batch's index array, ``x[idx]``: one NumPy call per
@@ -60,6 +63,8 @@ class DataLoader:
     than TensorDataset are read one sample at a time and collated. ``transform(x, y, rng)
     -> (x, y)`` changes each batch of a TensorDataset (inputs, labels) as NumPy arrays
     before it becomes Tensors: data augmentation (see zennet.data.augment).
+    ``set_epoch(epoch, start_batch=0)`` makes the next iteration epoch ``epoch``, starting at
+    its batch ``start_batch`` (a run resumed from a checkpoint taken inside an epoch).
     """
 
     def __init__(
@@ -101,36 +106,39 @@ class DataLoader:
                 "DataLoader: transform= works on batches of a TensorDataset (or a Subset of one) "
                 "without a collate_fn; apply it inside your Dataset or collate_fn instead."
             )
-        self._generator = None if seed is None else np.random.default_rng(seed)
+        self.epoch, self.start_batch = 0, 0
+
+    def set_epoch(self, epoch, start_batch=0):
+        """Make the next iteration epoch ``epoch`` from its batch ``start_batch`` on."""
+        self.epoch, self.start_batch = int(epoch), int(start_batch)
 
     def __len__(self):
         n, b = len(self.dataset), self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
-    def _rng(self):
-        return self._generator if self._generator is not None else get_rng()
-
-    def _epoch_order(self, n):
-        """This epoch's sample order: a new permutation when shuffling, else None (0..n-1)."""
-        if not self.shuffle:
-            return None
-        return self._rng().permutation(n)
+    def _rng(self, *key):
+        """The generator for (epoch, *key): seeded from (seed, epoch, *key), or zennet's."""
+        if self.seed is None:
+            return get_rng()
+        return np.random.default_rng([int(self.seed), self.epoch, *key])
 
     def __iter__(self):
-        n = len(self.dataset)
-        order = self._epoch_order(n)
+        n, first = len(self.dataset), self.start_batch
+        order = self._rng().permutation(n) if self.shuffle else None
         fast = _tensor_arrays(self.dataset) if self.collate_fn is None else None
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            stop = min(start + self.batch_size, n)
+        self.start_batch = 0
+        for b in range(first, len(self)):
+            start, stop = b * self.batch_size, min((b + 1) * self.batch_size, n)
             batch = slice(start, stop) if order is None else order[start:stop]
             if fast is not None:
                 yield self._index_arrays(
-                    *fast, batch, self._rng() if self.transform is not None else None
+                    *fast, batch, self._rng(b) if self.transform is not None else None
                 )
             else:
                 indices = range(n)[batch] if order is None else batch
                 samples = [self.dataset[int(i)] for i in indices]
                 yield (self.collate_fn or default_collate)(samples)
+        self.epoch += 1
 
     def _index_arrays(self, arrays, base_indices, batch, rng):
         """One batch straight from the arrays: ``a[idx]`` per array (a copy of the batch only)."""

@@ -12,7 +12,7 @@ Each returns an ndarray shaped like x (grad_cam: one channel, see its docstring)
 ``render.save_overlay`` draws a heat map over an image as a PNG (needs matplotlib).
 """
 
-from zennet.explain.gradcam import grad_cam
+from zennet.explain.gradcam import grad_cam, last_conv_block
 from zennet.explain.gradients import (
     completeness_gap,
     gradient_x_input,

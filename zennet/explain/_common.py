@@ -7,7 +7,10 @@ import numpy as np
 
 from zennet.autograd import no_grad
 from zennet.backend import get_default_dtype
+from zennet.nn.activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from zennet.tensor import Tensor
+
+ACTIVATIONS = (ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus)  # A = g(Z) layers
 
 
 def as_batch(name, x):

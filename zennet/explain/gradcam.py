@@ -14,8 +14,10 @@ import numpy as np
 
 from zennet import functional as F
 from zennet.autograd import no_grad
-from zennet.explain._common import as_batch, as_targets, check_scores, inspecting
+from zennet.explain._common import ACTIVATIONS, as_batch, as_targets, check_scores, inspecting
+from zennet.nn.conv import Conv2d
 from zennet.nn.module import Module
+from zennet.nn.norm import BatchNorm2d
 from zennet.tensor import Tensor
 
 
@@ -107,3 +109,19 @@ def _spatial_size(x):
 
 def _output_tail(x, size):
     return {4: (1, *size), 3: size, 2: (size[0] * size[1],)}[x.ndim]
+
+
+def last_conv_block(model):
+    """Grad-CAM's usual layer: the last Conv2d of ``model``, or the BatchNorm2d/activation
+    right after it (the rectified feature maps, as Grad-CAM uses them)."""
+    leaves = [m for m in model.modules() if not list(m.children())]
+    convs = [i for i, m in enumerate(leaves) if isinstance(m, Conv2d)]
+    if not convs:
+        raise ValueError(
+            "grad_cam needs a model with a Conv2d layer (e.g. `zennet train --model cnn`); "
+            "for this one use integrated gradients, saliency or occlusion."
+        )
+    i = convs[-1]
+    while i + 1 < len(leaves) and isinstance(leaves[i + 1], (BatchNorm2d, *ACTIVATIONS)):
+        i += 1
+    return leaves[i]

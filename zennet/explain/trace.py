@@ -16,7 +16,7 @@ import numpy as np
 
 from zennet import functional as F
 from zennet.autograd import no_grad
-from zennet.explain._common import as_batch, eval_mode
+from zennet.explain._common import ACTIVATIONS, as_batch, eval_mode
 from zennet.explain._trace_steps import (
     TraceStep,  # noqa: F401  (re-exported: a Trace's steps are TraceSteps)
     activation_backward,
@@ -28,7 +28,6 @@ from zennet.explain._trace_steps import (
     loss_steps,
     standardize_forward,
 )
-from zennet.nn.activation import _Activation
 from zennet.nn.containers import Identity, Sequential
 from zennet.nn.dropout import Dropout
 from zennet.nn.flatten import Flatten
@@ -196,7 +195,7 @@ def _names(layers):
         if isinstance(layer, Linear):
             l += 1
             out = f"Z{l}"
-        elif isinstance(layer, _Activation):
+        elif isinstance(layer, ACTIVATIONS):
             out = f"A{l}"
         elif isinstance(layer, prepare) and i <= last_prepare:
             out = "A0" if i == last_prepare else "X"
@@ -210,7 +209,7 @@ def _names(layers):
 def _forward(layer, rec, a, z, l):
     if isinstance(layer, Linear):
         return linear_forward(layer, rec, a, z, l)
-    if isinstance(layer, _Activation):
+    if isinstance(layer, ACTIVATIONS):
         return activation_forward(layer, rec, a, z)
     if isinstance(layer, Flatten):
         return flatten_forward(layer, rec, a, z)
@@ -222,13 +221,13 @@ def _forward(layer, rec, a, z, l):
 def _backward(layer, rec, a, z, l):
     if isinstance(layer, Linear):
         return linear_backward(layer, rec, a, z, l)
-    if isinstance(layer, _Activation):
+    if isinstance(layer, ACTIVATIONS):
         return activation_backward(layer, rec, a, z)
     return []  # Flatten, Standardize, Dropout, Identity: nothing to learn
 
 
 def _check_model(model):
-    supported = (Linear, _Activation, Flatten, Standardize, Dropout, Identity)
+    supported = (Linear, *ACTIVATIONS, Flatten, Standardize, Dropout, Identity)
     if not isinstance(model, Sequential):
         raise ValueError(
             f"trace_step: expected an nn.Sequential MLP (Linear and activation layers), got "

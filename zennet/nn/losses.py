@@ -8,6 +8,7 @@ PyTorch's keys ("weight", "pos_weight") when they are given.
 from zennet import functional as F
 from zennet.functional.loss import REDUCTIONS, check_reduction
 from zennet.nn.module import Module
+from zennet.registry import Registry
 
 
 class _Loss(Module):
@@ -134,3 +135,29 @@ class KLDivLoss(_Loss):
 
     def forward(self, input, target):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+LOSSES = Registry("loss")
+"""Loss names for ``Trainer(loss="mse")``: each name maps to its function in F."""
+
+LOSSES.register("cross_entropy", F.cross_entropy, "softmax cross-entropy of logits, class labels")
+LOSSES.register(
+    "sparse_categorical_crossentropy", F.cross_entropy, "Keras's name for cross_entropy"
+)
+LOSSES.register("nll", F.nll_loss, "negative log-likelihood of log-probabilities")
+LOSSES.register("mse", F.mse_loss, "mean squared error")
+LOSSES.register("mean_squared_error", F.mse_loss, "Keras's name for mse")
+LOSSES.register("mae", F.l1_loss, "mean absolute error")
+LOSSES.register("l1", F.l1_loss, "mean absolute error")
+LOSSES.register("huber", F.huber_loss, "Huber loss (squared near 0, absolute beyond delta)")
+LOSSES.register("bce", F.binary_cross_entropy, "binary cross-entropy of probabilities")
+LOSSES.register("binary_crossentropy", F.binary_cross_entropy, "Keras's name for bce")
+LOSSES.register(
+    "bce_with_logits", F.binary_cross_entropy_with_logits, "binary cross-entropy of logits"
+)
+
+
+def get_loss(loss):
+    """A loss function for a registered name ("cross_entropy", "mse", ...) or a callable
+    (an F.* function or an nn.*Loss module), which is returned as it is."""
+    return loss if callable(loss) else LOSSES.get(loss)

@@ -16,13 +16,13 @@ import os
 
 import numpy as np
 
-import zennet
 from zennet.autograd import no_grad
 from zennet.io import atomic_write
 from zennet.nn.module import Module
 from zennet.onnx import layers, sequence, spatial  # noqa: F401  (they register the converters)
 from zennet.onnx.graph import CONVERTERS, Graph, Value, convert, lookup
 from zennet.tensor import Tensor
+from zennet.version import __version__
 
 MIN_OPSET = 17  # LayerNormalization
 
@@ -137,7 +137,7 @@ def _build(onnx, model, x, dtype, opset, input_name, output_names, axis):
     )
     opsets = [onnx.helper.make_opsetid("", opset)]
     proto = onnx.helper.make_model(
-        graph, opset_imports=opsets, producer_name="zennet", producer_version=zennet.__version__
+        graph, opset_imports=opsets, producer_name="zennet", producer_version=__version__
     )
     proto.ir_version = onnx.helper.find_min_ir_version_for(opsets)
     return proto

@@ -10,3 +10,4 @@ from zennet.optim.optimizer import Optimizer
 from zennet.optim.rmsprop import RMSprop
 from zennet.optim.sgd import SGD
 from zennet.optim import lr_scheduler
+from zennet.optim.registry import OPTIMIZERS, get

@@ -2,6 +2,7 @@
 
 from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def adagrad_update(
@@ -78,3 +79,6 @@ class Adagrad(Optimizer):
             weight_decay=group["weight_decay"],
             work=self._workspace(param),
         )
+
+
+OPTIMIZERS.register("adagrad", Adagrad, "Adagrad: steps shrink with past squared gradients")

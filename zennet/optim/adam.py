@@ -2,6 +2,7 @@
 
 from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer, _is_number
+from zennet.optim.registry import OPTIMIZERS
 
 
 def adam_update(
@@ -161,3 +162,7 @@ class AdamW(Adam):
             maximize=maximize,
             decoupled_weight_decay=True,
         )
+
+
+OPTIMIZERS.register("adam", Adam, "Adam: steps from running moments of the gradient")
+OPTIMIZERS.register("adamw", AdamW, "Adam with decoupled weight decay")

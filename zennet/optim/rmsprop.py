@@ -2,6 +2,7 @@
 
 from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def rmsprop_update(
@@ -110,3 +111,6 @@ class RMSprop(Optimizer):
             momentum_buffer=state.get("momentum_buffer"),
             work=self._workspace(param),
         )
+
+
+OPTIMIZERS.register("rmsprop", RMSprop, "RMSprop: steps divided by the running RMS of g")

@@ -2,6 +2,7 @@
 
 from zennet.backend import array_module
 from zennet.optim.optimizer import Optimizer
+from zennet.optim.registry import OPTIMIZERS
 
 
 def sgd_update(
@@ -104,3 +105,6 @@ class SGD(Optimizer):
         )
         if buffer is not None:
             state["momentum_buffer"] = buffer
+
+
+OPTIMIZERS.register("sgd", SGD, "stochastic gradient descent, optionally with (Nesterov) momentum")

@@ -10,4 +10,4 @@ from zennet.training.callbacks import (
     TerminateOnNaN,
 )
 from zennet.training.history import History
-from zennet.training.trainer import Checkpoint, Trainer
+from zennet.training.trainer import Trainer

@@ -119,22 +119,34 @@ class EarlyStopping(_Monitor):
 
 
 class ModelCheckpoint(_Monitor):
-    """Save the model's weights after each epoch to ``filepath`` (``{epoch}`` and logged keys
-    may appear in it, e.g. "model-{epoch:02d}-{val_loss:.3f}.safetensors"); with
-    ``save_best_only`` only when ``monitor`` improves. Writes are atomic."""
+    """Save a checkpoint after each epoch to ``filepath`` (``{epoch}`` and logged keys may
+    appear in it, e.g. "model-{epoch:02d}-{val_loss:.3f}.safetensors"), as Keras does.
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
+    The file is the one checkpoint format (``Trainer.save_checkpoint``, written atomically):
+    by default the whole training state, which ``fit(resume_from=path)`` continues exactly;
+    with ``save_weights_only`` the weights alone (and a preset's recipe, so
+    ``zennet.models.load_model`` rebuilds the model). With ``save_best_only`` a file is
+    written only when ``monitor`` improves.
+    """
+
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+    ):
         super().__init__(monitor, mode)
         self.filepath, self.save_best_only = str(filepath), save_best_only
+        self.save_weights_only = save_weights_only
         self.saved = []
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_best_only and not self._check(logs):
             return
-        from zennet.io import save
-
         path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
-        save(self.trainer.model.state_dict(), path)
+        self.trainer.save_checkpoint(path, weights_only=self.save_weights_only)
         self.saved.append(path)
 
 

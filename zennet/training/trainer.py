@@ -14,59 +14,16 @@ import sys
 
 import numpy as np
 
-import zennet.functional as F
 from zennet import optim
 from zennet.autograd import no_grad
 from zennet.data import DataLoader, TensorDataset
+from zennet.io import load_checkpoint, save_checkpoint
+from zennet.nn.losses import get_loss
 from zennet.random import get_rng, get_rng_state, set_rng_state
 from zennet.tensor import Tensor
-from zennet.training.callbacks import Callback, CallbackList, TerminateOnNaN
+from zennet.training.callbacks import CallbackList, TerminateOnNaN
 from zennet.training.history import History
 from zennet.training.metrics import get_metric
-
-LOSSES = {
-    "cross_entropy": "cross_entropy",
-    "sparse_categorical_crossentropy": "cross_entropy",
-    "nll": "nll_loss",
-    "mse": "mse_loss",
-    "mean_squared_error": "mse_loss",
-    "mae": "l1_loss",
-    "l1": "l1_loss",
-    "huber": "huber_loss",
-    "bce": "binary_cross_entropy",
-    "binary_crossentropy": "binary_cross_entropy",
-    "bce_with_logits": "binary_cross_entropy_with_logits",
-}
-
-OPTIMIZERS = {
-    "sgd": "SGD",
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-}
-
-
-def get_loss(loss):
-    """A loss function for a name ("cross_entropy", "mse", ...) or a callable (F.* or nn.*Loss)."""
-    if callable(loss):
-        return loss
-    if loss not in LOSSES:
-        raise ValueError(f"Unknown loss {loss!r}; choose from {sorted(LOSSES)} or pass a function.")
-    return getattr(F, LOSSES[loss])
-
-
-def get_optimizer(optimizer, parameters, lr=None):
-    """An optimizer for a name ("adam", "sgd", ...) or the optimizer object itself."""
-    if not isinstance(optimizer, str):
-        return optimizer
-    name = optimizer.lower()
-    if name not in OPTIMIZERS:
-        raise ValueError(f"Unknown optimizer {optimizer!r}; choose from {sorted(OPTIMIZERS)}.")
-    kwargs = {} if lr is None else {"lr": lr}
-    if name == "sgd" and lr is None:
-        kwargs["lr"] = 0.01
-    return getattr(optim, OPTIMIZERS[name])(list(parameters), **kwargs)
 
 
 class Trainer:
@@ -78,7 +35,9 @@ class Trainer:
 
     def __init__(self, model, optimizer="adam", loss="cross_entropy", metrics=("accuracy",)):
         self.model = model
-        self.optimizer = get_optimizer(optimizer, model.parameters())
+        if isinstance(optimizer, str):
+            optimizer = optim.get(optimizer, model.parameters())
+        self.optimizer = optimizer
         self.loss_fn = get_loss(loss)
         self.metrics = [get_metric(m) for m in (metrics or ())]
         self.history = History()
@@ -90,7 +49,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
 
-    def _loader(self, x, y=None, batch_size=32, shuffle=False, epoch=0, augment=None):
+    def _loader(self, x, y=None, batch_size=32, shuffle=False, augment=None):
+        """A DataLoader over (x, y), checked once; a DataLoader given as x is used as it is."""
         if isinstance(x, DataLoader):
             return x
         if y is None:
@@ -102,12 +62,11 @@ class Trainer:
             )
         if len(x) == 0:
             raise ValueError("Trainer: got an empty data set (0 samples).")
-        seed = None if self.seed is None else (self.seed * 1_000_003 + epoch) % 2**63
         return DataLoader(
             TensorDataset(x, y),
             batch_size=batch_size,
             shuffle=shuffle,
-            seed=seed,
+            seed=self.seed,
             transform=augment,
         )
 
@@ -147,6 +106,8 @@ class Trainer:
         """
         if validation_split and validation_data is None:
             (x, y), validation_data = self._split(x, y, validation_split)
+        if validation_data is not None:
+            validation_data = self._validation_loader(validation_data, batch_size)
         if resume_from is not None:
             self.load_checkpoint(resume_from)
         elif seed is not None or self.seed is None:
@@ -156,16 +117,18 @@ class Trainer:
             callbacks.insert(0, TerminateOnNaN())
         hooks = CallbackList(callbacks, self)
         self.stop_training, self.stop_reason = False, None
+        loader = self._loader(x, y, batch_size, shuffle, augment)  # one per fit
         hooks.on_train_begin({})
         for epoch in range(self.epoch, epochs):
             self.current_epoch = epoch
             hooks.on_epoch_begin(epoch, {})
-            loader = self._loader(x, y, batch_size, shuffle, epoch, augment)
+            if hasattr(loader, "set_epoch"):
+                loader.set_epoch(epoch)  # the same batches as an uninterrupted run
             logs = self._run_epoch(loader, hooks, epoch, epochs, verbose)
             if self.stop_reason is not None:  # the loss went NaN: this epoch did not complete
                 break
             if validation_data is not None:
-                val = self._evaluate_loader(self._validation_loader(validation_data, batch_size))
+                val, _ = self._evaluate_loader(validation_data)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = self.optimizer.param_groups[0]["lr"]
             self.history.append(epoch, logs)
@@ -227,14 +190,17 @@ class Trainer:
 
     # -------------------------------------------------------------- evaluate
 
-    def evaluate(self, x, y=None, batch_size=256, verbose=0):
-        """Loss and metrics on (x, y) or a DataLoader, in eval mode: ``{"loss": ..., ...}``."""
-        logs = self._evaluate_loader(self._loader(x, y, batch_size))
+    def evaluate(self, x, y=None, batch_size=256, verbose=0, return_outputs=False):
+        """Loss and metrics on (x, y) or a DataLoader, in eval mode: ``{"loss": ..., ...}``;
+        with ``return_outputs`` also the model's outputs: ``(logs, outputs)``, so that a
+        caller that needs predictions too runs the data through the model once."""
+        logs, outputs = self._evaluate_loader(self._loader(x, y, batch_size))
         if verbose:
             print(" ".join(f"{k}={v:.4f}" for k, v in logs.items()))
-        return logs
+        return (logs, outputs) if return_outputs else logs
 
     def _evaluate_loader(self, loader):
+        """(logs, outputs array) of one pass over ``loader`` in eval mode."""
         self.model.eval()
         total, count, outputs, targets = 0.0, 0, [], []
         with no_grad():
@@ -246,7 +212,7 @@ class Trainer:
                 targets.append(yb.data)
         logs = {"loss": total / max(count, 1)}
         logs.update(self._metric_values(targets, outputs))
-        return logs
+        return logs, np.concatenate(outputs) if outputs else np.empty((0,))
 
     def _metric_values(self, targets, outputs):
         if not self.metrics or not outputs:
@@ -271,10 +237,17 @@ class Trainer:
 
     # ----------------------------------------------------------- checkpoints
 
-    def save_checkpoint(self, path):
-        """Everything needed to resume exactly: weights, optimizer, epoch, history, RNG, seed."""
-        from zennet.io import save_checkpoint
-
+    def save_checkpoint(self, path, weights_only=False):
+        """Write a checkpoint atomically: everything needed to resume exactly (weights,
+        optimizer, epoch, history, RNG, seed) or, with ``weights_only``, the weights alone.
+        A model built by ``zennet.models.build_model`` also leaves its recipe, so
+        ``models.load_model(path)`` rebuilds it."""
+        extra = {"seed": self.seed, "history_epochs": self.history.epoch}
+        if getattr(self.model, "recipe", None) is not None:
+            extra["recipe"] = self.model.recipe
+        if weights_only:
+            save_checkpoint(path, self.model.state_dict(), extra=extra)
+            return
         save_checkpoint(
             path,
             model_state=self.model.state_dict(),
@@ -282,20 +255,21 @@ class Trainer:
             epoch=self.epoch,
             history=self.history.history,
             rng_state=get_rng_state(),
-            extra={"seed": self.seed, "history_epochs": self.history.epoch},
+            extra=extra,
         )
 
     def load_checkpoint(self, path):
         """Restore a checkpoint written by :meth:`save_checkpoint`; fit() then continues it.
 
         All or nothing: a file that does not fit this trainer (another model or optimizer,
-        damaged contents) raises ValueError and leaves the trainer as it was.
+        damaged contents, a weights-only file) raises ValueError and leaves the trainer as
+        it was.
         """
-        from zennet.io import load_checkpoint
-
         state = load_checkpoint(path)
         previous = self.optimizer.state_dict()
         try:
+            if state["optimizer_state"] is None:
+                raise ValueError("it holds the weights only, not a training state")
             extra = state["extra"] or {}
             epoch, seed = int(state["epoch"]), extra.get("seed")
             history = History(state["history"], extra.get("history_epochs"))
@@ -310,17 +284,6 @@ class Trainer:
             ) from err
         self.epoch, self.seed, self.history = epoch, seed, history
         set_rng_state(state["rng_state"])
-
-
-class Checkpoint(Callback):
-    """Save the whole training state after every epoch (atomically) so fit(resume_from=path)
-    can continue an interrupted run exactly."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.trainer.save_checkpoint(self.path)
 
 
 def _array(x):

@@ -52,7 +52,9 @@ MODIFIERS = {"elastic_sigma": "elastic", "n_masks": ("timemask", "freqmask")}
 
 def describe_keys():
     """The keys of ``parse_augmentation`` as text lines (for ``--help``)."""
-    return "\n".join(f"  {k}={default!r:<6} {doc}" for k, (_, default, doc) in KEYS.items())
+    pairs = [(f"{k}={default!r}", doc) for k, (_, default, doc) in KEYS.items()]
+    width = max(len(key) for key, _ in pairs)
+    return "\n".join(f"  {key:<{width}}  {doc}" for key, doc in pairs)
 
 
 def parse_augmentation(spec, num_classes=None, image_shape=None, seed=None):

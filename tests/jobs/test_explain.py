@@ -1,4 +1,4 @@
-"""The explain job end to end on models saved by zennet.models.save_model."""
+"""The explain job end to end on preset models saved as weights-only checkpoints."""
 
 import re
 
@@ -10,16 +10,23 @@ import zennet as zn
 pytest.importorskip("matplotlib")
 
 from zennet import models  # noqa: E402
-from zennet.explain.job import METHODS, explain_job  # noqa: E402
+from zennet.jobs import METHODS  # noqa: E402
+from zennet.jobs import explain as explain_job  # noqa: E402
+from zennet.training import Trainer  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def save_model(net, path):
+    """The model file of ``zennet train``: a weights-only checkpoint with the preset's recipe."""
+    Trainer(net, optimizer=None).save_checkpoint(path, weights_only=True)
 
 
 @pytest.fixture
 def saved_mlp(tmp_path):
     zn.manual_seed(0)
     net = models.build_model("mlp", (64,), 10)
-    models.save_model(net, tmp_path / "mlp.safetensors", "mlp", (64,), 10)
+    save_model(net, tmp_path / "mlp.safetensors")
     (_, _), (x, _) = zn.datasets.load_digits()
     np.save(tmp_path / "two.npy", x[:2])
     return tmp_path / "mlp.safetensors", tmp_path / "two.npy", net.eval(), x[:2]
@@ -53,7 +60,7 @@ def test_target_and_trace(saved_mlp, tmp_path):
 def test_gradcam_on_a_saved_cnn(tmp_path):
     zn.manual_seed(0)
     net = models.build_model("cnn", (1, 8, 8), 10)
-    models.save_model(net, tmp_path / "cnn.safetensors", "cnn", (1, 8, 8), 10)
+    save_model(net, tmp_path / "cnn.safetensors")
     (_, _), (x, _) = zn.datasets.load_digits(flat=False)
     np.save(tmp_path / "one.npy", x[:1])
     result = explain_job(
@@ -65,9 +72,9 @@ def test_gradcam_on_a_saved_cnn(tmp_path):
 
 def test_errors(saved_mlp, tmp_path):
     model_path, input_path, _, _ = saved_mlp
-    with pytest.raises(ValueError, match="unknown method 'lime'"):
+    with pytest.raises(ValueError, match="Unknown explanation method 'lime'; choose one"):
         explain_job(model_path, input_path, method="lime")
-    with pytest.raises(ValueError, match="gradcam needs a model with a Conv2d layer"):
+    with pytest.raises(ValueError, match="grad_cam needs a model with a Conv2d layer"):
         explain_job(model_path, input_path, method="gradcam", out=tmp_path / "x.png")
 
 

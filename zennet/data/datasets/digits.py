@@ -1,7 +1,7 @@
 """The UCI handwritten digits: 1,797 8x8 images shipped inside zennet (no download).
 
 Source: UCI ML Repository, Optical Recognition of Handwritten Digits (Alpaydin & Kaynak,
-1998), CC BY 4.0 — see zennet/datasets/data/README.
+1998), CC BY 4.0 — see zennet/data/datasets/data/README.
 """
 
 import gzip
@@ -10,6 +10,7 @@ from importlib import resources
 
 import numpy as np
 
+from zennet.data.datasets.registry import DATASETS
 from zennet.random import get_rng
 
 DIGITS_FILE = "data/digits.csv.gz"
@@ -17,7 +18,7 @@ DIGITS_FILE = "data/digits.csv.gz"
 
 def _read_digits():
     """The shipped table: (1797, 64) uint8 pixel counts 0..16 and (1797,) labels 0..9."""
-    with resources.files("zennet.datasets").joinpath(DIGITS_FILE).open("rb") as raw:
+    with resources.files("zennet.data.datasets").joinpath(DIGITS_FILE).open("rb") as raw:
         with gzip.open(raw, "rt") as text:
             table = np.loadtxt(text, delimiter=",", dtype=np.uint8)
     return table[:, :64], table[:, 64]
@@ -67,3 +68,8 @@ def load_digits(test_fraction=0.2, seed=0, flat=True):
     rng = get_rng() if seed is None else np.random.default_rng(seed)
     train, test = stratified_split(labels, test_fraction, rng)
     return (images[train], labels[train]), (images[test], labels[test])
+
+
+DATASETS.register(
+    "digits", load_digits, "1,797 8x8 handwritten digits shipped inside zennet (UCI, CC BY 4.0)"
+)

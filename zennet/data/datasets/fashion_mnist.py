@@ -11,7 +11,8 @@ import os
 
 import numpy as np
 
-from zennet.datasets.idx import read_idx
+from zennet.data.datasets.idx import read_idx
+from zennet.data.datasets.registry import DATASETS
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 CLASSES = (
@@ -88,3 +89,10 @@ def load_fashion_mnist(path=None, flat=False):
     return tuple(
         _load_split(found[images], found[labels], flat) for images, labels in FILES.values()
     )
+
+
+DATASETS.register(
+    "fashion-mnist",
+    lambda flat=False: load_fashion_mnist(flat=flat),
+    "70,000 28x28 clothing images (apt-get install dataset-fashion-mnist)",
+)

@@ -1,0 +1,33 @@
+"""Data sets: ``zn.datasets.load_digits()`` (shipped), ``load_fashion_mnist()`` (IDX on disk),
+and :func:`load` for a registered name (``DATASETS``) or a path."""
+
+from pathlib import Path
+
+from zennet.data.datasets.digits import load_digits
+from zennet.data.datasets.fashion_mnist import load_fashion_mnist
+from zennet.data.datasets.idx import read_idx
+from zennet.data.datasets.image import load_image
+from zennet.data.datasets.npz import load_npz
+from zennet.data.datasets.registry import DATASETS
+from zennet.data.datasets.speech import spoken_digit_strings, spoken_digits, spoken_languages
+
+
+def load(spec, flat=True):
+    """((x_train, y_train), (x_test, y_test)) for a registered name (``DATASETS``: "digits",
+    "fashion-mnist", ...) or a PATH: a directory of IDX files (Fashion-MNIST's names) or an
+    .npz with x_train, y_train, x_test, y_test. Images come flat (N, D) when ``flat``, else
+    as (N, C, H, W) (an .npz file's arrays come as they are)."""
+    if spec in DATASETS:
+        return DATASETS.get(spec)(flat=flat)
+    path = Path(spec)
+    if path.is_dir():
+        return load_fashion_mnist(path, flat=flat)
+    if path.suffix == ".npz":
+        return load_npz(path)
+    try:
+        DATASETS.get(spec)
+    except ValueError as err:
+        raise ValueError(
+            f"{err} Or give a directory of IDX files or an .npz file with x_train, y_train, "
+            f"x_test and y_test."
+        ) from None
