@@ -10,6 +10,7 @@ import numpy as np
 
 from zennet.audio.resample import resample
 from zennet.audio.spectral import MelSpectrogram
+from zennet.audio.wav import load_wav
 
 SAMPLE_RATE = 16000
 HOP = 160  # 10 ms
@@ -54,3 +55,9 @@ def to_mono_16k(waveform, sample_rate):
     if x.ndim == 2:
         x = x.mean(axis=0)
     return resample(x, sample_rate, SAMPLE_RATE).astype(np.float32)
+
+
+def wav_features(path, frames):
+    """A WAV file (any rate, any channels) as the models' input ``(1, 1, 40, frames)``."""
+    waveform, rate = load_wav(path)
+    return features([to_mono_16k(waveform, rate)], frames)[0]

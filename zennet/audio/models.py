@@ -10,6 +10,7 @@
 
 import zennet.functional as F
 from zennet import nn
+from zennet.models import MODELS
 
 N_MELS = 40
 
@@ -76,3 +77,12 @@ class CRNN(nn.Module):
         lengths = None if frames is None else self.output_lengths(frames).clip(1, h.shape[0])
         h, _ = self.gru(h, lengths=lengths)  # (T/2, N, 2·hidden)
         return F.log_softmax(self.classifier(self.dropout(h)), -1)
+
+
+@MODELS.register("speech-cnn")
+def speech_cnn(input_shape, num_classes, width=64):
+    """SpeechCNN on log-mels (1, 40, frames): 1-D convolutions over time, mean and max pooled."""
+    return SpeechCNN(num_classes, width=width)
+
+
+speech_cnn.takes_images = True  # the train job hands it (N, 1, 40, frames), not flat vectors

@@ -8,6 +8,7 @@ import numpy as np
 
 from zennet.data import datasets
 from zennet.data.augment import parse_augmentation
+from zennet.data.datasets.registry import DATASETS
 from zennet.io import atomic_write
 from zennet.models import MODELS, adapt, build_model, image_shape
 from zennet.optim import OPTIMIZERS
@@ -18,7 +19,7 @@ from zennet.training.metrics import confusion_matrix
 from zennet.training.plots import plot_confusion_matrix, plot_history
 from zennet.training.trainer import Trainer
 
-DEFAULT_EPOCHS = {"digits": 40, "fashion-mnist": 10}
+DEFAULT_EPOCHS = {"digits": 40, "fashion-mnist": 10, "spoken-digits": 8, "spoken-languages": 10}
 CHECKPOINT, CONFIG, MODEL, HISTORY = (
     "checkpoint.safetensors",
     "config.json",
@@ -50,6 +51,8 @@ def train(
     from the run's seeded generators, so a resumed run sees the batches it would have seen.
     """
     out = Path(out)
+    if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else the MLP
+        model = getattr(DATASETS.get(data), "default_model", "mlp") if data in DATASETS else "mlp"
     MODELS.get(model)
     OPTIMIZERS.get(optimizer)
     for name, value in (("epochs", epochs), ("batch-size", batch_size)):

@@ -27,8 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from zennet.audio import models  # noqa: F401 (registers the speech model presets)
+from zennet.audio.features import features
 from zennet.audio.resample import resample
 from zennet.audio.wav import decode_wav, load_wav, save_wav
+from zennet.data.datasets.registry import DATASETS
 
 SAMPLE_RATE = 16000
 ENGLISH = (
@@ -289,3 +292,28 @@ def describe(sets):
             f"({len(variants)} variants), {hours:.2f} h"
         )
     return "\n".join(lines)
+
+
+def _as_log_mels(name, frames):
+    """A ``zennet train --data`` loader: the training and test voices of the data set
+    ``name`` (a function of this module) as log-mel batches ``(N, 1, 40, frames)`` and their
+    labels (validation voices unused)."""
+
+    def loader(flat=False):
+        train, _, test = globals()[name]()
+        return tuple((features(s.audio, frames)[0], s.labels) for s in (train, test))
+
+    loader.default_model = "speech-cnn"
+    return loader
+
+
+DATASETS.register(
+    "spoken-digits",
+    _as_log_mels("spoken_digits", 100),
+    "8,000 spoken digits 0-9 by espeak-ng voices, made on first use; test voices unheard",
+)
+DATASETS.register(
+    "spoken-languages",
+    _as_log_mels("spoken_languages", 300),
+    "3,000 utterances in 10 languages by espeak-ng voices, made on first use; split by voice",
+)
