@@ -42,7 +42,9 @@ def _parser():
     train.add_argument(
         "--data", default="digits", help=f"{_names(DATASETS)} or a PATH (default: digits)"
     )
-    train.add_argument("--model", default="mlp", metavar=_names(MODELS), help="(default: mlp)")
+    train.add_argument(
+        "--model", default=None, metavar=_names(MODELS), help="(default: the data set's, or mlp)"
+    )
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument(

@@ -103,7 +103,6 @@ from zennet.functional.pool import (
     max_pool2d,
 )
 
-# --- PyTorch's nn.functional surface (branch nnsurface, issue 16) ---
 from zennet.functional.activation_extra import (
     celu,
     glu,
@@ -153,4 +152,4 @@ from zennet.functional.norm_extra import (
 )
 from zennet.functional.padding import pad  # noqa: F811 (all of PyTorch's modes)
 from zennet.functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
-# --- end nnsurface ---
+from zennet.functional.ctc import ctc_loss

@@ -135,4 +135,6 @@ from zennet.nn.transformer_decoder import (
     TransformerDecoderLayer,
 )
 
+from zennet.nn.ctc import CTCLoss
+
 sys.modules[__name__ + ".functional"] = functional  # import zennet.nn.functional as F

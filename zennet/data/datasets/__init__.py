@@ -10,6 +10,7 @@ from zennet.data.datasets.idx import read_idx
 from zennet.data.datasets.image import load_image
 from zennet.data.datasets.npz import load_npz
 from zennet.data.datasets.registry import DATASETS
+from zennet.data.datasets.speech import spoken_digit_strings, spoken_digits, spoken_languages
 
 
 def load(spec, flat=True):
