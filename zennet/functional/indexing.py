@@ -4,7 +4,7 @@ select, and ``x[i] = v``. Reads are GetItem (ops/shape.py), writes IndexPut
 
 import numpy as np
 
-from zennet.functional._inplace import assign, inplace_variant
+from zennet.functional._inplace import assign, inplace_variant, shadow
 from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim
 from zennet.functional.arith import mul, where
 from zennet.ops.indexing import IndexPut
@@ -245,7 +245,7 @@ def setitem(x, index, value):
     index = _index_arrays(index)
     if isinstance(index, list):
         index = module_of(x).asarray(index)
-    assign("__setitem__", x, IndexPut.apply(x, value, index=index))
+    assign("__setitem__", x, IndexPut.apply(shadow(x), value, index=index))
 
 
 for _fn in (
