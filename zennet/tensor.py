@@ -328,8 +328,9 @@ def _store_grad(tensor, grad):
 
 
 def _call_hooks(node, grad):
-    """Run node's hooks on its gradient array; returns the (maybe replaced) array."""
-    for hook in list(node._hooks):
+    """Run node's hooks on its gradient array; returns the (maybe replaced) array.
+    retain_grad's hook runs last, so .grad holds what the other hooks made (as PyTorch)."""
+    for hook in sorted(node._hooks, key=lambda h: getattr(h, "retains", False)):
         replaced = hook(Tensor._from_op(grad, None))
         if replaced is not None:
             grad = _as_array(replaced)
