@@ -70,7 +70,7 @@ def aminmax(x, dim=None, keepdim=False):
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """torch.norm: the p-norm of the elements over dim ("fro" is p = 2; "nuc" is refused)."""
     if p == "nuc":
-        raise NotImplementedError("norm: p='nuc' is not supported; use zn.linalg.svdvals.")
+        raise NotImplementedError("norm: p='nuc' is not supported (it needs singular values).")
     if p == "fro" or p is None:
         p = 2
     x = as_tensor(x)
