@@ -82,7 +82,7 @@ OWNED_ELSEWHERE = {
 
 # The number of op_db entries that resolved when this number was last raised; the test fails
 # if fewer resolve (a name was lost). Raise it as the surface grows.
-RESOLVED_AT_LEAST = 353
+RESOLVED_AT_LEAST = 358
 
 
 class _TorchAsZennet:

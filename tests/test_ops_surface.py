@@ -20,6 +20,8 @@ SURFACE = {
     "xlogy": (lambda m, x: m.xlogy(x, x), positive, (3, 4)),
     "remainder": (lambda m, x: m.remainder(x, 0.7), away_from(0.0, 0.7, 1.4, -0.7, -1.4), (5,)),
     "gather": (lambda m, x: m.gather(x, 1, m.tensor([[0, 2], [1, 1], [3, 0]])), randn, (3, 4)),
+    "addcdiv": (lambda m, x: m.addcdiv(x, x, x.exp(), value=0.5), randn, (3, 4)),
+    "slice_scatter": (lambda m, x: m.slice_scatter(x, x[:, ::2] * 2, 1, 0, None, 2), randn, (3, 4)),
     "scatter_add": (
         lambda m, x: x.new_zeros(3, 5).scatter_add(1, m.tensor([[0, 1, 0, 4]] * 3), x),
         randn,

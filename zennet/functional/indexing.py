@@ -27,6 +27,8 @@ __all__ = [  # exported as zn.NAME and F.NAME
     "scatter_add",
     "scatter_reduce",
     "select",
+    "select_scatter",
+    "slice_scatter",
     "take",
     "take_along_dim",
 ]
@@ -259,3 +261,23 @@ for _fn in (
     masked_scatter,
 ):
     inplace_variant(_fn)
+
+
+def _scatter_into(x, src, index):
+    return IndexPut.apply(as_tensor(x), src, index=index)
+
+
+@tensor_method
+def select_scatter(x, src, dim, index):
+    """x with x.select(dim, index) replaced by src."""
+    x = as_tensor(x)
+    axis = normalize_dim("select_scatter", dim, x.ndim)
+    return _scatter_into(x, src, (slice(None),) * axis + (int(index),))
+
+
+@tensor_method
+def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
+    """x with the slice start:end:step of dim replaced by src."""
+    x = as_tensor(x)
+    axis = normalize_dim("slice_scatter", dim, x.ndim)
+    return _scatter_into(x, src, (slice(None),) * axis + (slice(start, end, step),))
