@@ -12,11 +12,14 @@ gradients of every input that requires one are compared.
   counted and listed, not a failure;
 - the test prints the counts: entries resolved, samples passed, samples refused.
 
-Run it alone with ``python -m pytest tests/test_op_db.py -q -s`` to see the counts and the
-list of refusals.
+``MAX_SAMPLES`` is 6 by default (about 15 s of CPU time, under a minute of wall time on the
+shared 2-core machine); ``ZENNET_OP_DB_SAMPLES=12`` (or 1000 for all) checks more. Run it
+alone with ``python -m pytest tests/test_op_db.py -q -s`` to see the counts and the list
+of refusals.
 """
 
 import collections
+import os
 import types
 
 import numpy as np
@@ -28,7 +31,7 @@ pytest.importorskip("expecttest")  # op_db's module imports it
 import zennet as zn  # noqa: E402
 import zennet.functional as F  # noqa: E402
 
-MAX_SAMPLES = 12  # per entry: keeps the walk under a minute on a loaded 2-core machine
+MAX_SAMPLES = int(os.environ.get("ZENNET_OP_DB_SAMPLES", 6))  # per entry (see the docstring)
 RTOL, ATOL = 1e-6, 1e-8  # float64 on both sides; summation order is the only difference
 
 # Entries with random or uninitialised outputs: only shape and dtype are compared.
@@ -82,7 +85,7 @@ OWNED_ELSEWHERE = {
 
 # The number of op_db entries that resolved when this number was last raised; the test fails
 # if fewer resolve (a name was lost). Raise it as the surface grows.
-RESOLVED_AT_LEAST = 324
+RESOLVED_AT_LEAST = 358
 
 
 class _TorchAsZennet:

@@ -6,10 +6,13 @@ from zennet import nn, optim
 """
 
 from zennet import startup  # first: what importing zennet does to the process (startup.py)
-from zennet.tensor import Tensor
+from zennet.tensor import Tensor, is_tensor, numel
+from zennet.autograd import inference_mode
 from zennet import functional  # its modules attach the Tensor methods they define
 from zennet.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from zennet.backend import Device, device, get_default_dtype, set_default_dtype
+from zennet.backend import get_num_threads, set_num_threads
+from zennet import autograd  # zn.autograd.grad
 from zennet.creation import (
     Generator,
     arange,
@@ -84,11 +87,14 @@ from zennet.functional.indexing import *  # noqa: F403 (its __all__)
 from zennet.functional.ordering import *  # noqa: F403 (its __all__)
 from zennet.functional.structure import *  # noqa: F403 (its __all__)
 from zennet.functional.linalg import *  # noqa: F403 (its __all__)
+from zennet.functional.reductions import *  # noqa: F403 (its __all__)
+from zennet.functional import linalg  # zn.linalg.norm, det, inv, solve, ...
 from zennet.functional import (
     add,
     clone,
     div,
     divide,
+    fill,
     mul,
     multiply,
     neg,

@@ -121,3 +121,57 @@ def _check_same_device(op, inputs):
             f"{op.__name__}: expected all tensors on the same device, got "
             f"{' and '.join(devices)}. Move them with .to(device) first."
         )
+
+
+class inference_mode(no_grad):  # noqa: N801 (PyTorch's name)
+    """``no_grad`` under PyTorch's other name; ``inference_mode(False)`` records as usual."""
+
+    def __init__(self, mode=True):
+        self.enabled = not mode
+
+    def _recreate_cm(self):
+        return type(self)(not self.enabled)
+
+
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
+    """d(outputs)/d(inputs) as a tuple of tensors, without touching any ``.grad``
+    (``torch.autograd.grad``). ``grad_outputs`` weight the outputs (1 for a scalar)."""
+    from zennet.tensor import _as_array, _run_backward
+
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad: create_graph=True is not supported; zennet's backward runs on "
+            "arrays, so gradients cannot be differentiated again."
+        )
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    captured = {id(x): None for x in inputs}
+    for out, weight in zip(outputs, grad_outputs):
+        if weight is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"autograd.grad: grad_outputs can be omitted only for single-element "
+                    f"outputs; got shape {out.shape}."
+                )
+            weight = out.data * 0 + 1
+        seed = _as_array(weight).astype(out.data.dtype)
+        found = dict.fromkeys(captured)
+        _run_backward(out, seed, True if retain_graph is None else retain_graph, found)
+        for key, g in found.items():
+            if g is not None:
+                captured[key] = g if captured[key] is None else captured[key] + g
+    result = []
+    for x in inputs:
+        g = captured[id(x)]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                "autograd.grad: one of the inputs was not used to compute the outputs; pass "
+                "allow_unused=True to get None for it."
+            )
+        result.append(None if g is None else Tensor._from_op(g, None))
+    return tuple(result)

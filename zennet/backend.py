@@ -200,3 +200,31 @@ def broadcast_shape(op, *shapes):
             f"{op}: shapes {listed} cannot be broadcast together; each dimension must be equal "
             f"or 1 (align them with reshape, unsqueeze or transpose)."
         ) from None
+
+
+# ----------------------------------------------------------------- threads
+
+
+def set_num_threads(n):
+    """Let BLAS use ``n`` threads (through threadpoolctl, an optional dependency)."""
+    _threadpool_limits(n)
+
+
+def get_num_threads():
+    """The number of threads BLAS uses (the largest of its thread pools)."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info()), default=1)
+
+
+_limits = []  # the active threadpool limit, kept alive until replaced
+
+
+def _threadpool_limits(n):
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise RuntimeError(
+            "set_num_threads needs threadpoolctl: pip install threadpoolctl."
+        ) from None
+    _limits[:] = [threadpool_limits(limits=int(n))]

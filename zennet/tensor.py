@@ -68,7 +68,7 @@ class Tensor:
     array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy defers `ndarray * Tensor` to Tensor.__rmul__
     __hash__ = object.__hash__  # elementwise __eq__ must not make tensors unhashable
 
@@ -116,6 +116,33 @@ class Tensor:
             )
         self._requires_grad = bool(requires_grad)
         return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient during backward; a Tensor it
+        returns replaces the gradient. Returns a handle whose ``remove()`` undoes it."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_hook: the tensor does not require grad, so no gradient will reach "
+                "the hook; create it with requires_grad=True."
+            )
+        hooks = getattr(self, "_hooks", None)
+        if hooks is None:
+            hooks = self._hooks = []
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep this (non-leaf) tensor's gradient in ``.grad`` after backward."""
+        if self._ctx is None:  # a leaf keeps its gradient anyway
+            return
+        if any(getattr(h, "retains", False) for h in getattr(self, "_hooks", None) or ()):
+            return
+
+        def keep(grad):
+            _store_grad(self, grad)
+
+        keep.retains = True
+        self.register_hook(keep)
 
     @property
     def is_leaf(self):
@@ -287,6 +314,29 @@ class Tensor:
         return Tensor._from_op(self.data | _as_array(other), None)
 
 
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _store_grad(tensor, grad):
+    tensor.grad = grad.detach() if tensor.grad is None else tensor.grad + grad.detach()
+
+
+def _call_hooks(node, grad):
+    """Run node's hooks on its gradient array; returns the (maybe replaced) array.
+    retain_grad's hook runs last, so .grad holds what the other hooks made (as PyTorch)."""
+    for hook in sorted(node._hooks, key=lambda h: getattr(h, "retains", False)):
+        replaced = hook(Tensor._from_op(grad, None))
+        if replaced is not None:
+            grad = _as_array(replaced)
+    return grad
+
+
 def _index_arrays(index):
     """Replace Tensors inside an index with their arrays."""
     if isinstance(index, Tensor):
@@ -298,12 +348,13 @@ def _index_arrays(index):
 
 def _topological_order(root):
     """Every tensor the root depends on (through tensors that require grad), inputs first."""
-    order, visited = [], set()
+    order, visited, done = [], set(), set()
     stack = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
+            done.add(id(node))
             continue
         if id(node) in visited:
             continue
@@ -320,6 +371,12 @@ def _topological_order(root):
                 if isinstance(parent, Tensor) and parent._requires_grad:
                     if id(parent) not in visited:
                         stack.append((parent, False))
+                    elif id(parent) not in done:  # on the current path: the graph loops
+                        raise RuntimeError(
+                            "backward: the graph loops through a tensor that was changed in "
+                            "place after an op read it (x[i] = f(x), x.op_() on a tensor "
+                            "another op used); take a copy first: x = x.clone()."
+                        )
     return order
 
 
@@ -329,7 +386,9 @@ def _owned(array, seen):
     return array.base is None and writeable and id(array) not in seen
 
 
-def _run_backward(root, seed, retain_graph):
+def _run_backward(root, seed, retain_graph, captured=None):
+    """Back-propagate ``seed`` from root; with ``captured`` (a dict of id -> None) the
+    gradients of those tensors are stored there instead of in any leaf's .grad."""
     anomaly = mode.anomaly
     grads = {id(root): seed}
     seen = {id(seed)}  # arrays already handed to a leaf (or owned by the caller)
@@ -337,7 +396,14 @@ def _run_backward(root, seed, retain_graph):
         grad = grads.pop(id(node), None)
         if grad is None:
             continue
+        if getattr(node, "_hooks", None):
+            grad = _call_hooks(node, grad)
         fn = node._ctx
+        if captured is not None:
+            if id(node) in captured:
+                captured[id(node)] = grad
+            if fn is None:
+                continue
         if fn is None:  # a leaf: accumulate into .grad
             if node.grad is None:
                 if grad.dtype != node.data.dtype:
@@ -367,3 +433,13 @@ def _run_backward(root, seed, retain_graph):
             grads[id(parent)] = g if previous is None else previous + g
         if not retain_graph:
             fn.release()
+
+
+def is_tensor(obj):
+    """True for a zennet Tensor (``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(x):
+    """The number of elements of x (``torch.numel``)."""
+    return x.numel()

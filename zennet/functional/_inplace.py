@@ -1,6 +1,7 @@
 """In-place variants (``x.add_(y)``, ``x[i] = v``) by a copy-on-write rule autograd can follow.
 
-``x.op_(...)`` computes ``y = op(x, ...)`` out of place, then makes x *be* y:
+``x.op_(...)`` computes ``y = op(x, ...)`` out of place (reading a stand-in for x's
+current value and graph node), then makes x *be* y:
 
 - outside a graph (no_grad, or nothing requires grad) the result is written into x's own
   array, so views of it and optimizer updates see the change, as in PyTorch;
@@ -8,6 +9,12 @@
   for the ops that saved it, so backward still sees the values they used;
 - a tensor in a graph given a constant (``zero_``, ``fill_``) leaves the graph;
 - a leaf that requires grad cannot change in place inside a graph: PyTorch refuses too.
+
+The limit of the rule: an op that read x *before* it changed in place follows x's new
+node in backward (PyTorch keeps the old one, or raises if it needed the old values).
+Where that makes the graph loop (``y[0] = y[2] * 4``), backward raises and says to clone
+first; where it does not (``z = y * 2; y.mul_(3)``), z's gradient goes through the change.
+Change a tensor in place only before other ops read it, as masks are (``s[mask] = -inf``).
 """
 
 from zennet.backend import array_module
@@ -47,12 +54,25 @@ def assign(op, x, result):
     return x
 
 
+def shadow(x):
+    """A stand-in for x's current value and place in the graph, for the out-of-place op to
+    read: x itself is about to become the op's result, and the graph must not loop back
+    into it."""
+    if x._ctx is None and not x._requires_grad:
+        return x
+    stand_in = Tensor._from_op(x.data, x._ctx)
+    stand_in._requires_grad = x._requires_grad
+    return stand_in
+
+
 def inplace_variant(fn, name=None):
     """Register ``fn``'s in-place Tensor method ``name`` (default ``fn.__name__ + "_"``)."""
     name = name or fn.__name__ + "_"
 
     def method(x, *args, **kwargs):
-        return assign(name, x, fn(x, *args, **kwargs))
+        before = shadow(x)
+        args = [before if a is x else a for a in args]  # x.mul_(x) reads x twice
+        return assign(name, x, fn(before, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In place: x = {fn.__name__}(x, ...) (see zennet/functional/_inplace.py)."

@@ -4,7 +4,7 @@ select, and ``x[i] = v``. Reads are GetItem (ops/shape.py), writes IndexPut
 
 import numpy as np
 
-from zennet.functional._inplace import assign, inplace_variant
+from zennet.functional._inplace import assign, inplace_variant, shadow
 from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim
 from zennet.functional.arith import mul, where
 from zennet.ops.indexing import IndexPut
@@ -27,6 +27,8 @@ __all__ = [  # exported as zn.NAME and F.NAME
     "scatter_add",
     "scatter_reduce",
     "select",
+    "select_scatter",
+    "slice_scatter",
     "take",
     "take_along_dim",
 ]
@@ -245,7 +247,7 @@ def setitem(x, index, value):
     index = _index_arrays(index)
     if isinstance(index, list):
         index = module_of(x).asarray(index)
-    assign("__setitem__", x, IndexPut.apply(x, value, index=index))
+    assign("__setitem__", x, IndexPut.apply(shadow(x), value, index=index))
 
 
 for _fn in (
@@ -259,3 +261,23 @@ for _fn in (
     masked_scatter,
 ):
     inplace_variant(_fn)
+
+
+def _scatter_into(x, src, index):
+    return IndexPut.apply(as_tensor(x), src, index=index)
+
+
+@tensor_method
+def select_scatter(x, src, dim, index):
+    """x with x.select(dim, index) replaced by src."""
+    x = as_tensor(x)
+    axis = normalize_dim("select_scatter", dim, x.ndim)
+    return _scatter_into(x, src, (slice(None),) * axis + (int(index),))
+
+
+@tensor_method
+def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
+    """x with the slice start:end:step of dim replaced by src."""
+    x = as_tensor(x)
+    axis = normalize_dim("slice_scatter", dim, x.ndim)
+    return _scatter_into(x, src, (slice(None),) * axis + (slice(start, end, step),))

@@ -1,13 +1,20 @@
 """Matrix and vector products beyond matmul: mm, mv, bmm, dot, outer, inner, addmm and
 friends, kron, tensordot. All are composites of matmul (ops/linalg.py), mul and add."""
 
-from zennet.functional._util import as_tensor
-from zennet.functional.arith import add, matmul, mul
+import math
+from collections import namedtuple
+
+from zennet.functional._util import as_tensor, module_of
+from zennet.functional.arith import add, matmul, mul, sub, where
+from zennet.functional.shape import cat
+from zennet.ops import linalg as la
+from zennet.ops.einsum import Einsum, parse_equation
 from zennet.tensor import tensor_method
 
 __all__ = [
-    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "dot", "inner", "kron", "mm", "mv",
-    "outer", "ger", "tensordot", "vdot",
+    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "dot", "einsum", "inner", "kron",
+    "mm", "mv", "outer", "ger", "tensordot", "vdot", "cdist", "cross", "matrix_power", "det",
+    "logdet", "slogdet", "inverse",
 ]  # fmt: skip
 
 
@@ -139,3 +146,158 @@ def kron(a, b):
         inter_b += [1, sb]
     out = mul(a.reshape(inter_a), b.reshape(inter_b))
     return out.reshape(tuple(sa * sb for sa, sb in zip(a.shape, b.shape)))
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as torch.einsum: ``einsum("bij,bjk->bik", a, b)``; the operands
+    may also come as one list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = [as_tensor(x) for x in operands]
+    inputs, output = parse_equation(equation, [x.ndim for x in operands])
+    return Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+# ---------------------------------------------------------------- zn.linalg
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
+    """(Σ |x|^ord)^(1/ord) over dim (all elements by default); ord may be inf, -inf or 0."""
+    x = as_tensor(x) if dtype is None else as_tensor(x).to(dtype)
+    a = x.abs()
+    if ord == math.inf:
+        return a.amax(dim, keepdim)
+    if ord == -math.inf:
+        return a.amin(dim, keepdim)
+    if ord == 0:
+        return (a != 0).to(x.dtype).sum(dim, keepdim)
+    if ord == 1:
+        return a.sum(dim, keepdim)
+    if ord == 2:  # √(Σ x²): its gradient x / ‖x‖, and 0 at x = 0 as PyTorch
+        return _pow_at_zero(mul(x, x).sum(dim, keepdim), 0.5)
+    return _pow_at_zero(_pow_at_zero(a, ord).sum(dim, keepdim), 1.0 / ord)
+
+
+def _pow_at_zero(t, exponent):
+    """t ** exponent with value and gradient 0 where t = 0 (PyTorch's subgradient there)."""
+    zero = t.data == 0
+    if not zero.any():
+        return t**exponent
+    return where(zero, 0, where(zero, 1, t) ** exponent)
+
+
+def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
+    """The Frobenius norm, or ord = 1 / -1 / inf / -inf (largest/smallest column or row sum)."""
+    x = as_tensor(x) if dtype is None else as_tensor(x).to(dtype)
+    d0, d1 = dim
+    if ord == "fro":
+        return vector_norm(x, 2, dim, keepdim)
+    if ord in (1, -1, math.inf, -math.inf):
+        along, across = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = x.abs().sum(along, keepdim=True)
+        out = sums.amax(across, keepdim=True) if ord > 0 else sums.amin(across, keepdim=True)
+        return out if keepdim else out.squeeze(tuple(sorted({d0 % x.ndim, d1 % x.ndim})))
+    raise NotImplementedError(f"matrix_norm: ord={ord!r} is not supported (nuc and ±2 need SVD).")
+
+
+def norm(x, ord=None, dim=None, keepdim=False, dtype=None):
+    """zn.linalg.norm: a vector norm for 1-D (or one dim), a matrix norm for 2-D (or two)."""
+    x = as_tensor(x)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None:
+        return vector_norm(x, 2, dim, keepdim, dtype=dtype)
+    if (dim is not None and len(dim) == 2) or (dim is None and x.ndim == 2):
+        return matrix_norm(x, ord, dim or (-2, -1), keepdim, dtype=dtype)
+    return vector_norm(x, ord, dim, keepdim, dtype=dtype)
+
+
+def inv(a):
+    """A⁻¹ of a square matrix (or a batch of them)."""
+    return la.Inv.apply(_square("inv", a))
+
+
+def det(a):
+    return la.Det.apply(_square("det", a))
+
+
+def slogdet(a):
+    """(sign, ln|det A|)."""
+    both = la.SlogDet.apply(_square("slogdet", a))
+    return SignLogAbsDet(both[0].detach(), both[1])
+
+
+def logdet(a):
+    """ln det A (NaN for a negative determinant)."""
+    sign, logabs = slogdet(a)
+    return where(sign.data < 0, math.nan, where(sign.data == 0, -math.inf, logabs))
+
+
+def solve(a, b, left=True):
+    """X with A X = B; B may be a vector (..., n) or matrices (..., n, k)."""
+    if not left:
+        raise NotImplementedError("solve: left=False is not supported; transpose instead.")
+    a, b = _square("solve", a), as_tensor(b)
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    return la.Solve.apply(a, b, vector=vector)
+
+
+def matrix_power(a, n):
+    """A^n by repeated products (n < 0 inverts first)."""
+    a = _square("matrix_power", a)
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    for _ in range(n):
+        result = a if result is None else matmul(result, a)
+    if result is None:
+        return a.new_zeros(a.shape) + module_of(a).eye(a.shape[-1], dtype=a.dtype)
+    return result * 1 if result is a else result
+
+
+def multi_dot(tensors):
+    """A @ B @ C ... of a list (a 1-D first or last one is a row or column vector)."""
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def cross(a, b, dim=-1):
+    """The cross product of 3-vectors along dim."""
+    a, b = as_tensor(a), as_tensor(b)
+    if dim is None:
+        dim = next(i for i, n in enumerate(a.shape) if n == 3)
+    parts_a = [a.select(dim, i).unsqueeze(dim) for i in range(3)]
+    parts_b = [b.select(dim, i).unsqueeze(dim) for i in range(3)]
+    return cat(
+        [
+            sub(
+                mul(parts_a[(i + 1) % 3], parts_b[(i + 2) % 3]),
+                mul(parts_a[(i + 2) % 3], parts_b[(i + 1) % 3]),
+            )
+            for i in range(3)
+        ],
+        dim,
+    )
+
+
+def vecdot(a, b, dim=-1):
+    return mul(a, b).sum(dim)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M)."""
+    diff = sub(as_tensor(x1).unsqueeze(-2), as_tensor(x2).unsqueeze(-3))  # (..., P, R, M)
+    return vector_norm(diff, p, (-1,))
+
+
+SignLogAbsDet = namedtuple("SignLogAbsDet", ["sign", "logabsdet"])
+inverse = inv
+
+
+def _square(op, a):
+    a = as_tensor(a)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"{op}: expected square matrices (..., n, n), got shape {a.shape}.")
+    return a

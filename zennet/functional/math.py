@@ -3,12 +3,14 @@ rounding, remainders). Each is ``zn.NAME``, a Tensor method, and ``x.NAME_()`` i
 
 from zennet.functional._inplace import inplace_variant
 from zennet.functional._util import array_of, as_tensor, module_of
-from zennet.functional.arith import _binary, add, clamp, mul, pow, sub
+from zennet.functional.arith import _binary, add, clamp, div, mul, pow, sub
 from zennet.ops import math as m
 from zennet.tensor import Tensor, tensor_method
 
 __all__ = [  # exported as zn.NAME and F.NAME
     "acos",
+    "addcdiv",
+    "addcmul",
     "acosh",
     "arccos",
     "arccosh",
@@ -42,6 +44,7 @@ __all__ = [  # exported as zn.NAME and F.NAME
     "frac",
     "heaviside",
     "hypot",
+    "ldexp",
     "lerp",
     "log10",
     "log1p",
@@ -319,3 +322,26 @@ for _fn in (
 inplace_variant(sign, "sgn_")
 
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+@tensor_method
+def addcmul(x, a, b, value=1):
+    """x + value · a · b."""
+    return add(x, mul(mul(a, b), value) if value != 1 else mul(a, b))
+
+
+@tensor_method
+def addcdiv(x, a, b, value=1):
+    """x + value · a / b."""
+    quotient = div(a, b)
+    return add(x, mul(quotient, value) if value != 1 else quotient)
+
+
+@tensor_method
+def ldexp(x, exponent):
+    """x · 2^exponent."""
+    return mul(x, pow(2.0, exponent))
+
+
+for _fn in (addcmul, addcdiv, ldexp):
+    inplace_variant(_fn)

@@ -55,3 +55,63 @@ class Linear(Function):
         dw = dz2.T @ a.reshape(-1, a.shape[-1]) if need_w else None  # (out, in)
         db = dz2.sum(axis=0) if need_b else None  # (out,)
         return da, dw, db
+
+
+def _mT(xp, a):
+    return xp.swapaxes(a, -1, -2)
+
+
+class Inv(Function):
+    """Y = A⁻¹   |   dA = -Yᵀ dY Yᵀ"""
+
+    def forward(self, a):
+        self.y = self.xp.linalg.inv(a)
+        return self.y
+
+    def backward(self, dy):
+        yt = _mT(self.xp, self.y)
+        return -(yt @ dy @ yt)
+
+
+class SlogDet(Function):
+    """(sign, ln|det A|)   |   dA = d(ln|det|) · A⁻ᵀ (the sign has no gradient)"""
+
+    def forward(self, a):
+        xp = self.xp
+        self.a = a
+        sign, self.logabs = xp.linalg.slogdet(a)
+        return xp.stack([sign, self.logabs])
+
+    def backward(self, dy):
+        xp = self.xp
+        return dy[1][..., None, None] * _mT(xp, xp.linalg.inv(self.a))
+
+
+class Det(Function):
+    """y = det A   |   dA = dy · y · A⁻ᵀ"""
+
+    def forward(self, a):
+        self.a = a
+        self.y = self.xp.linalg.det(a)
+        return self.y
+
+    def backward(self, dy):
+        xp = self.xp
+        return (dy * self.y)[..., None, None] * _mT(xp, xp.linalg.inv(self.a))
+
+
+class Solve(Function):
+    """X = A⁻¹ B   |   dB = A⁻ᵀ dX,  dA = -dB Xᵀ   (B (..., n, k), or (..., n) as a vector)"""
+
+    def forward(self, a, b, vector=False):
+        xp = self.xp
+        self.a, self.vector = a, vector
+        self.x = xp.linalg.solve(a, b[..., None] if vector else b)  # (..., n, k)
+        return self.x[..., 0] if vector else self.x
+
+    def backward(self, dx):
+        xp = self.xp
+        dx = dx[..., None] if self.vector else dx
+        db = xp.linalg.solve(_mT(xp, self.a), dx)  # (..., n, k)
+        da = -(db @ _mT(xp, self.x))
+        return da, (db[..., 0] if self.vector else db)

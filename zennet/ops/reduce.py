@@ -139,3 +139,30 @@ class LogSumExp(Function):
         xp = self.xp
         dy = _restore_axes(dy, self.x.shape, self.axis, self.keepdims)
         return dy * xp.exp(self.x - self.y)
+
+
+class Prod(Function):
+    """y = Π x over ``axis`` (one axis, or all)   |   dx_i = dy · Π_{j≠i} x_j
+
+    The product of the others is the exclusive running product from the left times the
+    one from the right, so a zero in x needs no division."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        xp = self.xp
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        return xp.prod(x, axis=axis, keepdims=keepdims)
+
+    def backward(self, dy):
+        xp, x = self.xp, self.x
+        dy = _restore_axes(dy, x.shape, self.axis, self.keepdims)
+        if x.size == 0:
+            return xp.zeros_like(x)
+        rows = x.reshape(1, -1) if self.axis is None else xp.moveaxis(x, self.axis, -1)
+        ones = xp.ones(rows.shape[:-1] + (1,), dtype=x.dtype)
+        left = xp.cumprod(xp.concatenate([ones, rows[..., :-1]], -1), axis=-1)
+        right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([rows[..., 1:], ones], -1), -1), -1), -1)
+        others = left * right  # Π_{j≠i} x_j, shaped like rows
+        others = (
+            others.reshape(x.shape) if self.axis is None else xp.moveaxis(others, -1, self.axis)
+        )
+        return dy * others
