@@ -101,13 +101,13 @@ def _key_values(results):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    out = getattr(args, "resume", None) or getattr(args, "out", None)
     try:
         if args.command == "train" and args.workers:  # again, under mpiexec -n N
             from zennet.distributed.launch import launch
 
             return launch(sys.argv[1:] if argv is None else argv, args.workers)
         if args.command == "train":
-            out = args.resume or args.out
             results = jobs.train(
                 args.data,
                 args.model,
