@@ -8,6 +8,7 @@ import numpy as np
 
 from zennet.data import datasets
 from zennet.data.augment import parse_augmentation
+from zennet.data.datasets.registry import DATASETS
 from zennet.distributed import training as ranks
 from zennet.distributed.group import is_main_process
 from zennet.io import atomic_write
@@ -20,7 +21,7 @@ from zennet.training.metrics import confusion_matrix
 from zennet.training.plots import plot_confusion_matrix, plot_history
 from zennet.training.trainer import Trainer
 
-DEFAULT_EPOCHS = {"digits": 40, "fashion-mnist": 10}
+DEFAULT_EPOCHS = {"digits": 40, "fashion-mnist": 10, "spoken-digits": 8, "spoken-languages": 10}
 CHECKPOINT, CONFIG, MODEL, HISTORY = (
     "checkpoint.safetensors",
     "config.json",
@@ -53,6 +54,8 @@ def train(
     """
     out = Path(out)
     ranks.join_if_launched()  # under mpiexec: one rank of several (docs/distributed.md)
+    if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else the MLP
+        model = getattr(DATASETS.get(data), "default_model", "mlp") if data in DATASETS else "mlp"
     MODELS.get(model)
     OPTIMIZERS.get(optimizer)
     for name, value in (("epochs", epochs), ("batch-size", batch_size)):
