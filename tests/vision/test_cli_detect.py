@@ -4,7 +4,8 @@ import pytest
 import zennet as zn
 from tests.reliability.cli import run_cli
 from zennet.cli import main
-from zennet.models import build_model, save_model
+from zennet.io import save_checkpoint
+from zennet.models import build_model
 from zennet.vision import face_cnn, save_face_model
 
 pytest.importorskip("matplotlib")
@@ -52,11 +53,12 @@ def test_detect_threshold_one_finds_nothing_but_still_draws(files, capsys):
 
 
 def test_detect_refuses_a_padded_classifier_and_missing_files(files, capsys):
-    save_model(build_model("cnn", (1, 8, 8), 10), files / "cnn.safetensors", "cnn", (1, 8, 8), 10)
+    cnn = build_model("cnn", (1, 8, 8), 10)
+    save_checkpoint(files / "cnn.safetensors", cnn.state_dict(), extra={"recipe": cnn.recipe})
     assert main(["detect", str(files / "cnn.safetensors"), str(files / "image.png")]) == 2
     assert "Conv2d has padding=(1, 1)" in capsys.readouterr().err
     zn.save(face_cnn().state_dict(), files / "plain.safetensors")
     assert main(["detect", str(files / "plain.safetensors"), str(files / "image.png")]) == 2
-    assert "no model recipe" in capsys.readouterr().err
+    assert "saved with zn.save" in capsys.readouterr().err
     assert main(["detect", str(files / "face.safetensors"), str(files / "missing.png")]) == 2
     assert "missing.png" in capsys.readouterr().err

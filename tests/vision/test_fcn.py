@@ -84,3 +84,9 @@ def test_unsupported_layers_are_named():
         fully_convolutional(dense_head_cnn(), (1, 12, 12))
     with pytest.raises(ValueError, match="must end in Flatten and Linear"):
         fully_convolutional(nn.Sequential(nn.Conv2d(1, 2, 3)), (1, 6, 6))
+
+
+def test_unequal_strides_are_refused():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, stride=(1, 2)), nn.Flatten(), nn.Linear(2 * 4 * 2, 2))
+    with pytest.raises(ValueError, match=r"Conv2d has stride \(1, 2\)"):
+        fully_convolutional(model, (1, 6, 6))

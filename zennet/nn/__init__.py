@@ -59,7 +59,7 @@ from zennet.nn.pooling import (
     Upsample,
 )
 
-from zennet.nn.transfer import freeze, param_groups, replace_head, unfreeze
+from zennet.nn.transfer import freeze, param_groups, replace_head, shrink_weights, unfreeze
 
 import sys
 

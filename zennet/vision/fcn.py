@@ -71,8 +71,9 @@ def fully_convolutional(model, window):
     """(fcn, stride): ``model`` (a Sequential classifier of (C, *window) inputs) as an FCN.
 
     ``window`` is (channels, height, width). The FCN shares the convolutions, batch norms
-    and pools with ``model`` (copies of the Linear weights as convolutions), is in eval mode,
-    and maps (N, C, H, W) to (N, classes, ⌊(H − h)/stride⌋ + 1, ⌊(W − w)/stride⌋ + 1).
+    and pools with ``model`` (copies of the Linear weights as convolutions: convert again
+    after training more); both are put in eval mode. The FCN maps (N, C, H, W) to
+    (N, classes, ⌊(H − h)/stride⌋ + 1, ⌊(W − w)/stride⌋ + 1).
     """
     x = Tensor(np.zeros((1, *window), dtype=np.float32))  # traces the map's shape
     layers, stride, flat = [], 1, None  # flat: the (C, h, w) map a Flatten flattened
@@ -81,7 +82,13 @@ def fully_convolutional(model, window):
         for layer in _layers(model):
             if isinstance(layer, _WINDOWED):
                 _check_windowed(layer)
-                stride *= _pair(layer.stride)[0]
+                step_h, step_w = _pair(layer.stride)
+                if step_h != step_w:
+                    raise ValueError(
+                        f"fully_convolutional: {type(layer).__name__} has stride "
+                        f"{(step_h, step_w)}; only equal strides in both directions are supported."
+                    )
+                stride *= step_h
                 converted = layer
             elif isinstance(layer, nn.AdaptiveAvgPool2d):
                 if _pair(layer.output_size) != (1, 1):
