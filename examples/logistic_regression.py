@@ -1,6 +1,8 @@
 """The primer's program, run by zennet's autograd.
 
-The primer trains logistic regression by hand:
+The primer is the textbook deep-learning course whose formulas zennet follows (one sample
+per column; docs/math.md maps each formula to zennet's code). It trains logistic
+regression by hand:
 
     Z = W·X + b,  A = sigmoid(Z),  L = -mean(Y log A + (1 - Y) log(1 - A))
     dZ = A - Y,   dW = dZ·Xᵀ / m,  db = mean(dZ)

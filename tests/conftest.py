@@ -4,11 +4,33 @@ import pytest
 import zennet as zn
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Every test runs in its own temporary directory: a command that writes to a relative
+    path (``runs/``, ``heatmap.png``) writes there, never into the checkout."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 @pytest.fixture
 def rng():
     """A seeded NumPy generator for test data; zennet's own generator is seeded too."""
     zn.manual_seed(0)
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Every matplotlib figure saved during the test, kept for inspection."""
+    figure = pytest.importorskip("matplotlib.figure")
+    saved, real = [], figure.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        saved.append(fig)
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(figure.Figure, "savefig", spy)
+    return saved
 
 
 def pytest_addoption(parser):

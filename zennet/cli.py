@@ -3,14 +3,17 @@ in zennet.jobs; the names it accepts (data sets, models, optimizers, explanation
 augmentations) and their help come from the registries beside what they name."""
 
 import argparse
+import inspect
 import sys
 
 from zennet import jobs
 from zennet.data.augment.spec import describe_keys
 from zennet.data.datasets.registry import DATASETS
 from zennet.distributed.group import is_main_process
+from zennet.jobs.train import CHECKPOINT_SECONDS, DEFAULT_EPOCHS, DEFAULTS
 from zennet.models import MODELS
 from zennet.optim.registry import OPTIMIZERS
+from zennet.version import __version__
 
 
 def _names(registry):
@@ -22,8 +25,15 @@ def _listing(title, registry):
     return f"{title}:\n{lines}"
 
 
+def _default_lrs():
+    """Each optimizer's own default learning rate, from its signature."""
+    lrs = {n: inspect.signature(OPTIMIZERS.get(n)).parameters["lr"].default for n in OPTIMIZERS}
+    return "the optimizer's own: " + ", ".join(f"{n} {lr:g}" for n, lr in lrs.items())
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="zennet", description="Train and use zennet models.")
+    parser.add_argument("--version", action="version", version=f"zennet {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser(
@@ -39,37 +49,62 @@ def _parser():
             ]
         ),
     )
+    train.add_argument("--data", help=f"{_names(DATASETS)} or a PATH (default: {DEFAULTS['data']})")
     train.add_argument(
-        "--data", default="digits", help=f"{_names(DATASETS)} or a PATH (default: digits)"
+        "--model",
+        metavar=_names(MODELS),
+        help=f"(default: the data set's, else {DEFAULTS['model']})",
     )
     train.add_argument(
-        "--model", default=None, metavar=_names(MODELS), help="(default: the data set's, or mlp)"
+        "--optimizer", metavar=_names(OPTIMIZERS), help=f"(default: {DEFAULTS['optimizer']})"
     )
-    train.add_argument("--epochs", type=int, default=None)
-    train.add_argument("--batch-size", type=int, default=32)
+    epochs = ", ".join(f"{k} {v}" for k, v in DEFAULT_EPOCHS.items())
+    numbers = [  # (option, type, metavar, help)
+        ("--epochs", int, "N", f"epochs in all (default: {epochs}, else 10)"),
+        ("--batch-size", int, "N",
+         f"samples per training step (default: {DEFAULTS['batch_size']})"),
+        ("--lr", float, "X", f"learning rate (default: {_default_lrs()})"),
+        ("--seed", int, "N",
+         f"seeds weights, shuffling, dropout, augmentation (default: {DEFAULTS['seed']})"),
+        ("--label-smoothing", float, "X",
+         "cross-entropy against (1 - X)·one-hot + X/classes, which keeps the network from "
+         f"overconfidence (default: {DEFAULTS['label_smoothing']})"),
+        ("--checkpoint-every", float, "SECONDS",
+         "inside an epoch, save a checkpoint this often, so an interrupted run loses little "
+         f"(default: {CHECKPOINT_SECONDS:g}; one is saved after every epoch too)"),
+    ]  # fmt: skip
+    for option, kind, metavar, text in numbers:
+        train.add_argument(option, type=kind, metavar=metavar, help=text)
     train.add_argument(
-        "--optimizer", default="adam", metavar=_names(OPTIMIZERS), help="(default: adam)"
+        "--out",
+        metavar="DIR",
+        help="a new directory for the run (default: runs/run-DATE-TIME, which runs/latest "
+        "then points to); it gets config.json, checkpoint.safetensors, model.safetensors, "
+        "history.csv, results.json and two plots",
     )
-    train.add_argument("--lr", type=float, default=None)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default="runs/latest", help="directory for model, history, plots")
-    train.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
+    train.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue the run in DIR (e.g. runs/latest) with its settings; a larger "
+        "--epochs extends it",
+    )
     train.add_argument("--quiet", action="store_true", help="print only the final metrics")
     train.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="train with N MPI processes"
+        "--workers", type=int, metavar="N", help="train with N MPI processes (docs/distributed.md)"
     )
     train.add_argument(
         "--augment",
-        default=None,
         metavar="SPEC",
-        help='augment training batches, e.g. "rotate=10,scale=0.1" (keys below)',
+        help='augment training batches, e.g. "rotate=10,scale=0.1" (keys below; default: none)',
     )
 
     evaluate = commands.add_parser("evaluate", help="test metrics of a saved model")
     evaluate.add_argument("model")
     evaluate.add_argument("--data", default="digits", help=f"{_names(DATASETS)} or a PATH")
 
-    predict = commands.add_parser("predict", help="classify an image file or a .npy array")
+    predict = commands.add_parser(
+        "predict", help="classify an image file, a WAV file or a .npy array"
+    )
     predict.add_argument("model")
     predict.add_argument("input")
 
@@ -87,12 +122,17 @@ def _parser():
     explain.add_argument(
         "--method", default="ig", metavar=_names(jobs.METHODS), help="(default: ig)"
     )
-    explain.add_argument("--out", default="heatmap.png", help="the PNG to write")
+    explain.add_argument(
+        "--out", help="the PNG to write (default: heatmap.png, or heatmap-2.png, ... if taken)"
+    )
     explain.add_argument(
         "--target", type=int, default=None, help="class to explain (default: the predicted one)"
     )
     explain.add_argument(
-        "--trace", action="store_true", help="print one training step layer by layer instead (MLPs)"
+        "--trace",
+        action="store_true",
+        help="print one training step of an MLP layer by layer instead, in zennet's notation "
+        "and the primer's (the textbook course's: one sample per column)",
     )
     detect = commands.add_parser("detect", help="draw boxes around the faces in an image")
     detect.add_argument("model", help="a face classifier (examples/faces.py --final PATH)")
@@ -111,75 +151,106 @@ def _key_values(results):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    out = getattr(args, "resume", None) or getattr(args, "out", None)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # --workers runs them again
     try:
-        if args.command == "train" and args.workers:  # again, under mpiexec -n N
-            from zennet.distributed.launch import launch
-
-            return launch(sys.argv[1:] if argv is None else argv, args.workers)
-        if args.command == "train":
-            results = jobs.train(
-                args.data,
-                args.model,
-                args.epochs,
-                args.batch_size,
-                args.optimizer,
-                args.lr,
-                args.seed,
-                out,
-                resume=bool(args.resume),
-                verbose=0 if args.quiet else 1,
-                augment=args.augment,
-            )
-            if not is_main_process():
-                return 0  # rank 0 reports
-            for path in results["files"]:
-                print(f"wrote {path}")
-            if results.get("note"):
-                print(results["note"])
-            if results["stopped"]:
-                print(f"zennet train: error: {results['stopped']}", file=sys.stderr)
-                return 3
-            print(_key_values(results))
-        elif args.command == "evaluate":
-            print(_key_values(jobs.evaluate(args.model, args.data)))
-        elif args.command == "predict":
-            classes, probabilities = jobs.predict(args.model, args.input)
-            for c, p in zip(classes, probabilities):
-                print(f"class={int(c)} probability={float(p[c]):.4f}")
-        elif args.command == "summary":
-            print(jobs.summary(args.model))
-        elif args.command == "explain":
-            result = jobs.explain(
-                args.model, args.input, args.method, args.out, args.target, args.trace
-            )
-            if args.trace:
-                print(result)
-            else:
-                for i, (c, t) in enumerate(zip(result["predicted"], result["target"])):
-                    print(f"sample={i} class={c} target={t}")
-                print(f"wrote {result['path']}")
-        elif args.command == "detect":
-            from zennet.jobs.detect import detect_job, format_detections
-
-            result = detect_job(
-                args.model,
-                args.image,
-                args.out,
-                args.threshold,
-                args.scale_factor,
-                args.min_size,
-                args.max_size,
-            )
-            print(format_detections(result))
+        return COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError, ImportError, MemoryError) as error:
         print(f"zennet {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        resume = f"; continue with `zennet train --resume {out}`" if args.command == "train" else ""
-        print(f"zennet {args.command}: interrupted{resume}.", file=sys.stderr)
+        print(f"zennet {args.command}: interrupted.", file=sys.stderr)
         return 130
+
+
+def _train(args):
+    if args.workers:  # run again as N processes under mpiexec
+        from zennet.distributed.launch import launch
+
+        return launch(args.argv, args.workers)
+    results = jobs.train(
+        args.data,
+        args.model,
+        args.epochs,
+        args.batch_size,
+        args.optimizer,
+        args.lr,
+        args.seed,
+        args.out,
+        resume=args.resume,
+        verbose=0 if args.quiet else 1,
+        augment=args.augment,
+        label_smoothing=args.label_smoothing,
+        checkpoint_seconds=args.checkpoint_every,
+    )
+    if not is_main_process():
+        return 0  # rank 0 reports
+    if not args.quiet:
+        for path in results["files"]:
+            print(f"wrote {path}")
+        if results.get("note"):
+            print(results["note"])
+    if results.get("interrupted"):
+        print(f"zennet train: {results['interrupted']}", file=sys.stderr)
+        return 130
+    if results.get("stopped"):
+        print(f"zennet train: error: {results['stopped']}", file=sys.stderr)
+        return 3
+    if results.get("finished"):
+        print(f"zennet train: {results['finished']}")
+    print(_key_values(results))
     return 0
+
+
+def _evaluate(args):
+    print(_key_values(jobs.evaluate(args.model, args.data)))
+    return 0
+
+
+def _predict(args):
+    result = jobs.predict(args.model, args.input)
+    if result["note"]:
+        print(f"zennet predict: note: {result['note']}", file=sys.stderr)
+    for c, p in zip(result["classes"], result["probabilities"]):
+        print(f"class={int(c)} probability={float(p[c]):.4f}")
+    return 0
+
+
+def _summary(args):
+    print(jobs.summary(args.model))
+    return 0
+
+
+def _explain(args):
+    result = jobs.explain(args.model, args.input, args.method, args.out, args.target, args.trace)
+    if args.trace:
+        print(result)
+        return 0
+    if result["note"]:
+        print(f"zennet explain: note: {result['note']}", file=sys.stderr)
+    for i, (c, t, p) in enumerate(
+        zip(result["predicted"], result["target"], result["probability"])
+    ):
+        print(f"sample={i} class={c} target={t} probability={p:.4f}")
+    print(f"wrote {result['path']}")
+    return 0
+
+
+def _detect(args):
+    from zennet.jobs.detect import detect_job, format_detections
+
+    options = (args.threshold, args.scale_factor, args.min_size, args.max_size)
+    print(format_detections(detect_job(args.model, args.image, args.out, *options)))
+    return 0
+
+
+COMMANDS = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "predict": _predict,
+    "summary": _summary,
+    "explain": _explain,
+    "detect": _detect,
+}
 
 
 def _one_line(error):

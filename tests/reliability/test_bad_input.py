@@ -365,14 +365,14 @@ def one_error_line(capsys, command):
         (["--epochs", "0"], r"--epochs must be a positive whole number, got 0"),
         (["--batch-size", "-1"], r"--batch-size must be a positive whole number, got -1"),
         (["--lr", "-1"], r"Adam: lr must be >= 0, got -1.0"),
-        (["--resume", "{tmp}/none"], r"--resume .*none: no interrupted run there"),
+        (["--resume", "{tmp}/none"], r"--resume .*none: no run with a checkpoint there"),
     ],
 )
 def test_train_with_bad_arguments_prints_one_line(tmp_path, capsys, args, match):
     (tmp_path / "file").write_text("not a directory")
     args = [a.format(tmp=tmp_path) for a in args]
     defaults = ["--epochs", "1", "--quiet"] + (
-        ["--out", str(tmp_path / "run")] * ("--out" not in args)
+        ["--out", str(tmp_path / "run")] * ("--out" not in args and "--resume" not in args)
     )
     assert main(["train", *defaults, *args]) == 2
     assert re.search(match, one_error_line(capsys, "train"))

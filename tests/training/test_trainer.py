@@ -3,6 +3,7 @@ import pytest
 
 import zennet as zn
 from zennet import nn
+from zennet.io import load_checkpoint
 from zennet.training import ModelCheckpoint, Trainer
 
 
@@ -167,3 +168,34 @@ def test_evaluate_hands_back_its_outputs(digits):
     logs, outputs = trainer.evaluate(x_test, y_test, return_outputs=True)
     assert logs == trainer.evaluate(x_test, y_test)
     np.testing.assert_array_equal(outputs, trainer.predict(x_test))
+
+
+def test_a_run_killed_inside_an_epoch_resumes_from_its_last_batch_checkpoint(digits, tmp_path):
+    """ModelCheckpoint(save_freq=N) saves where in the epoch training was: the resumed run
+    ends with the uninterrupted run's weights and history, bit for bit."""
+    path = tmp_path / "ckpt.safetensors"
+    whole, _ = fit(small_model(), digits, epochs=3, validation_split=0.1)
+
+    class Interrupt(zn.training.Callback):
+        def on_batch_end(self, batch, logs=None):
+            if self.trainer.current_epoch == 1 and batch == 7:
+                raise KeyboardInterrupt
+
+    checkpoint = ModelCheckpoint(path, save_freq=5)
+    with pytest.raises(KeyboardInterrupt):
+        fit(small_model(), digits, epochs=3, validation_split=0.1,
+            callbacks=[checkpoint, Interrupt()])  # fmt: skip
+    assert load_checkpoint(path)["extra"]["progress"]["batch"] == 5  # epoch 2, batches 1-5
+    resumed, history = fit(small_model(seed=5), digits, epochs=3, validation_split=0.1,
+                           resume_from=path)  # fmt: skip
+    assert history.history == whole.history.history
+    for key, value in whole.model.state_dict().items():
+        np.testing.assert_array_equal(resumed.model.state_dict()[key], value, err_msg=key)
+
+
+def test_model_checkpoint_every_seconds_saves_inside_epochs(digits, tmp_path):
+    checkpoint = ModelCheckpoint(tmp_path / "c.safetensors", every_seconds=0)
+    fit(small_model(), digits, epochs=1, batch_size=500, callbacks=[checkpoint])
+    assert len(checkpoint.saved) == 3 + 1  # after each of the 3 batches, and the epoch's end
+    with pytest.raises(ValueError, match="save_freq and every_seconds save the training state"):
+        ModelCheckpoint(tmp_path / "c.safetensors", save_freq=5, save_weights_only=True)

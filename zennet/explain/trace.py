@@ -97,8 +97,9 @@ def format_trace(trace, print_fn=None):
     lines = [
         f"One training step on m={trace.m} samples: loss={trace.loss_name} "
         f"(L = {trace.loss:.6g}), lr={trace.lr}",
-        "zennet: one sample per row, A (m, n), Z = A·Wᵀ + b.  primer: one per column, "
-        "A (n, m), Z = W·A + b.",
+        "zennet: one sample per row, A (m, n), Z = A·Wᵀ + b.  primer (the textbook "
+        "deep-learning course zennet follows, docs/math.md): one per column, A (n, m), "
+        "Z = W·A + b.",
         "zennet's dZ holds the loss's 1/m, so dW = dZᵀ·A equals the primer's (1/m)·dZ·Aᵀ.",
     ]
     phase = layer = None

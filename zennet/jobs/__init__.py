@@ -6,4 +6,4 @@ from zennet.jobs.evaluate import evaluate
 from zennet.jobs.explain import METHODS, explain
 from zennet.jobs.predict import predict
 from zennet.jobs.summary import summary
-from zennet.jobs.train import DEFAULT_EPOCHS, train
+from zennet.jobs.train import train

@@ -2,6 +2,7 @@
 heat map over it, or trace one training step (``trace=True``)."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -14,11 +15,12 @@ from zennet.explain import (
     last_conv_block,
     occlusion,
     saliency,
-    save_overlay,
     smoothgrad,
     trace_step,
 )
+from zennet.jobs.figure import save_attributions
 from zennet.jobs.inputs import load_input
+from zennet.jobs.predict import softmax
 from zennet.models import load_model
 from zennet.registry import Registry
 from zennet.training.trainer import Trainer
@@ -40,40 +42,67 @@ METHODS.register(
 )
 
 
-def explain(model_path, input_path, method="ig", out="heatmap.png", target=None, trace=False):
+def explain(model_path, input_path, method="ig", out=None, target=None, trace=False):
     """Explain the model file ``model_path`` (written by ``zennet train``) on ``input_path``
     (an image file or a .npy array of inputs, loaded as the predict job does).
 
     ``method`` is a name in ``METHODS``; ``target`` the class to explain (default: each
-    sample's predicted class). Writes the heat maps over the images to the PNG ``out`` and
-    returns {"method", "predicted": [class per sample], "target": [...], "path"}. With
-    ``trace=True`` it returns instead the text of one traced training step
-    (:func:`zennet.explain.trace_step`, labels = the targets).
+    sample's predicted class). Writes each input beside its attribution map, titled and
+    with a colour bar, to the PNG ``out`` (default: heatmap.png, or heatmap-2.png, ... if
+    that exists: an earlier picture is never overwritten unasked) and returns {"method",
+    "predicted": [class per sample], "target": [...], "probability": [of the target],
+    "path", "note"}. With ``trace=True`` it returns instead the text of one traced training
+    step (:func:`zennet.explain.trace_step`, labels = the targets).
     """
     attribute = METHODS.get(method)
+    path = None if trace else _output_path(out)
     model, recipe = load_model(model_path)
-    x = load_input(input_path, tuple(recipe["input_shape"]))  # (N, *input_shape)
-    scores = Trainer(model, optimizer=None).predict(x)
-    predicted = scores.argmax(axis=1)
-    if target is not None and not 0 <= int(target) < scores.shape[1]:
+    x, note = load_input(input_path, tuple(recipe["input_shape"]))  # (N, *input_shape)
+    probabilities = softmax(Trainer(model, optimizer=None).predict(x))
+    predicted = probabilities.argmax(axis=1)
+    classes = probabilities.shape[1]
+    if target is not None and not 0 <= int(target) < classes:
         raise ValueError(
-            f"target {target} is not a class of this model, which has {scores.shape[1]} "
-            f"classes (0..{scores.shape[1] - 1})."
+            f"target {target} is not a class of this model, which has {classes} classes "
+            f"(0..{classes - 1})."
         )
     targets = predicted if target is None else np.full(len(x), int(target))
     if trace:
         return format_trace(trace_step(model, x, targets))
     images, model = _as_images(x, model)  # (N, H, W) or (N, C, H, W)
     attributions = attribute(model, images, targets)
-    heat = np.abs(attributions.reshape(len(x), -1, *images.shape[-2:])).sum(axis=1)
+    maps = attributions.reshape(len(x), -1, *images.shape[-2:]).sum(axis=1)  # signed (N, H, W)
     gray = images if images.ndim == 3 else images.mean(axis=1)
-    path = save_overlay(out, gray, heat)
+    chosen = probabilities[np.arange(len(x)), targets]
+    labels = [
+        f"class {t} (p={p:.3f})" + ("" if t == c else f"; predicted {c}")
+        for t, c, p in zip(targets, predicted, chosen)
+    ]
+    title = f"{METHODS.help(method)} — {Path(model_path).name} on {Path(input_path).name}"
+    save_attributions(path, gray, maps, title, labels)
     return {
         "method": method,
         "predicted": predicted.tolist(),
         "target": targets.tolist(),
+        "probability": chosen.tolist(),
         "path": str(path),
+        "note": note,
     }
+
+
+def _output_path(out):
+    """The PNG to write: ``out`` (its folder must exist), or the first free heatmap[-n].png."""
+    if out is None:
+        candidates = (
+            Path("heatmap.png" if n == 1 else f"heatmap-{n}.png") for n in range(1, 10**4)
+        )
+        return next(p for p in candidates if not p.exists())
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(
+            f"--out {out}: the folder {out.parent} does not exist; create it or choose another."
+        )
+    return out
 
 
 def _as_images(x, model):

@@ -8,10 +8,15 @@ from zennet.training.trainer import Trainer
 
 
 def predict(model_path, input_path):
-    """(predicted classes, class probabilities) for an image file or a .npy array of inputs."""
+    """{"classes": predicted class per input, "probabilities": (N, classes), "note": what was
+    done to the input (an inverted image) or None} for an image file or a .npy array."""
     net, recipe = load_model(model_path)
-    x = load_input(input_path, tuple(recipe["input_shape"]))
-    scores = Trainer(net, optimizer=None).predict(x)
+    x, note = load_input(input_path, tuple(recipe["input_shape"]))
+    probabilities = softmax(Trainer(net, optimizer=None).predict(x))
+    return {"classes": probabilities.argmax(axis=1), "probabilities": probabilities, "note": note}
+
+
+def softmax(scores):
+    """Class probabilities of (N, classes) scores."""
     e = np.exp(scores - scores.max(axis=1, keepdims=True))
-    probabilities = e / e.sum(axis=1, keepdims=True)
-    return probabilities.argmax(axis=1), probabilities
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,135 +1,186 @@
-"""``zennet train``: train a preset on a data set, checkpointing under a run directory."""
+"""``zennet train``: train a preset on a data set in a run directory of its own.
 
+Everything is checked (names, numbers, the data, the model, the optimizer, the
+augmentation, the output directory) before anything is written; the run then writes
+into its own directory, checkpointing every epoch and every minute, and ``runs/latest``
+moves to it only once it has a checkpoint. ``--resume DIR`` continues the run in DIR with
+its own settings: more ``--epochs`` extend it, a conflicting setting is an error, and a
+finished run says so and is left as it is.
+"""
+
+import functools
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+import zennet.functional as F
 from zennet.data import datasets
 from zennet.data.augment import parse_augmentation
 from zennet.data.datasets.registry import DATASETS
 from zennet.distributed import training as ranks
 from zennet.distributed.group import is_main_process
-from zennet.io import atomic_write
+from zennet.io import load_checkpoint
+from zennet.jobs import runs
+from zennet.jobs.runs import CHECKPOINT, CONFIG, HISTORY, MODEL, RESULTS
 from zennet.models import MODELS, adapt, build_model, image_shape
 from zennet.optim import OPTIMIZERS
 from zennet.optim import get as get_optimizer
 from zennet.random import manual_seed
-from zennet.training.callbacks import CSVLogger, ModelCheckpoint
+from zennet.training.callbacks import Callback, CSVLogger, ModelCheckpoint
 from zennet.training.metrics import confusion_matrix
 from zennet.training.plots import plot_confusion_matrix, plot_history
 from zennet.training.trainer import Trainer
 
+DEFAULTS = {
+    "data": "digits",
+    "model": "mlp",
+    "batch_size": 32,
+    "optimizer": "adam",
+    "lr": None,  # the optimizer's own default
+    "seed": 0,
+    "augment": None,
+    "label_smoothing": 0.1,  # README: every seed 0-9 >= 97 % on the digits with it
+}
 DEFAULT_EPOCHS = {"digits": 40, "fashion-mnist": 10, "spoken-digits": 8, "spoken-languages": 10}
-CHECKPOINT, CONFIG, MODEL, HISTORY = (
-    "checkpoint.safetensors",
-    "config.json",
-    "model.safetensors",
-    "history.csv",
-)
+CHECKPOINT_SECONDS = 60  # a checkpoint inside an epoch at least this often
 CURVES, CONFUSION = "training_curves.png", "confusion_matrix.png"
 
 
 def train(
-    data="digits",
-    model="mlp",
+    data=None,
+    model=None,
     epochs=None,
-    batch_size=32,
-    optimizer="adam",
+    batch_size=None,
+    optimizer=None,
     lr=None,
-    seed=0,
-    out="runs/latest",
-    resume=False,
+    seed=None,
+    out=None,
+    resume=None,
     verbose=1,
     augment=None,
+    label_smoothing=None,
+    log=print,
+    callbacks=(),
+    checkpoint_seconds=None,
 ):
-    """Train a preset on a data set, checkpointing every epoch under ``out``; returns a dict
-    with the test metrics ("test_loss", "test_accuracy"), the paths written and any stop reason.
+    """Train a preset on a data set; returns a dict with the test metrics ("test_loss",
+    "test_accuracy"), the run directory ("run"), the files written ("files") and, when
+    training did not end normally, "stopped" (the loss went NaN/Inf), "interrupted"
+    (Ctrl-C) or "finished" (a resumed run that had nothing left to do): messages to print.
 
-    With ``resume`` the run recorded in ``out`` continues from its last checkpoint.
-    ``augment`` is a zennet.data.augment spec such as ``"rotate=10,scale=0.1"`` (see
-    :func:`~zennet.data.augment.parse_augmentation`): it changes each training batch, drawn
-    from the run's seeded generators, so a resumed run sees the batches it would have seen.
+    Settings left None take ``DEFAULTS`` (and ``DEFAULT_EPOCHS`` of the data set). ``out``
+    is the new run's directory (default: a new ``runs/run-...``, which ``runs/latest``
+    then points to); ``resume`` the directory of a run to continue. ``augment`` is a
+    zennet.data.augment spec such as ``"rotate=10,scale=0.1"``. ``log`` prints the
+    progress lines when ``verbose``; ``callbacks`` join the run's own. A checkpoint is
+    saved after every epoch and, inside an epoch, every ``checkpoint_seconds`` (default
+    ``CHECKPOINT_SECONDS``).
     """
-    out = Path(out)
+    given = {"data": data, "model": model, "batch_size": batch_size, "optimizer": optimizer,
+             "lr": lr, "seed": seed, "augment": augment,
+             "label_smoothing": label_smoothing}  # fmt: skip
+    given = {k: v for k, v in given.items() if v is not None}
     ranks.join_if_launched()  # under mpiexec: one rank of several (docs/distributed.md)
-    if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else the MLP
-        model = getattr(DATASETS.get(data), "default_model", "mlp") if data in DATASETS else "mlp"
-    MODELS.get(model)
-    OPTIMIZERS.get(optimizer)
-    for name, value in (("epochs", epochs), ("batch-size", batch_size)):
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise ValueError(f"--{name} must be a positive whole number, got {value!r}.")
-    config = _run_config(
-        out,
-        resume,
-        data=data,
-        model=model,
-        batch_size=batch_size,
-        optimizer=optimizer,
-        lr=lr,
-        seed=seed,
-        epochs=DEFAULT_EPOCHS.get(data, 10) if epochs is None else epochs,
-        augment=augment,
+    verbose = verbose if is_main_process() else 0  # rank 0 alone reports and writes
+    _check_positive(epochs=epochs, batch_size=batch_size)
+    if checkpoint_seconds is not None and not checkpoint_seconds >= 0:
+        raise ValueError(f"--checkpoint-every must be >= 0 seconds, got {checkpoint_seconds}.")
+    say = log if verbose else (lambda *args, **kwargs: None)
+    if resume is not None:
+        if out is not None:
+            raise ValueError("--resume continues a run in its own directory; drop --out.")
+        run_dir, config = runs.read_run(resume)
+        config = _resumed_config(resume, config, given, epochs)
+    else:
+        run_dir, config = None, {**DEFAULTS, **given}
+        if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else mlp
+            entry = DATASETS.get(config["data"]) if config["data"] in DATASETS else None
+            config["model"] = getattr(entry, "default_model", DEFAULTS["model"])
+        config["epochs"] = epochs or DEFAULT_EPOCHS.get(config["data"], 10)
+        if out is not None:
+            runs.check_new_run_dir(out)
+    if resume is not None:
+        done = int(load_checkpoint(run_dir / CHECKPOINT)["epoch"])
+        if done >= config["epochs"] and (run_dir / RESULTS).exists():
+            results = json.loads((run_dir / RESULTS).read_text())
+            results = {k: v for k, v in results.items() if k.startswith("test_")}
+            return {**results, "run": str(run_dir), "files": [],
+                    "finished": _finished(run_dir, done)}  # fmt: skip
+    setup = _setup(config, say)  # checks the rest: data, model, optimizer, augmentation
+    if not is_main_process():  # rank 0 alone makes and writes the run directory
+        place = run_dir if resume is not None else Path(out or runs.RUNS)
+        return _fit(setup, config, place, resume is not None, 0, list(callbacks))
+    if resume is None:
+        run_dir = runs.new_run_dir(out)
+    runs.write_json(run_dir / CONFIG, config)
+    say(f"run directory: {run_dir}")
+    every = CHECKPOINT_SECONDS if checkpoint_seconds is None else checkpoint_seconds
+    callbacks = [
+        ModelCheckpoint(run_dir / CHECKPOINT, every_seconds=every),
+        _PointLatest(run_dir),
+        CSVLogger(run_dir / HISTORY, append=resume is not None),
+        *callbacks,
+    ]
+    return _fit(setup, config, run_dir, resume is not None, verbose, callbacks)
+
+
+def _check_positive(**numbers):
+    for name, value in numbers.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):  # fmt: skip
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be a positive whole number, got {value!r}."
+            )
+
+
+def _resumed_config(path, config, given, epochs):
+    """The settings of a resumed run: its own; a different one given is an error naming
+    both values; more --epochs extend it (as Keras's initial_epoch does)."""
+    for key, value in given.items():
+        if value != config.get(key):
+            option = "--" + key.replace("_", "-")
+            raise ValueError(
+                f"{option} {value} conflicts with the run in {path}, which was started with "
+                f"{option} {config.get(key)}; a resumed run keeps its settings (start a new "
+                f"run to change them)."
+            )
+    if epochs is not None:
+        config = {**config, "epochs": epochs}
+    return config
+
+
+def _finished(run_dir, done):
+    return (
+        f"the run in {run_dir} is finished: it trained all {done} epochs and its results are "
+        f"in {run_dir / RESULTS}; give --epochs N with N > {done} to train it further."
     )
-    manual_seed(config["seed"])
-    flat = not getattr(MODELS.get(config["model"]), "takes_images", False)
+
+
+def _setup(config, say):
+    """Everything the run needs, built and checked before anything is written."""
+    preset = MODELS.get(config["model"])
+    OPTIMIZERS.get(config["optimizer"])
+    say(f"loading data set {config['data']} ...", flush=True)
+    flat = not getattr(preset, "takes_images", False)
     (x_train, y_train), (x_test, y_test) = datasets.load(config["data"], flat=flat)
+    manual_seed(config["seed"])
     num_classes = int(max(y_train.max(), y_test.max()) + 1)
     net = adapt(build_model(config["model"], x_train.shape[1:], num_classes), x_train)
-    augmentation = _augmentation(config.get("augment"), x_train.shape[1:], num_classes)
-    trainer = Trainer(
-        ranks.wrap(net),
-        get_optimizer(config["optimizer"], net.parameters(), lr=config["lr"]),
-        "cross_entropy",
-        ["accuracy"],
+    optimizer = get_optimizer(config["optimizer"], net.parameters(), lr=config["lr"])
+    augmentation = _augmentation(config["augment"], x_train.shape[1:], num_classes)
+    say(
+        f"training {config['model']} ({sum(p.data.size for p in net.parameters()):,} "
+        f"parameters) on {len(x_train):,} {config['data']} samples of shape "
+        f"{tuple(x_train.shape[1:])} (a tenth held out for validation), {config['epochs']} "
+        f"epochs"
     )
-    callbacks = [ModelCheckpoint(out / CHECKPOINT), CSVLogger(out / HISTORY, append=resume)]
-    callbacks = callbacks if is_main_process() else []  # rank 0 alone writes
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
-        trainer.fit(
-            x_train,
-            y_train,
-            epochs=config["epochs"],
-            batch_size=config["batch_size"],
-            validation_split=0.1,
-            callbacks=callbacks,
-            verbose=verbose,
-            seed=config["seed"],
-            resume_from=out / CHECKPOINT if resume else None,
-            augment=augmentation,
-        )
-    if trainer.stop_reason is not None:  # the loss went NaN/Inf: these weights are no model
-        return {"stopped": _stop_message(trainer, out), "files": []}
-    logs, outputs = trainer.evaluate(x_test, y_test, return_outputs=True)
-    results = {f"test_{k}": v for k, v in logs.items()}
-    if not is_main_process():
-        return {**results, "stopped": None, "files": []}
-    trainer.save_checkpoint(out / MODEL, weights_only=True)
-    results["stopped"] = None
-    results["files"] = [str(out / name) for name in (MODEL, CHECKPOINT, HISTORY)]
-    plots = [
-        plot_history(trainer.history.history, out / CURVES),
-        plot_confusion_matrix(confusion_matrix(y_test, outputs, num_classes), out / CONFUSION),
-    ]
-    if all(plots):
-        results["files"] += [str(out / CURVES), str(out / CONFUSION)]
-    else:
-        results["note"] = "matplotlib is not installed: no plots (pip install matplotlib)."
-    return results
-
-
-def _stop_message(trainer, out):
-    """Why training stopped, and what is left to go back to."""
-    if trainer.epoch == 0:
-        kept = "No epoch completed, so no checkpoint was written."
-    else:
-        kept = (
-            f"The last good checkpoint, {out / CHECKPOINT} (after epoch {trainer.epoch}), is "
-            f"intact; {MODEL} was not written."
-        )
-    return f"{trainer.stop_reason} {kept}"
+    smoothing = config.get("label_smoothing", 0.0)  # runs of older zennets: none
+    if not 0 <= smoothing < 1:
+        raise ValueError(f"--label-smoothing must be in [0, 1), got {smoothing}.")
+    loss = functools.partial(F.cross_entropy, label_smoothing=smoothing)
+    trainer = Trainer(ranks.wrap(net), optimizer, loss, ["accuracy"])
+    return trainer, (x_train, y_train), (x_test, y_test), augmentation, num_classes
 
 
 def _augmentation(spec, sample_shape, num_classes):
@@ -144,25 +195,85 @@ def _augmentation(spec, sample_shape, num_classes):
     return parse_augmentation(spec, num_classes=num_classes, image_shape=flat)
 
 
-def _run_config(out, resume, **settings):
-    """The run's settings: saved to out/config.json for a new run, read back to resume one."""
-    path = out / CONFIG
-    if resume:
-        if not (out / CHECKPOINT).exists() or not path.exists():
-            raise FileNotFoundError(
-                f"--resume {out}: no interrupted run there ({CHECKPOINT} and {CONFIG} are "
-                f"written by `zennet train --out {out}`)."
-            )
-        return json.loads(path.read_text())
+class _PointLatest(Callback):
+    """Once the run's first checkpoint exists, point runs/latest to the run."""
+
+    def __init__(self, run_dir):
+        self.run_dir, self.done = Path(run_dir), False
+
+    def _check(self):
+        if not self.done and (self.run_dir / CHECKPOINT).exists():
+            runs.point_latest_to(self.run_dir)
+            self.done = True
+
+    def on_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check()
+
+
+def _fit(setup, config, run_dir, resumed, verbose, callbacks):
+    """Train, test and write the run's files; a Ctrl-C says what is left to resume."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
-        why = f"{blocker} is a file" if blocker else err.strerror or err
-        raise OSError(f"--out {out}: cannot create the directory ({why}); choose another.") from err
-    if not os.access(out, os.W_OK):
-        raise PermissionError(f"--out {out}: the directory is not writable; choose another.")
-    text = json.dumps(settings, indent=2)
-    if is_main_process():
-        atomic_write(path, lambda f: f.write(text.encode()), "zennet train")
-    return settings
+        return _fit_and_test(setup, config, run_dir, resumed, verbose, callbacks)
+    except KeyboardInterrupt:
+        return {"run": str(run_dir), "files": [], "interrupted": _interrupted(run_dir)}
+
+
+def _fit_and_test(setup, config, run_dir, resumed, verbose, callbacks):
+    trainer, (x_train, y_train), (x_test, y_test), augmentation, num_classes = setup
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN
+        trainer.fit(
+            x_train,
+            y_train,
+            epochs=config["epochs"],
+            batch_size=config["batch_size"],
+            validation_split=0.1,
+            callbacks=callbacks,
+            verbose=verbose,
+            seed=config["seed"],
+            resume_from=run_dir / CHECKPOINT if resumed else None,
+            augment=augmentation,
+        )
+    if trainer.stop_reason is not None:  # the loss went NaN/Inf: these weights are no model
+        return {"run": str(run_dir), "files": [], "stopped": _stop_message(trainer, run_dir)}
+    logs, outputs = trainer.evaluate(x_test, y_test, return_outputs=True)
+    results = {f"test_{k}": v for k, v in logs.items()}
+    if not is_main_process():
+        return {**results, "run": str(run_dir), "files": []}
+    trainer.save_checkpoint(run_dir / MODEL, weights_only=True)
+    runs.write_json(run_dir / RESULTS, {"epochs": trainer.epoch, **results})
+    names = [CONFIG, MODEL, CHECKPOINT, HISTORY, RESULTS]
+    plotted = plot_history(trainer.history.history, run_dir / CURVES) and plot_confusion_matrix(
+        confusion_matrix(y_test, outputs, num_classes), run_dir / CONFUSION
+    )
+    if plotted:
+        names += [CURVES, CONFUSION]
+    else:
+        results["note"] = "matplotlib is not installed: no plots (pip install matplotlib)."
+    return {**results, "run": str(run_dir), "files": [str(run_dir / n) for n in names]}
+
+
+def _interrupted(run_dir):
+    if (run_dir / CHECKPOINT).exists():
+        return f"interrupted; continue with `zennet train --resume {run_dir}`."
+    return (
+        f"interrupted before the run's first checkpoint; nothing to resume in {run_dir} "
+        f"(runs/latest still points to the run before)."
+    )
+
+
+def _stop_message(trainer, run_dir):
+    """Why training stopped, and what is left to go back to."""
+    if not (run_dir / CHECKPOINT).exists():
+        return f"{trainer.stop_reason} No checkpoint was written before it."
+    state = load_checkpoint(run_dir / CHECKPOINT)
+    progress = (state["extra"] or {}).get("progress")
+    when = f"after epoch {state['epoch']}"
+    if progress:
+        when = f"epoch {state['epoch'] + 1}, after batch {progress['batch']}"
+    return (
+        f"{trainer.stop_reason} The last good checkpoint, {run_dir / CHECKPOINT} ({when}), is "
+        f"intact; {MODEL} was not written."
+    )

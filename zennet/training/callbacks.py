@@ -9,6 +9,7 @@ import csv
 import io
 import math
 import os
+import time
 
 import numpy as np
 
@@ -127,6 +128,11 @@ class ModelCheckpoint(_Monitor):
     with ``save_weights_only`` the weights alone (and a preset's recipe, so
     ``zennet.models.load_model`` rebuilds the model). With ``save_best_only`` a file is
     written only when ``monitor`` improves.
+
+    Inside long epochs, ``save_freq=N`` also saves after every N batches and
+    ``every_seconds=T`` after the first batch that ends T seconds or more after the last
+    save (full-state checkpoints only: they record where in the epoch training was, so a
+    kill loses minutes, not the epoch).
     """
 
     def __init__(
@@ -136,17 +142,41 @@ class ModelCheckpoint(_Monitor):
         save_best_only=False,
         save_weights_only=False,
         mode="auto",
+        save_freq="epoch",
+        every_seconds=None,
     ):
         super().__init__(monitor, mode)
+        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
+            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got "
+                             f"{save_freq!r}.")  # fmt: skip
+        within = save_freq != "epoch" or every_seconds is not None
+        if within and (save_best_only or save_weights_only or "{" in str(filepath)):
+            raise ValueError(
+                "ModelCheckpoint: save_freq and every_seconds save the training state inside "
+                "an epoch; use them without save_best_only, save_weights_only or a {pattern}."
+            )
         self.filepath, self.save_best_only = str(filepath), save_best_only
         self.save_weights_only = save_weights_only
+        self.save_freq, self.every_seconds = save_freq, every_seconds
         self.saved = []
+        self._last = time.monotonic()
+
+    def on_batch_end(self, batch, logs=None):
+        due_batches = self.save_freq != "epoch" and (batch + 1) % self.save_freq == 0
+        due_time = (
+            self.every_seconds is not None and time.monotonic() - self._last >= self.every_seconds
+        )
+        if (due_batches or due_time) and self.trainer.progress is not None:
+            self._save(self.filepath)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_best_only and not self._check(logs):
             return
-        path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
+        self._save(self.filepath.format(epoch=epoch + 1, **(logs or {})))
+
+    def _save(self, path):
         self.trainer.save_checkpoint(path, weights_only=self.save_weights_only)
+        self._last = time.monotonic()
         self.saved.append(path)
 
 

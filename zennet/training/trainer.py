@@ -48,6 +48,7 @@ class Trainer:
         self.stop_training = False
         self.stop_reason = None
         self.current_epoch = 0
+        self.progress = None  # the epoch in progress: batches done, running loss, outputs
 
     # ------------------------------------------------------------------ data
 
@@ -131,8 +132,9 @@ class Trainer:
         for epoch in range(self.epoch, epochs):
             self.current_epoch = epoch
             hooks.on_epoch_begin(epoch, {})
+            start = self.progress["batch"] if self.progress else 0  # resumed inside the epoch
             if hasattr(loader, "set_epoch"):
-                loader.set_epoch(epoch)  # the same batches as an uninterrupted run
+                loader.set_epoch(epoch, start)  # the same batches as an uninterrupted run
             if ranks.ddp_of(self.model):
                 ranks.seed_epoch(self.seed, epoch)  # each rank its own dropout masks
             logs = self._run_epoch(loader, hooks, epoch, epochs, verbose)
@@ -161,31 +163,38 @@ class Trainer:
         return self._loader(xv, yv, batch_size=max(batch_size, 256))
 
     def _run_epoch(self, loader, hooks, epoch, epochs, verbose):
+        """Train on every batch of one epoch (from the batch a checkpoint stopped at, when
+        resumed inside it); ``self.progress`` follows, so a checkpoint taken between batches
+        can continue the epoch exactly."""
         self.model.train()
-        total, count, outputs, targets = 0.0, 0, [], []
-        bar = _progress(loader, epoch, epochs, verbose)
-        for batch, (xb, yb) in enumerate(bar):
+        progress = self.progress or {"batch": 0, "total": 0.0, "count": 0}
+        outputs, targets = list(progress.get("outputs", [])), list(progress.get("targets", []))
+        self.progress = {**progress, "outputs": outputs, "targets": targets}
+        bar = _progress(loader, epoch, epochs, verbose, progress["batch"])
+        for batch, (xb, yb) in enumerate(bar, start=progress["batch"]):
             hooks.on_batch_begin(batch, {})
             out, loss = self._train_step(xb, yb)
             if loss is None:  # not finite: stop before the update
                 hooks.on_batch_end(batch, {"loss": float("nan")})
                 break
-            n = len(xb)
-            total, count = total + loss * n, count + n
+            n, p = len(xb), self.progress
+            p["batch"], p["total"], p["count"] = batch + 1, p["total"] + loss * n, p["count"] + n
             if self.metrics:
                 outputs.append(out)
                 targets.append(yb.data)
             hooks.on_batch_end(batch, {"loss": loss})
             if bar is not loader:
-                bar.set_postfix(loss=f"{total / count:.4f}")
+                bar.set_postfix(loss=f"{p['total'] / p['count']:.4f}", refresh=False)
             if self.stop_training:
                 break
         if bar is not loader:
             bar.close()
+        total, count = self.progress["total"], self.progress["count"]
         if ranks.ddp_of(self.model):
             total, count, targets, outputs = ranks.gather_epoch(total, count, targets, outputs)
         logs = {"loss": total / max(count, 1)}
         logs.update(self._metric_values(targets, outputs))
+        self.progress = None
         return logs
 
     def _train_step(self, xb, yb):
@@ -268,6 +277,12 @@ class Trainer:
         extra = {"seed": self.seed, "history_epochs": self.history.epoch}
         if getattr(model, "recipe", None) is not None:
             extra["recipe"] = model.recipe
+        if self.progress and self.progress["batch"] and not weights_only:  # inside an epoch
+            p = self.progress
+            extra["progress"] = {"batch": p["batch"], "total": p["total"], "count": p["count"]}
+            if p["outputs"]:
+                extra["progress"]["outputs"] = np.concatenate(p["outputs"])
+                extra["progress"]["targets"] = np.concatenate(p["targets"])
         if weights_only:
             save_checkpoint(path, model.state_dict(), extra=extra)
             return
@@ -306,6 +321,7 @@ class Trainer:
                 f"was changed. Load it into the model and optimizer it was saved from."
             ) from err
         self.epoch, self.seed, self.history = epoch, seed, history
+        self.progress = _progress_state(extra.get("progress"))
         set_rng_state(state["rng_state"])
 
 
@@ -313,7 +329,18 @@ def _array(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _progress(loader, epoch, epochs, verbose):
+def _progress_state(saved):
+    """The ``progress`` of a checkpoint taken inside an epoch, as ``_run_epoch`` keeps it."""
+    if not saved:
+        return None
+    state = {"batch": int(saved["batch"]), "total": float(saved["total"])}
+    state["count"] = int(saved["count"])
+    if "outputs" in saved:
+        state["outputs"], state["targets"] = [saved["outputs"]], [saved["targets"]]
+    return state
+
+
+def _progress(loader, epoch, epochs, verbose, start=0):
     """A tqdm bar over the loader when verbose and writing to a terminal; else the loader."""
     if not verbose or not sys.stderr.isatty():
         return loader
@@ -321,7 +348,14 @@ def _progress(loader, epoch, epochs, verbose):
         from tqdm.auto import tqdm
     except ImportError:
         return loader
-    return tqdm(loader, desc=f"Epoch {epoch + 1}/{epochs}", leave=False, unit="batch")
+    return tqdm(
+        loader,
+        desc=f"Epoch {epoch + 1}/{epochs}",
+        total=len(loader),
+        initial=start,
+        leave=False,
+        unit="batch",
+    )
 
 
 def _print_epoch(epoch, epochs, logs):
