@@ -40,6 +40,14 @@ def test_local_batch_norm_differs_from_one_process(tmp_path):
     assert_same_weights([{k: s[k] for k in weights} for s in ranks[1:]], weights)
 
 
+def test_rank_0s_buffers_are_broadcast_before_each_training_forward(tmp_path):
+    ranks = run_workers("buffers", tmp_path)
+    for rank, state in enumerate(ranks):
+        np.testing.assert_array_equal(state["kept"], rank + 1.0)  # eval: left alone
+        np.testing.assert_allclose(state["running_mean"], state["expected"], rtol=1e-12)
+        assert int(state["num_batches_tracked"]) == 11  # rank 0's 10, plus this batch
+
+
 def test_trainer_reduces_loss_and_metrics_over_the_ranks(tmp_path):
     ranks = run_workers("trainer", tmp_path)
     for key in ranks[0]:  # weights, history and evaluation: the same on both ranks

@@ -140,9 +140,35 @@ def trainer():
     return {**net.state_dict(), **logs, **{f"eval_{k}": np.array(v) for k, v in evaluation.items()}}
 
 
+def buffers():
+    """Rank-dependent running statistics: a training forward starts from rank 0's."""
+    net = model(nn.BatchNorm1d)
+    ddp = dist.DistributedDataParallel(net)
+    bn, rank = net[1], dist.get_rank()
+    bn.running_mean.data[...] = rank + 1.0
+    bn.num_batches_tracked.data[...] = 10 * (rank + 1)
+    x = zn.tensor(data()[0][rank * 8 : rank * 8 + 8])
+    with zn.no_grad():
+        ddp.eval()(x)  # evaluation: no broadcast, each rank keeps its own
+        kept = bn.running_mean.numpy().copy()
+        ddp.train()(x)
+    batch_mean = (x.numpy() @ net[0].weight.numpy().T + net[0].bias.numpy()).mean(axis=0)
+    return {
+        "kept": kept,
+        "running_mean": bn.running_mean.numpy(),
+        "expected": 0.9 * 1.0 + 0.1 * batch_mean,  # from rank 0's 1.0, this rank's batch
+        "num_batches_tracked": bn.num_batches_tracked.numpy(),
+    }
+
+
 def main(scenario, out_dir):
     dist.init()
-    runs = {"collectives": collectives, "forgotten_sync": forgotten_sync, "trainer": trainer}
+    runs = {
+        "collectives": collectives,
+        "forgotten_sync": forgotten_sync,
+        "trainer": trainer,
+        "buffers": buffers,
+    }
     result = runs[scenario]() if scenario in runs else train(scenario)
     np.savez(os.path.join(out_dir, f"rank{dist.get_rank()}.npz"), **result)
 

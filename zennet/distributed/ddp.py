@@ -158,8 +158,7 @@ class DistributedDataParallel(Module):
                 "accumulate gradients in ddp.no_sync())."
             )
         if self.broadcast_buffers and self.training and group().world_size > 1:
-            for b in self.module.buffers():
-                broadcast(b, src=0)
+            _broadcast_flat(list(self.module.buffers()))
         out = self.module(*args, **kwargs)
         if self.require_backward_grad_sync and is_grad_enabled():
             out = _mark(out, self)
@@ -190,6 +189,19 @@ class DistributedDataParallel(Module):
 
     def extra_repr(self):
         return f"buckets={len(self._buckets)}, bucket_cap_mb={self.bucket_cap_mb:g}"
+
+
+def _broadcast_flat(tensors):
+    """Rank 0's values of ``tensors``, one broadcast per dtype (not one per tensor)."""
+    by_dtype = {}
+    for t in tensors:
+        by_dtype.setdefault(t.data.dtype, []).append(t)
+    for same in by_dtype.values():
+        flat = broadcast(np.concatenate([t.data.reshape(-1) for t in same]), src=0)
+        start = 0
+        for t in same:
+            t.data[...] = flat[start : start + t.data.size].reshape(t.data.shape)
+            start += t.data.size
 
 
 def _mark(out, ddp):
