@@ -1,0 +1,114 @@
+"""Pooling, resizing and bag layers of issue 16 against PyTorch (float32 and float64),
+F.interpolate's modes, F.one_hot, and the rest of nn.init."""
+
+import numpy as np
+import pytest
+import torch
+
+import zennet as zn
+from tests.nn.torch_parity import same_as_torch, same_as_torch_inputs
+from zennet import nn
+from zennet.nn import functional as F
+
+CASES = [
+    ("AdaptiveMaxPool1d", (3,), (2, 3, 8)),
+    ("AdaptiveMaxPool2d", ((3, 2),), (2, 3, 7, 5)),
+    ("AdaptiveMaxPool2d", (1,), (2, 3, 4, 4)),
+    ("AdaptiveAvgPool3d", ((2, 3, 1),), (2, 3, 5, 6, 4)),
+    ("LPPool1d", (2, 3), (2, 3, 9)),
+    ("LPPool2d", (3, 2), (2, 3, 6, 4)),
+    ("LPPool2d", (1.5, (3, 2), 2), (2, 3, 7, 6)),
+    ("UpsamplingNearest2d", (None, 2), (2, 3, 3, 4)),
+    ("UpsamplingBilinear2d", ((5, 7),), (2, 3, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("name, args, shape", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_matches_torch(rng, name, args, shape, dtype):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    x = rng.standard_normal(shape).astype(dtype)
+    if name.startswith("LPPool"):
+        x = np.abs(x) + 0.1  # fractional powers of negative sums are NaN in both
+    rtol, atol = (1e-5, 1e-6) if dtype == np.float32 else (1e-10, 1e-12)
+    out = same_as_torch(ours, theirs, x, rtol=rtol, atol=atol)
+    assert out.dtype == dtype and repr(ours) == repr(theirs)
+
+
+INTERPOLATIONS = [
+    ("nearest-exact", dict(size=(7, 3)), 4),
+    ("area", dict(size=(2, 3)), 4),
+    ("bicubic", dict(size=(7, 9)), 4),
+    ("bicubic", dict(scale_factor=1.5, align_corners=True), 4),
+    ("bicubic", dict(size=(3, 4)), 4),
+    ("trilinear", dict(size=(5, 3, 7)), 5),
+    ("trilinear", dict(scale_factor=2, align_corners=True), 5),
+    ("nearest", dict(scale_factor=(2, 1, 3)), 5),
+    ("area", dict(size=4), 3),
+]
+
+
+@pytest.mark.parametrize("mode, kwargs, ndim", INTERPOLATIONS)
+def test_interpolate_matches_torch(rng, mode, kwargs, ndim):
+    x = rng.standard_normal((2, 3, 5, 6, 4)[:ndim])
+    ours, theirs = zn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = F.interpolate(ours, mode=mode, **kwargs)
+    ref = torch.nn.functional.interpolate(theirs, mode=mode, **kwargs)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    seed = np.cos(np.arange(out.numel())).reshape(out.shape)
+    out.backward(seed)
+    ref.backward(torch.tensor(seed))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+BAGS = [
+    (dict(mode="mean"), np.array([[1, 2, 4], [4, 3, 9]]), None, None),
+    (dict(mode="sum"), np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 4]), None),
+    (dict(mode="max"), np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 3, 3]), None),
+    (dict(mode="sum"), np.array([1, 2, 4, 5]), np.array([0, 1]), np.array([0.5, 1, 2, 3])),
+    (dict(mode="mean", padding_idx=2), np.array([1, 2, 4, 2, 2]), np.array([0, 3]), None),
+    (dict(mode="sum", include_last_offset=True), np.array([1, 2, 4, 5]), np.array([0, 1, 4]), None),
+]
+
+
+@pytest.mark.parametrize("kwargs, indices, offsets, weights", BAGS)
+def test_embedding_bag_matches_torch(kwargs, indices, offsets, weights):
+    zn.manual_seed(0)
+    ours, theirs = nn.EmbeddingBag(10, 3, **kwargs), torch.nn.EmbeddingBag(10, 3, **kwargs)
+    if weights is not None:
+        weights = weights.astype(np.float32)
+    options = {} if offsets is None else {"offsets": offsets}
+    if weights is not None:
+        options["per_sample_weights"] = weights
+    same_as_torch_inputs(ours, theirs, (indices,), **options)
+    assert repr(ours) == repr(theirs)
+
+
+def test_one_hot_matches_torch():
+    labels = np.array([[0, 3], [2, 1]])
+    np.testing.assert_array_equal(
+        F.one_hot(zn.tensor(labels)).numpy(), torch.nn.functional.one_hot(torch.tensor(labels))
+    )
+    assert F.one_hot(zn.tensor(labels), 6).shape == (2, 2, 6)
+    with pytest.raises(ValueError, match="label 3 is out of range for 2 classes"):
+        F.one_hot(zn.tensor(labels), 2)
+
+
+@pytest.mark.parametrize("shape, groups", [((4, 4, 3), 1), ((6, 3, 3, 3), 2), ((2, 2, 1, 3, 3), 1)])
+def test_dirac_matches_torch(shape, groups):
+    ours, theirs = zn.empty(*shape), torch.empty(*shape)
+    nn.init.dirac_(ours, groups)
+    torch.nn.init.dirac_(theirs, groups)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_eye_and_sparse():
+    w = nn.init.eye_(zn.empty(3, 5))
+    np.testing.assert_array_equal(w.numpy(), np.eye(3, 5))
+    s = nn.init.sparse_(zn.empty(10, 4), sparsity=0.3).numpy()
+    assert ((s == 0).sum(0) >= 3).all() and s.std() > 0
+
+
+def test_adaptive_max_pool_refuses_indices_by_name():
+    with pytest.raises(NotImplementedError, match="AdaptiveMaxPool2d: return_indices=True"):
+        nn.AdaptiveMaxPool2d(2, return_indices=True)
