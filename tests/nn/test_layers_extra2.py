@@ -112,3 +112,19 @@ def test_eye_and_sparse():
 def test_adaptive_max_pool_refuses_indices_by_name():
     with pytest.raises(NotImplementedError, match="AdaptiveMaxPool2d: return_indices=True"):
         nn.AdaptiveMaxPool2d(2, return_indices=True)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "name, args, kwargs, shape",
+    [
+        ("Conv1d", (3, 4, 3), {"padding": 2}, (2, 3, 9)),
+        ("Conv2d", (3, 4, (3, 2)), {"padding": (1, 1), "stride": 2}, (2, 3, 7, 6)),
+        ("Conv2d", (3, 4, 4), {"padding": "same", "dilation": 2}, (2, 3, 9, 10)),
+    ],
+)
+def test_conv_padding_modes_match_torch(rng, mode, name, args, kwargs, shape):
+    ours = getattr(nn, name)(*args, padding_mode=mode, **kwargs)
+    theirs = getattr(torch.nn, name)(*args, padding_mode=mode, **kwargs)
+    same_as_torch(ours, theirs, rng.standard_normal(shape).astype(np.float32))
+    assert repr(ours) == repr(theirs)
