@@ -128,3 +128,36 @@ def test_conv_padding_modes_match_torch(rng, mode, name, args, kwargs, shape):
     theirs = getattr(torch.nn, name)(*args, padding_mode=mode, **kwargs)
     same_as_torch(ours, theirs, rng.standard_normal(shape).astype(np.float32))
     assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+def test_affine_grid_and_grid_sample_match_torch(rng, align_corners, mode, padding_mode):
+    theta, x = rng.standard_normal((2, 2, 3)) * 0.5, rng.standard_normal((2, 3, 5, 6))
+    results = []
+    for lib, functional in ((zn, F), (torch, torch.nn.functional)):
+        t, image = lib.tensor(theta, requires_grad=True), lib.tensor(x, requires_grad=True)
+        grid = functional.affine_grid(t, (2, 3, 4, 7), align_corners=align_corners)
+        out = functional.grid_sample(
+            image, grid, mode=mode, padding_mode=padding_mode, align_corners=align_corners
+        )
+        seed = np.cos(np.arange(out.numel())).reshape(tuple(out.shape))
+        (out * lib.tensor(seed)).sum().backward()
+        theta_grad = np.zeros((2, 2, 3)) if t.grad is None else t.grad.numpy()
+        results.append((out.detach().numpy(), image.grad.numpy(), theta_grad))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_gumbel_softmax_samples_and_hard_one_hot():
+    zn.manual_seed(0)
+    logits = zn.tensor(np.log(np.array([[0.7, 0.2, 0.1]] * 4000)), requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.numpy().sum(-1), 1.0, rtol=1e-12)
+    hard = F.gumbel_softmax(logits, hard=True)
+    assert set(np.unique(hard.numpy())) == {0.0, 1.0}
+    frequencies = hard.numpy().mean(0)  # a Gumbel-max sample is categorical(softmax(logits))
+    np.testing.assert_allclose(frequencies, [0.7, 0.2, 0.1], atol=0.03)
+    (hard[:, 0]).sum().backward()
+    assert np.abs(logits.grad.numpy()).sum() > 0  # straight-through: the soft gradient
