@@ -161,3 +161,29 @@ def test_gumbel_softmax_samples_and_hard_one_hot():
     np.testing.assert_allclose(frequencies, [0.7, 0.2, 0.1], atol=0.03)
     (hard[:, 0]).sum().backward()
     assert np.abs(logits.grad.numpy()).sum() > 0  # straight-through: the soft gradient
+
+
+@pytest.mark.parametrize(
+    "nd, kwargs, shape",
+    [
+        (2, dict(kernel_size=2), (2, 3, 6, 8)),
+        (2, dict(kernel_size=3, stride=2, padding=1), (2, 3, 7, 8)),
+        (1, dict(kernel_size=3, stride=2), (2, 3, 9)),
+        (2, dict(kernel_size=2), (3, 6, 8)),
+    ],
+)
+def test_max_pool_indices_and_unpool_match_torch(rng, nd, kwargs, shape):
+    x = rng.standard_normal(shape)
+    results = []
+    for lib in (nn, torch.nn):
+        pool = getattr(lib, f"MaxPool{nd}d")(return_indices=True, **kwargs)
+        unpool = getattr(lib, f"MaxUnpool{nd}d")(**kwargs)
+        image = (zn if lib is nn else torch).tensor(x, requires_grad=True)
+        values, indices = pool(image)
+        out = unpool(values, indices, output_size=shape[-nd:])
+        seed = np.cos(np.arange(out.numel())).reshape(tuple(out.shape))
+        (out * (zn if lib is nn else torch).tensor(seed)).sum().backward()
+        results.append((indices.numpy(), out.detach().numpy(), image.grad.numpy()))
+        assert repr(unpool) == repr(getattr(torch.nn, f"MaxUnpool{nd}d")(**kwargs))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

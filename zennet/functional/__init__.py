@@ -150,6 +150,7 @@ from zennet.functional.pool_extra import (
     lp_pool2d,
     one_hot,
 )
+from zennet.functional.unpool import max_unpool1d, max_unpool2d
 from zennet.functional.sampling import affine_grid, grid_sample, gumbel_softmax
 from zennet.functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 # --- end nnsurface ---

@@ -7,7 +7,9 @@ import numpy as np
 
 from zennet.functional._util import as_tensor
 from zennet.functional.conv import check_input_rank, ntuple
+from zennet.functional.unpool import max_indices
 from zennet.ops import pool as pl
+from zennet.tensor import Tensor
 
 
 def pool_output_size(op, size, kernel, stride, padding, dilation, ceil_mode):
@@ -44,14 +46,18 @@ def pool_args(op, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
 
 
 def _max_pool(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    if return_indices:
-        raise ValueError(f"{op}: return_indices=True is not supported.")
     x, kernel, stride, padding, dilation, out = pool_args(
         op, x, nd, kernel_size, stride, padding, dilation, ceil_mode
     )
-    return pl.MaxPool.apply(
+    y = pl.MaxPool.apply(
         x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_size=out
     )
+    if not return_indices:
+        return y
+    batched = x.ndim == nd + 2
+    x4 = x if batched else x.reshape(1, *x.shape)
+    index = max_indices(x4, kernel, stride, padding, dilation, out)  # flat over (H, W)
+    return y, Tensor(index if batched else index[0])
 
 
 def max_pool1d(

@@ -135,6 +135,8 @@ from zennet.nn.pooling_extra import (
     AdaptiveMaxPool2d,
     LPPool1d,
     LPPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
 )
 from zennet.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from zennet.nn.upsampling import UpsamplingBilinear2d, UpsamplingNearest2d
