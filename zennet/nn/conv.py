@@ -33,9 +33,10 @@ class _ConvNd(Module):
         groups=1,
         bias=True,
         padding_mode="zeros",
-        output_padding=0,
         device=None,
         dtype=None,
+        *,
+        output_padding=0,
     ):
         super().__init__()
         name = type(self).__name__
@@ -156,6 +157,8 @@ class _ConvTranspose(_ConvNd):
         bias=True,
         dilation=1,
         padding_mode="zeros",
+        device=None,
+        dtype=None,
     ):
         super().__init__(
             in_channels,
@@ -167,7 +170,9 @@ class _ConvTranspose(_ConvNd):
             groups,
             bias,
             padding_mode,
-            output_padding,
+            device,
+            dtype,
+            output_padding=output_padding,
         )
 
     def forward(self, x):
