@@ -21,6 +21,7 @@ LAYERS = [
         "zennet.backend",
         "zennet.cuda",
         "zennet.grad_mode",
+        "zennet.dtypes",
         "zennet.random",
         "zennet.registry",
         "zennet.version",

@@ -24,6 +24,7 @@ from zennet.functional.arith import (
     clip,
     clone,
     div,
+    divide,
     exp,
     linear,
     log,
@@ -35,15 +36,25 @@ from zennet.functional.arith import (
     min,
     minimum,
     mul,
+    multiply,
     neg,
     pow,
     sqrt,
     std,
     sub,
+    subtract,
     sum,
+    true_divide,
     var,
     where,
 )
+from zennet.functional.math import *  # noqa: F403 (its __all__)
+from zennet.functional.compare import *  # noqa: F403 (its __all__)
+from zennet.functional.indexing import *  # noqa: F403 (its __all__)
+from zennet.functional.ordering import *  # noqa: F403 (its __all__)
+from zennet.functional.structure import *  # noqa: F403 (its __all__)
+from zennet.functional.linalg import *  # noqa: F403 (its __all__)
+from zennet.functional._inplace import fill
 from zennet.functional import convert  # noqa: F401 (makes .to, .cpu, .float, ... Tensor methods)
 from zennet.functional.shape import (
     broadcast_to,
@@ -92,7 +103,6 @@ from zennet.functional.pool import (
     max_pool2d,
 )
 
-# --- PyTorch's nn.functional surface (branch nnsurface, issue 16) ---
 from zennet.functional.activation_extra import (
     celu,
     glu,
@@ -153,4 +163,4 @@ from zennet.functional.pool_extra import (
 from zennet.functional.unpool import max_unpool1d, max_unpool2d
 from zennet.functional.sampling import affine_grid, grid_sample, gumbel_softmax
 from zennet.functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
-# --- end nnsurface ---
+from zennet.functional.ctc import ctc_loss

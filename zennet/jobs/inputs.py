@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zennet.audio.features import wav_features
 from zennet.data.datasets import load_image
 from zennet.io import load_npy
 
@@ -15,7 +16,9 @@ def load_input(path, shape):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file.")
-    if path.suffix == ".npy":
+    if path.suffix.lower() == ".wav":  # speech models take log-mels (1, 40, frames)
+        x = wav_features(path, shape[-1])
+    elif path.suffix == ".npy":
         x = load_npy(path).astype(np.float32)
     else:
         side = shape[-1] if len(shape) == 3 else math.isqrt(math.prod(shape))

@@ -59,7 +59,7 @@ from zennet.nn.pooling import (
     Upsample,
 )
 
-from zennet.nn.transfer import freeze, param_groups, replace_head, unfreeze
+from zennet.nn.transfer import freeze, param_groups, replace_head, shrink_weights, unfreeze
 
 import sys
 
@@ -145,5 +145,7 @@ from zennet.nn.transformer_decoder import (
     TransformerDecoder,
     TransformerDecoderLayer,
 )
+
+from zennet.nn.ctc import CTCLoss
 
 sys.modules[__name__ + ".functional"] = functional  # import zennet.nn.functional as F

@@ -43,3 +43,11 @@ from zennet.data.augment.sequences import (
     time_shift,
 )
 from zennet.data.augment.spec import describe_keys, parse_augmentation
+from zennet.data.augment.audio import (
+    ColoredNoise,
+    Gain,
+    SpecAugment,
+    SpeedPerturbation,
+    add_noise,
+    change_speed,
+)

@@ -4,11 +4,13 @@ and :func:`load` for a registered name (``DATASETS``) or a path."""
 from pathlib import Path
 
 from zennet.data.datasets.digits import load_digits
+from zennet.data.datasets.faces import cross_validate, kfold_indices, lfw_faces, lfw_faces_all
 from zennet.data.datasets.fashion_mnist import load_fashion_mnist
 from zennet.data.datasets.idx import read_idx
 from zennet.data.datasets.image import load_image
 from zennet.data.datasets.npz import load_npz
 from zennet.data.datasets.registry import DATASETS
+from zennet.data.datasets.speech import spoken_digit_strings, spoken_digits, spoken_languages
 
 
 def load(spec, flat=True):
