@@ -124,6 +124,7 @@ from zennet.functional.activation_extra import (
     threshold,
 )
 from zennet.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from zennet.functional.embedding_bag import embedding_bag
 from zennet.functional.fold import fold, unfold
 from zennet.functional.nn import (
     alpha_dropout,
@@ -152,5 +153,15 @@ from zennet.functional.norm_extra import (
     rms_norm,
 )
 from zennet.functional.padding import pad  # noqa: F811 (all of PyTorch's modes)
+from zennet.functional.pool_extra import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    lp_pool1d,
+    lp_pool2d,
+    one_hot,
+)
+from zennet.functional.unpool import max_unpool1d, max_unpool2d
+from zennet.functional.sampling import affine_grid, grid_sample, gumbel_softmax
 from zennet.functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from zennet.functional.ctc import ctc_loss

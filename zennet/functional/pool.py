@@ -7,7 +7,9 @@ import numpy as np
 
 from zennet.functional._util import as_tensor
 from zennet.functional.conv import check_input_rank, ntuple
+from zennet.functional.unpool import max_indices
 from zennet.ops import pool as pl
+from zennet.tensor import Tensor
 
 
 def pool_output_size(op, size, kernel, stride, padding, dilation, ceil_mode):
@@ -44,14 +46,18 @@ def pool_args(op, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
 
 
 def _max_pool(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    if return_indices:
-        raise ValueError(f"{op}: return_indices=True is not supported.")
     x, kernel, stride, padding, dilation, out = pool_args(
         op, x, nd, kernel_size, stride, padding, dilation, ceil_mode
     )
-    return pl.MaxPool.apply(
+    y = pl.MaxPool.apply(
         x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_size=out
     )
+    if not return_indices:
+        return y
+    batched = x.ndim == nd + 2
+    x4 = x if batched else x.reshape(1, *x.shape)
+    index = max_indices(x4, kernel, stride, padding, dilation, out)  # flat over (H, W)
+    return y, Tensor(index if batched else index[0])
 
 
 def max_pool1d(
@@ -183,7 +189,48 @@ def _linear_matrix(size, out, scale, align_corners, dtype):
     return a
 
 
-_MODES = {"nearest": None, "linear": 1, "bilinear": 2}
+def _nearest_exact_matrix(size, out, scale, dtype):
+    """One-hot A (out, size): dst i reads src min(⌊(i + ½)·scale⌋, size - 1) (PIL's rule)."""
+    i = np.arange(out, dtype=dtype)
+    src = np.floor((i + dtype.type(0.5)) * dtype.type(scale)).astype(np.int64)
+    return np.eye(size, dtype=dtype)[np.minimum(src, size - 1)]
+
+
+def _cubic_matrix(size, out, scale, align_corners, dtype, A=-0.75):
+    """Four-tap A (out, size) of Keys' cubic convolution (a = -0.75, PyTorch's): dst i reads
+    src = i·scale (align_corners) or (i + ½)·scale - ½, from samples ⌊src⌋ - 1 ... ⌊src⌋ + 2
+    clamped to the edge, weighted by the cubic kernel at their distances."""
+    i = np.arange(out, dtype=np.float64)
+    if align_corners:
+        src = i * ((size - 1) / (out - 1) if out > 1 else 0)
+    else:
+        src = (i + 0.5) * scale - 0.5
+    base = np.floor(src)
+    t = src - base
+
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    a = np.zeros((out, size), dtype=np.float64)
+    for k, w in enumerate(weights):
+        index = np.clip(base.astype(np.int64) - 1 + k, 0, size - 1)
+        np.add.at(a, (np.arange(out), index), w)
+    return a.astype(dtype)
+
+
+_MODES = {
+    "nearest": None,
+    "nearest-exact": None,
+    "area": None,
+    "linear": 1,
+    "bilinear": 2,
+    "bicubic": 2,
+    "trilinear": 3,
+}
 
 
 def interpolate(
@@ -196,22 +243,26 @@ def interpolate(
 ):
     """Resize the spatial dims: (N, C, *S) -> (N, C, *size) or (N, C, *⌊S·scale_factor⌋).
 
-    mode 'nearest' copies src ⌊dst·scale⌋; 'linear' (3-D input) and 'bilinear' (4-D)
-    weigh the two (four) nearest samples. scale = in/out, or 1/scale_factor when given;
-    with align_corners=True the corner samples line up: scale = (in - 1)/(out - 1).
+    mode 'nearest' copies src ⌊dst·scale⌋ ('nearest-exact': ⌊(dst + ½)·scale⌋); 'linear'
+    (3-D input), 'bilinear' (4-D) and 'trilinear' (5-D) weigh the 2 nearest samples per
+    dimension, 'bicubic' (4-D) 4 with Keys' cubic kernel; 'area' averages (adaptive
+    average pooling). scale = in/out, or 1/scale_factor when given; with
+    align_corners=True the corner samples line up: scale = (in - 1)/(out - 1).
     """
     x = as_tensor(input)
     if mode not in _MODES:
         raise ValueError(f"interpolate: mode must be one of {sorted(_MODES)}, got {mode!r}.")
     nd = x.ndim - 2
-    if _MODES[mode] not in (None, nd) or nd not in (1, 2):
+    if _MODES[mode] not in (None, nd) or nd not in (1, 2, 3):
+        wanted = {1: "3-D (N, C, L)", 2: "4-D (N, C, H, W)", 3: "5-D (N, C, D, H, W)"}
         raise ValueError(
             f"interpolate: mode={mode!r} got input of shape {x.shape}; expected a "
-            f"{'3-D (N, C, L)' if mode == 'linear' else '4-D (N, C, H, W)'} input."
+            f"{wanted.get(_MODES[mode], 'a 3-D, 4-D or 5-D')} input."
         )
-    if align_corners is not None and mode == "nearest":
+    if align_corners is not None and _MODES[mode] is None:
         raise ValueError(
-            "interpolate: align_corners can only be set with mode 'linear' or 'bilinear'."
+            "interpolate: align_corners can only be set with mode 'linear', 'bilinear', "
+            "'bicubic' or 'trilinear'."
         )
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor.")
@@ -232,12 +283,16 @@ def interpolate(
             n / o if recompute_scale_factor else 1 / f
             for n, o, f in zip(in_sizes, out_sizes, factors)
         ]
-    dtype = np.dtype(x.dtype)
+    dtype, corners = np.dtype(x.dtype), bool(align_corners)
+    sizes = list(zip(in_sizes, out_sizes, scales))
     if mode == "nearest":
-        matrices = [_nearest_matrix(n, o, s, dtype) for n, o, s in zip(in_sizes, out_sizes, scales)]
+        matrices = [_nearest_matrix(n, o, s, dtype) for n, o, s in sizes]
+    elif mode == "nearest-exact":
+        matrices = [_nearest_exact_matrix(n, o, s, dtype) for n, o, s in sizes]
+    elif mode == "area":
+        matrices = [adaptive_average_matrix(n, o).astype(dtype) for n, o, _ in sizes]
+    elif mode == "bicubic":
+        matrices = [_cubic_matrix(n, o, s, corners, dtype) for n, o, s in sizes]
     else:
-        matrices = [
-            _linear_matrix(n, o, s, bool(align_corners), dtype)
-            for n, o, s in zip(in_sizes, out_sizes, scales)
-        ]
+        matrices = [_linear_matrix(n, o, s, corners, dtype) for n, o, s in sizes]
     return pl.SeparableLinear.apply(x, matrices=tuple(matrices))

@@ -87,6 +87,7 @@ from zennet.nn.activation_extra import (
 )
 from zennet.nn.distance import CosineSimilarity, PairwiseDistance
 from zennet.nn.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
+from zennet.nn.embedding_bag import EmbeddingBag
 from zennet.nn.fold import Fold, Unfold
 from zennet.nn.linear_extra import Bilinear, LazyLinear
 from zennet.nn.losses_more import (
@@ -128,7 +129,17 @@ from zennet.nn.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from zennet.nn.pooling_extra import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    LPPool1d,
+    LPPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)
 from zennet.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
+from zennet.nn.upsampling import UpsamplingBilinear2d, UpsamplingNearest2d
 from zennet.nn.transformer_decoder import (
     Transformer,
     TransformerDecoder,

@@ -11,6 +11,7 @@ import math
 import zennet.functional as F
 from zennet.creation import empty
 from zennet.functional.conv import check_channels, ntuple
+from zennet.functional.padding import pad
 from zennet.nn import checks, init
 from zennet.nn.module import Module, Parameter
 
@@ -32,9 +33,10 @@ class _ConvNd(Module):
         groups=1,
         bias=True,
         padding_mode="zeros",
-        output_padding=0,
         device=None,
         dtype=None,
+        *,
+        output_padding=0,
     ):
         super().__init__()
         name = type(self).__name__
@@ -48,10 +50,9 @@ class _ConvNd(Module):
                 f"{name}: in_channels={in_channels} and out_channels={out_channels} must both be "
                 f"divisible by groups={groups}."
             )
-        if padding_mode != "zeros":
-            raise ValueError(
-                f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}."
-            )
+        modes = ("zeros",) if self.transposed else ("zeros", "reflect", "replicate", "circular")
+        if padding_mode not in modes:
+            raise ValueError(f"{name}: padding_mode must be one of {modes}, got {padding_mode!r}.")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = ntuple(name, "kernel_size", kernel_size, self.nd, minimum=1)
         self.stride = ntuple(name, "stride", stride, self.nd, minimum=1)
@@ -110,6 +111,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -118,9 +121,23 @@ class _Conv(_ConvNd):
 
     def forward(self, x):
         x = self.check_input(x)
+        padding = self.padding
+        if self.padding_mode != "zeros":  # pad with the mode first, then convolve unpadded
+            x, padding = pad(x, self._padding_pairs(), mode=self.padding_mode), 0
         return self.function(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
+
+    def _padding_pairs(self):
+        """F.pad's (before, after) pairs from the last dimension back, for self.padding."""
+        if self.padding == "valid":
+            return (0, 0) * self.nd
+        if self.padding == "same":  # the extra padding of an even span goes after
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        return tuple(v for pair in reversed(pairs) for v in pair)
 
 
 class _ConvTranspose(_ConvNd):
@@ -140,6 +157,8 @@ class _ConvTranspose(_ConvNd):
         bias=True,
         dilation=1,
         padding_mode="zeros",
+        device=None,
+        dtype=None,
     ):
         super().__init__(
             in_channels,
@@ -151,7 +170,9 @@ class _ConvTranspose(_ConvNd):
             groups,
             bias,
             padding_mode,
-            output_padding,
+            device,
+            dtype,
+            output_padding=output_padding,
         )
 
     def forward(self, x):

@@ -19,9 +19,32 @@ class Embedding(Module):
     """
 
     def __init__(
-        self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, device=None, dtype=None
+        self,
+        num_embeddings,
+        embedding_dim,
+        padding_idx=None,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        sparse=False,
+        _weight=None,
+        _freeze=False,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
+        for option, value in (
+            ("max_norm", max_norm),
+            ("scale_grad_by_freq", scale_grad_by_freq),
+            ("sparse", sparse),
+        ):
+            if value:
+                raise NotImplementedError(
+                    f"Embedding: {option}={value!r} is not supported (dense gradients, no "
+                    f"renormalisation); leave it at its default."
+                )
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(n, (int, np.integer)) or n <= 0:
                 raise ValueError(f"Embedding: {name} must be a positive int, got {n!r}.")
@@ -34,7 +57,7 @@ class Embedding(Module):
             self.weight = Parameter(empty(shape, device=device, dtype=dtype))
             self.reset_parameters()
         else:
-            self.weight = Parameter(_weight)
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
             if self.weight.shape != shape:
                 raise ValueError(
                     f"Embedding: _weight has shape {self.weight.shape}; expected {shape}."

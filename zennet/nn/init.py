@@ -173,6 +173,43 @@ def orthogonal_(tensor, gain=1.0):
     return _fill(tensor, gain * q.reshape(tensor.shape))
 
 
+def eye_(tensor):
+    """w = I (a 2-D tensor): y = x for a square Linear."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: need a 2-D tensor, got shape {tensor.shape}.")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """A convolution kernel (out, in, *k) that passes channel c of each group through: 1 at
+    the centre of kernel [g·out_g + c, c], 0 elsewhere."""
+    if tensor.ndim not in (3, 4, 5) or tensor.shape[0] % groups:
+        raise ValueError(
+            f"dirac_: need a 3-, 4- or 5-D tensor whose dimension 0 divides by groups={groups}, "
+            f"got shape {tensor.shape}."
+        )
+    values = np.zeros(tensor.shape)
+    per_group = tensor.shape[0] // groups
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for c in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + c, c) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01):
+    """w ~ N(0, std²) with ⌈sparsity · rows⌉ entries of each column set to zero (2-D)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: need a 2-D tensor, got shape {tensor.shape}.")
+    rows, cols = tensor.shape
+    zeros = int(math.ceil(sparsity * rows))
+    rng = get_rng()
+    values = rng.normal(0.0, std, (rows, cols))
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0
+    return _fill(tensor, values)
+
+
 def primer_(module, std=0.01):
     """The textbook's choice: every weight matrix ~ N(0, std²), every bias 0; returns module.
 

@@ -49,9 +49,10 @@ class _BatchNorm(Module):
         momentum=0.1,
         affine=True,
         track_running_stats=True,
-        bias=True,
         device=None,
         dtype=None,
+        *,
+        bias=True,
     ):
         super().__init__()
         if not isinstance(num_features, (int, np.integer)) or num_features <= 0:

@@ -70,7 +70,7 @@ class _InstanceNorm(_BatchNorm):
         bias=True,
     ):
         super().__init__(
-            num_features, eps, momentum, affine, track_running_stats, bias, device, dtype
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
         )
 
     def forward(self, x):

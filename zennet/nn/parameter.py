@@ -1,0 +1,5 @@
+"""``from zennet.nn.parameter import Parameter``, PyTorch's path to the class."""
+
+from zennet.nn.module import Parameter
+
+__all__ = ["Parameter"]
