@@ -128,7 +128,10 @@ def main(argv=None):
         elif args.command == "predict":
             classes, probabilities = jobs.predict(args.model, args.input)
             for c, p in zip(classes, probabilities):
-                print(f"class={int(c)} probability={float(p[c]):.4f}")
+                if isinstance(c, str):  # a CTC model's transcription
+                    print(f"digits={c} probability={p:.4f}")
+                else:
+                    print(f"class={int(c)} probability={float(p[c]):.4f}")
         elif args.command == "summary":
             print(jobs.summary(args.model))
         elif args.command == "explain":

@@ -10,6 +10,7 @@ from zennet.data import datasets
 from zennet.data.augment import parse_augmentation
 from zennet.data.datasets.registry import DATASETS
 from zennet.io import atomic_write
+from zennet.jobs.speech import train_ctc_model
 from zennet.models import MODELS, adapt, build_model, image_shape
 from zennet.optim import OPTIMIZERS
 from zennet.optim import get as get_optimizer
@@ -53,7 +54,8 @@ def train(
     out = Path(out)
     if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else the MLP
         model = getattr(DATASETS.get(data), "default_model", "mlp") if data in DATASETS else "mlp"
-    MODELS.get(model)
+    if getattr(MODELS.get(model), "ctc", False):  # label sequences: zennet/jobs/speech.py
+        return train_ctc_model(data, model, epochs or 10, batch_size, lr, seed, out, verbose)
     OPTIMIZERS.get(optimizer)
     for name, value in (("epochs", epochs), ("batch-size", batch_size)):
         if value is not None and (not isinstance(value, int) or value < 1):
