@@ -28,7 +28,6 @@ quarter of the epochs; ``--weights FILE`` fine-tunes another pretrained file.
 """
 
 import argparse
-import math
 import time
 
 import numpy as np
@@ -69,63 +68,6 @@ class UnfreezeAt(Callback):
             nn.unfreeze(self.model, self.pattern)
 
 
-def shrink_weights(model, ratio=0.1):
-    """Scale every Conv or Linear that feeds a batch norm down to ``ratio`` times the size
-    of a fresh layer, leaving the model's outputs unchanged; returns ``model``.
-
-    Why: a batch norm undoes any scale of its input, so the layer before it computes the
-    same whatever the size of its weights, but Adam moves each weight by about lr per step
-    whatever its size. Training grows weights (the shipped Fashion-MNIST CNN's are 1.2-2.9
-    times their initial size), and large weights turn slowly: fine-tuned at the rate that
-    trains a fresh network, they barely adapt. Shrinking them keeps what was learned and
-    makes it movable again (the "shrink" of Ash & Adams' shrink-and-perturb, 2020, made
-    exact here by the batch norm). docs/transfer.md has the measurements.
-
-    For each pair (Conv or Linear, then a batch norm) found next to each other in a
-    Sequential, with c = ``ratio`` · r0 / rms(weight), where r0 = 1/√(3·fan_in) is the
-    root mean square of the layer's default initialisation: weight and bias are multiplied
-    by c, the batch norm's running mean by c, its running variance and its eps by c². The
-    outputs stay the same, in training and in eval mode. Call it before building the
-    optimizer.
-
-    eps is not in the state dict (as in PyTorch): a fine-tuned state dict loaded into a
-    fresh model runs with the default eps. After fine-tuning the weights have grown back
-    and the difference is small (20 epochs on 50 digits per class: the test split's
-    logits moved by at most 0.07, no prediction changed), but not zero.
-    """
-    if not ratio > 0:
-        raise ValueError(f"shrink_weights: ratio must be positive, got {ratio!r}.")
-    pairs = [
-        (layer, norm)
-        for seq in model.modules()
-        if isinstance(seq, nn.Sequential)
-        for layer, norm in zip(list(seq), list(seq)[1:])
-        if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.Linear))
-        and isinstance(norm, (nn.BatchNorm1d, nn.BatchNorm2d))
-    ]
-    if not pairs:
-        raise ValueError(
-            f"shrink_weights: {type(model).__name__} has no Conv or Linear followed by a "
-            f"batch norm in a Sequential; elsewhere a smaller weight would change the "
-            f"model's outputs, so nothing is shrunk."
-        )
-    for layer, norm in pairs:
-        w = layer.weight.data
-        fan_in = w[0].size  # in_features · kernel size of a (out, in, *kernel) weight
-        rms = float(np.sqrt(np.mean(np.square(w, dtype=np.float64))))
-        if rms == 0:  # all zeros: nothing to shrink
-            continue
-        c = ratio / math.sqrt(3 * fan_in) / rms
-        w *= c
-        if layer.bias is not None:
-            layer.bias.data *= c
-        if norm.track_running_stats:
-            norm.running_mean.data *= c
-            norm.running_var.data *= c * c
-        norm.eps *= c * c
-    return model
-
-
 def split_per_class(x, y, n, seed):
     """(``n`` examples of each class of (x, y), drawn without replacement with ``seed``;
     every other example, the validation images of ``--validate``)."""
@@ -159,7 +101,7 @@ def build(pretrained, num_classes=10, lr=3e-3, strategy="full", weights=None, sh
         return model, zn.optim.Adam(model.parameters(), lr=lr)
     model = nn.replace_head(fashion_cnn(pretrained=True, path=weights), num_classes)
     if shrink:
-        shrink_weights(model, shrink)
+        nn.shrink_weights(model, shrink)
     lrs = {pattern: lr * scale for pattern, scale in FINE_TUNE_LR_SCALES[strategy].items()}
     optimizer = zn.optim.Adam(nn.param_groups(model, lrs, default_lr=lr))
     if strategy == "lp-ft":
@@ -217,7 +159,7 @@ def compare(
     Images go in at ``size``×``size``; with ``validate`` each model is scored on the
     training images outside its labelled subset instead of the test split. ``weights`` is
     another pretrained file for the fine-tuned models (default: the shipped one). The
-    fine-tuned models learn at ``lr`` after ``shrink_weights(model, shrink)`` (None:
+    fine-tuned models learn at ``lr`` after ``nn.shrink_weights(model, shrink)`` (None:
     not shrunk), the models from scratch at ``scratch_lr`` (None: ``lr``).
     """
     train, test = zn.datasets.load_digits(flat=False, seed=0)

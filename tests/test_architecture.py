@@ -21,6 +21,7 @@ LAYERS = [
         "zennet.backend",
         "zennet.cuda",
         "zennet.grad_mode",
+        "zennet.dtypes",
         "zennet.random",
         "zennet.registry",
         "zennet.version",
@@ -43,6 +44,7 @@ LAYERS = [
         "zennet.vision",
         "zennet.audio",
         "zennet.text",
+        "zennet.utils",  # PyTorch's paths (zennet.utils.data) for the data package
     ],
     ["zennet.training", "zennet.distributed"],
     ["zennet.jobs"],

@@ -11,8 +11,23 @@ from zennet import functional  # its modules attach the Tensor methods they defi
 from zennet.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from zennet.backend import Device, device, get_default_dtype, set_default_dtype
 from zennet.creation import (
+    Generator,
     arange,
+    as_tensor,
+    asarray,
+    bernoulli,
     empty,
+    empty_like,
+    zero_,
+    from_numpy,
+    logspace,
+    multinomial,
+    normal,
+    rand_like,
+    randint_like,
+    randn_like,
+    randperm,
+    scalar_tensor,
     eye,
     full,
     full_like,
@@ -63,6 +78,26 @@ from zennet.functional import (
     var,
     where,
 )
+from zennet.functional.math import *  # noqa: F403 (its __all__)
+from zennet.functional.compare import *  # noqa: F403 (its __all__)
+from zennet.functional.indexing import *  # noqa: F403 (its __all__)
+from zennet.functional.ordering import *  # noqa: F403 (its __all__)
+from zennet.functional.structure import *  # noqa: F403 (its __all__)
+from zennet.functional.linalg import *  # noqa: F403 (its __all__)
+from zennet.functional import (
+    add,
+    clone,
+    div,
+    divide,
+    mul,
+    multiply,
+    neg,
+    pow,
+    sub,
+    subtract,
+    true_divide,
+)
+from zennet.functional.convert import channels_last, contiguous_format, preserve_format
 from zennet import nn
 from zennet.gradcheck import gradcheck
 from zennet.random import get_rng_state, manual_seed, set_rng_state
@@ -94,6 +129,24 @@ def __dir__():
     return sorted(list(globals()) + list(_ON_FIRST_USE))
 
 
-float32, float64, int64, int32, bool_ = "float32", "float64", "int64", "int32", "bool"
+from zennet.dtypes import (  # noqa: E402 (PyTorch's dtype names; zn.float shadows nothing here)
+    bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+
+bool_ = bool
 
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@ import sys
 from zennet import jobs
 from zennet.data.augment.spec import describe_keys
 from zennet.data.datasets.registry import DATASETS
+from zennet.distributed.group import is_main_process
 from zennet.models import MODELS
 from zennet.optim.registry import OPTIMIZERS
 
@@ -55,6 +56,9 @@ def _parser():
     train.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
     train.add_argument("--quiet", action="store_true", help="print only the final metrics")
     train.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="train with N MPI processes"
+    )
+    train.add_argument(
         "--augment",
         default=None,
         metavar="SPEC",
@@ -90,6 +94,14 @@ def _parser():
     explain.add_argument(
         "--trace", action="store_true", help="print one training step layer by layer instead (MLPs)"
     )
+    detect = commands.add_parser("detect", help="draw boxes around the faces in an image")
+    detect.add_argument("model", help="a face classifier (examples/faces.py --final PATH)")
+    detect.add_argument("image")
+    detect.add_argument("--out", default="boxes.png", help="the PNG to write")
+    detect.add_argument("--threshold", type=float, default=0.5, help="least p(face) of a box")
+    detect.add_argument("--scale-factor", type=float, default=1.25, help="pyramid step")
+    detect.add_argument("--min-size", type=int, default=None, help="smallest face, pixels")
+    detect.add_argument("--max-size", type=int, default=None, help="largest face, pixels")
     return parser
 
 
@@ -100,6 +112,10 @@ def _key_values(results):
 def main(argv=None):
     args = _parser().parse_args(argv)
     try:
+        if args.command == "train" and args.workers:  # again, under mpiexec -n N
+            from zennet.distributed.launch import launch
+
+            return launch(sys.argv[1:] if argv is None else argv, args.workers)
         if args.command == "train":
             out = args.resume or args.out
             results = jobs.train(
@@ -115,6 +131,8 @@ def main(argv=None):
                 verbose=0 if args.quiet else 1,
                 augment=args.augment,
             )
+            if not is_main_process():
+                return 0  # rank 0 reports
             for path in results["files"]:
                 print(f"wrote {path}")
             if results.get("note"):
@@ -144,6 +162,19 @@ def main(argv=None):
                 for i, (c, t) in enumerate(zip(result["predicted"], result["target"])):
                     print(f"sample={i} class={c} target={t}")
                 print(f"wrote {result['path']}")
+        elif args.command == "detect":
+            from zennet.jobs.detect import detect_job, format_detections
+
+            result = detect_job(
+                args.model,
+                args.image,
+                args.out,
+                args.threshold,
+                args.scale_factor,
+                args.min_size,
+                args.max_size,
+            )
+            print(format_detections(result))
     except (ValueError, TypeError, OSError, ImportError, MemoryError) as error:
         print(f"zennet {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2

@@ -258,22 +258,6 @@ class Tensor:
         self.data[...] = source
         return self
 
-    def zero_(self):
-        self.data[...] = 0
-        return self
-
-    def fill_(self, value):
-        self.data[...] = value
-        return self
-
-    def __setitem__(self, index, value):
-        if self._requires_grad:
-            raise RuntimeError(
-                "__setitem__: in-place assignment into a tensor that requires grad would "
-                "corrupt its graph; build a new tensor (zn.where, zn.cat) or use no_grad on data."
-            )
-        self.data[_index_arrays(index)] = self.device.put(_as_array(value))
-
     # Comparisons give boolean tensors outside the graph.
     def __eq__(self, other):
         return Tensor._from_op(self.data == _as_array(other), None)

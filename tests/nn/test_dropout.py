@@ -49,9 +49,9 @@ def test_dropout2d_drops_whole_channels():
     assert abs((per_channel[..., 0] == 0).mean() - 0.5) < 0.06  # 2,000 channel draws
 
 
-def test_dropout2d_accepts_n_c_l_and_rejects_2d():
+def test_dropout2d_accepts_n_c_l_and_warns_on_2d_as_pytorch():
     assert nn.Dropout2d(0.5)(zn.ones(2, 3, 4)).shape == (2, 3, 4)
-    with pytest.raises(ValueError, match=r"dropout2d: expected input of shape \(N, C, H, W\)"):
+    with pytest.warns(UserWarning, match=r"dropout2d: received a 2-D input"):
         nn.Dropout2d(0.5)(zn.ones(2, 3))
 
 

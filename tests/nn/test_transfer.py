@@ -362,7 +362,7 @@ def test_fashion_cnn_reads_its_channels_from_the_weights_file(tmp_path):
     assert fashion_cnn_channels() == (16, 32, 32)  # the shipped file
 
 
-# ---------------------------------- shrink_weights (examples/transfer_digits.py's experiment)
+# ------------------------------------------------------------------ shrink_weights
 
 
 def outputs(model, x):
@@ -385,7 +385,7 @@ def test_shrink_weights_keeps_the_pretrained_cnns_outputs(rng, ratio, transfer_e
     model = fashion_cnn()
     x = zn.tensor(rng.random((16, 1, 8, 8), dtype=np.float32))
     before = outputs(model, x)
-    assert transfer_example.shrink_weights(model, ratio) is model
+    assert nn.shrink_weights(model, ratio) is model
     for after, ref in zip(outputs(model, x), before):
         np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
     for i in (0, 4, 8):  # each conv at ratio × its default initialisation's rms
@@ -409,7 +409,7 @@ def test_shrink_weights_linear_before_batchnorm1d_and_no_running_stats(rng, tran
         model[0].weight.data *= 7  # as if grown by training
         x = zn.tensor(rng.standard_normal((8, 5)).astype(np.float32))
         before = outputs(model, x)
-        transfer_example.shrink_weights(model, 0.2)
+        nn.shrink_weights(model, 0.2)
         assert weight_rms(model[0]) == pytest.approx(0.2 / np.sqrt(15), rel=1e-5)
         for after, ref in zip(outputs(model, x), before):
             np.testing.assert_allclose(after, ref, rtol=1e-4, atol=1e-5)
@@ -424,7 +424,7 @@ def test_shrink_weights_makes_adam_move_the_weights_relatively_further(rng, tran
         model = small_cnn()
         model.features[0].weight.data *= 3
         if shrink:
-            transfer_example.shrink_weights(model, 0.1)
+            nn.shrink_weights(model, 0.1)
         conv = model.features[0]
         before = conv.weight.data.copy()
         optimizer = zn.optim.Adam(model.parameters(), lr=1e-3)
@@ -439,7 +439,7 @@ def test_shrink_weights_makes_adam_move_the_weights_relatively_further(rng, tran
 
 def test_shrink_weights_errors(transfer_example):
     with pytest.raises(ValueError, match="ratio must be positive"):
-        transfer_example.shrink_weights(small_cnn(), 0)
+        nn.shrink_weights(small_cnn(), 0)
     with pytest.raises(ValueError, match="no Conv or Linear followed by a batch norm"):
         model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.BatchNorm1d(3))
-        transfer_example.shrink_weights(model)
+        nn.shrink_weights(model)

@@ -70,3 +70,48 @@ def round_trip(ours, fresh, x):
     ours.eval()
     fresh.eval()
     np.testing.assert_array_equal(ours(zn.tensor(x)).numpy(), fresh(zn.tensor(x)).numpy())
+
+
+def _as_lib(value, lib, wants_grad=False):
+    """A NumPy array as a zennet or torch tensor (anything else unchanged)."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if lib is torch:
+        return torch.tensor(value, requires_grad=wants_grad)
+    return zn.tensor(value, requires_grad=wants_grad)
+
+
+def same_as_torch_inputs(ours, theirs, inputs, train=True, rtol=1e-5, atol=1e-6, **options):
+    """``same_as_torch`` for modules of several inputs: ``inputs`` (NumPy arrays) are passed
+    positionally and ``options`` (masks as NumPy arrays, flags) by keyword to both; the
+    output (a tensor or the first of a tuple), every floating input's gradient and every
+    parameter's gradient are compared. Returns our output."""
+    load_into_torch(ours, theirs)
+    ours.train(train)
+    theirs.train(train)
+    results = {}
+    for lib, module in ((zn, ours), (torch, theirs)):
+        xs = [_as_lib(x, lib, np.issubdtype(x.dtype, np.floating)) for x in inputs]
+        kw = {k: _as_lib(v, lib) for k, v in options.items()}
+        out = module(*xs, **kw)
+        out = out[0] if isinstance(out, tuple) else out
+        seed = _seed_like(out.detach().numpy())
+        out.backward(seed if lib is zn else torch.from_numpy(seed))
+        results[lib] = (out, xs)
+    (out, xs), (ref, xrs) = results[zn], results[torch]
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=rtol, atol=atol)
+    for i, (x, xr) in enumerate(zip(xs, xrs)):
+        if xr.grad is not None:
+            np.testing.assert_allclose(
+                x.grad.numpy(), xr.grad.numpy(), rtol=rtol, atol=atol, err_msg=f"input {i}"
+            )
+    reference = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        r = reference[name].grad
+        if r is None:
+            assert p.grad is None or not np.any(p.grad.numpy()), name
+            continue
+        np.testing.assert_allclose(
+            p.grad.numpy(), r.numpy(), rtol=rtol, atol=atol, err_msg=f"grad of {name}"
+        )
+    return out

@@ -76,6 +76,7 @@ class DataLoader:
         seed=None,
         collate_fn=None,
         transform=None,
+        sampler=None,
     ):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -106,14 +107,23 @@ class DataLoader:
                 "DataLoader: transform= works on batches of a TensorDataset (or a Subset of one) "
                 "without a collate_fn; apply it inside your Dataset or collate_fn instead."
             )
+        if sampler is not None and shuffle:
+            raise ValueError(
+                "DataLoader: sampler and shuffle=True exclude each other (as in "
+                "PyTorch); the sampler decides the order (its own shuffle=)."
+            )
+        self.sampler = sampler  # an iterable of indices with len(): DistributedSampler
         self.epoch, self.start_batch = 0, 0
 
     def set_epoch(self, epoch, start_batch=0):
         """Make the next iteration epoch ``epoch`` from its batch ``start_batch`` on."""
         self.epoch, self.start_batch = int(epoch), int(start_batch)
+        if hasattr(self.sampler, "set_epoch"):  # a DistributedSampler shuffles by epoch too
+            self.sampler.set_epoch(epoch)
 
     def __len__(self):
-        n, b = len(self.dataset), self.batch_size
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        b = self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
     def _rng(self, *key):
@@ -122,9 +132,15 @@ class DataLoader:
             return get_rng()
         return np.random.default_rng([int(self.seed), self.epoch, *key])
 
+    def _epoch_order(self, n):
+        """This epoch's order: the sampler's, a permutation when shuffling, else None (0..n-1)."""
+        if self.sampler is not None:
+            return np.fromiter(self.sampler, dtype=np.int64)
+        return self._rng().permutation(n) if self.shuffle else None
+
     def __iter__(self):
-        n, first = len(self.dataset), self.start_batch
-        order = self._rng().permutation(n) if self.shuffle else None
+        order, first = self._epoch_order(len(self.dataset)), self.start_batch
+        n = len(self.dataset) if order is None else len(order)
         fast = _tensor_arrays(self.dataset) if self.collate_fn is None else None
         self.start_batch = 0
         for b in range(first, len(self)):

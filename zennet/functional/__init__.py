@@ -24,6 +24,7 @@ from zennet.functional.arith import (
     clip,
     clone,
     div,
+    divide,
     exp,
     linear,
     log,
@@ -35,15 +36,25 @@ from zennet.functional.arith import (
     min,
     minimum,
     mul,
+    multiply,
     neg,
     pow,
     sqrt,
     std,
     sub,
+    subtract,
     sum,
+    true_divide,
     var,
     where,
 )
+from zennet.functional.math import *  # noqa: F403 (its __all__)
+from zennet.functional.compare import *  # noqa: F403 (its __all__)
+from zennet.functional.indexing import *  # noqa: F403 (its __all__)
+from zennet.functional.ordering import *  # noqa: F403 (its __all__)
+from zennet.functional.structure import *  # noqa: F403 (its __all__)
+from zennet.functional.linalg import *  # noqa: F403 (its __all__)
+from zennet.functional._inplace import fill
 from zennet.functional import convert  # noqa: F401 (makes .to, .cpu, .float, ... Tensor methods)
 from zennet.functional.shape import (
     broadcast_to,
@@ -91,4 +102,54 @@ from zennet.functional.pool import (
     max_pool1d,
     max_pool2d,
 )
+
+from zennet.functional.activation_extra import (
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    rrelu,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from zennet.functional.distance import cosine_similarity, normalize, pairwise_distance, pdist
+from zennet.functional.fold import fold, unfold
+from zennet.functional.nn import (
+    alpha_dropout,
+    bilinear,
+    dropout1d,
+    dropout3d,
+    feature_alpha_dropout,
+)
+from zennet.functional.losses_more import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from zennet.functional.norm_extra import (
+    group_norm,
+    instance_norm,
+    local_response_norm,
+    rms_norm,
+)
+from zennet.functional.padding import pad  # noqa: F811 (all of PyTorch's modes)
+from zennet.functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from zennet.functional.ctc import ctc_loss

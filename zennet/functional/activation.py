@@ -44,16 +44,16 @@ def silu(x):
 
 
 @tensor_method
-def softmax(x, dim=-1):
+def softmax(x, dim=-1, dtype=None):
     """e^x / Σ e^x along dim, shifted by the max so it never overflows."""
-    x = as_tensor(x)
+    x = as_tensor(x) if dtype is None else as_tensor(x).to(dtype)
     check_numbers("softmax", x)
     return act.Softmax.apply(x, dim=normalize_dim("softmax", dim, x.ndim))
 
 
 @tensor_method
-def log_softmax(x, dim=-1):
+def log_softmax(x, dim=-1, dtype=None):
     """log softmax(x) computed as x - logsumexp(x), stable for any logits."""
-    x = as_tensor(x)
+    x = as_tensor(x) if dtype is None else as_tensor(x).to(dtype)
     check_numbers("log_softmax", x)
     return act.LogSoftmax.apply(x, dim=normalize_dim("log_softmax", dim, x.ndim))

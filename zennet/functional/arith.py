@@ -6,6 +6,7 @@ import numpy as np
 
 from zennet.autograd import broadcast_shape
 from zennet.backend import is_floating
+from zennet.functional._inplace import inplace_variant
 from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim, shape_of
 from zennet.ops import elementwise as ew
 from zennet.ops import linalg
@@ -24,23 +25,43 @@ def _binary(op, name, a, b):
 
 
 @tensor_method
-def add(a, b):
-    return _binary(ew.Add, "add", a, b)
+def add(a, b, alpha=1):
+    """a + alpha · b."""
+    return _binary(ew.Add, "add", a, b if alpha == 1 else mul(b, alpha))
 
 
-@tensor_method
-def sub(a, b):
-    return _binary(ew.Sub, "sub", a, b)
+@tensor_method("sub", "subtract")
+def sub(a, b, alpha=1):
+    """a - alpha · b."""
+    return _binary(ew.Sub, "sub", a, b if alpha == 1 else mul(b, alpha))
 
 
-@tensor_method
+@tensor_method("mul", "multiply")
 def mul(a, b):
     return _binary(ew.Mul, "mul", a, b)
 
 
-@tensor_method
-def div(a, b):
-    return _binary(ew.Div, "div", a, b)
+@tensor_method("div", "divide", "true_divide")
+def div(a, b, rounding_mode=None):
+    """a / b; ``rounding_mode`` "trunc" or "floor" rounds the quotient (no gradient then,
+    as in PyTorch, where it is 0 almost everywhere)."""
+    if rounding_mode is None:
+        return _binary(ew.Div, "div", a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}."
+        )
+    xp = module_of(a, b)
+    x, y = array_of(a), array_of(b)
+    with xp.errstate(all="ignore"):
+        if rounding_mode == "floor":
+            q = xp.floor_divide(x, y)
+        else:
+            q = xp.trunc(xp.true_divide(x, y)).astype(xp.result_type(x, y))
+    return Tensor._from_op(xp.asarray(q), None)
+
+
+subtract, multiply, divide, true_divide = sub, mul, div, div
 
 
 @tensor_method
@@ -164,17 +185,34 @@ def _reduce(op, name, x, dim, keepdim, **params):
     return op.apply(x, axis=axis, keepdims=keepdim, **params)
 
 
+def _with_dtype(x, dtype):
+    x = as_tensor(x)
+    return x if dtype is None else cast(x, np.dtype(dtype))
+
+
 @tensor_method
-def sum(x, dim=None, keepdim=False):
+def sum(x, dim=None, keepdim=False, dtype=None):
+    """Σ x over ``dim`` (all by default); bool and int tensors sum to int64, as PyTorch."""
+    x = _with_dtype(x, dtype)
+    if x.dtype.kind in "bi" and x.dtype != np.int64:
+        x = cast(x, np.int64)
     return _reduce(red.Sum, "sum", x, dim, keepdim)
 
 
 @tensor_method
-def mean(x, dim=None, keepdim=False):
+def mean(x, dim=None, keepdim=False, dtype=None):
+    x = _with_dtype(x, dtype)
+    if not is_floating(x.dtype):
+        raise TypeError(
+            f"mean: got a tensor of dtype {x.dtype}; mean needs a floating dtype. Convert it "
+            f"with x.float() or pass dtype=zn.float32."
+        )
     return _reduce(red.Mean, "mean", x, dim, keepdim)
 
 
 def _spread(op, name, x, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):  # the legacy x.var(unbiased) form
+        dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased else 0
     return _reduce(op, name, x, dim, keepdim, correction=correction)
@@ -266,3 +304,7 @@ tensor_method("__matmul__")(matmul)
 tensor_method("__rmatmul__")(_swapped(matmul))
 tensor_method("__neg__")(neg)
 tensor_method("__abs__")(abs)
+
+
+for _fn in (add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, clip):
+    inplace_variant(_fn)

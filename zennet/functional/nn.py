@@ -1,10 +1,13 @@
 """Layer functions: dropout, batch norm, layer norm, embedding (the user side of ops/norm.py
 and ops/embedding.py). The modules in zennet/nn hold the parameters and call these."""
 
+import warnings
+
 import numpy as np
 
 from zennet.functional._util import array_of, as_tensor, module_of
-from zennet.functional.arith import mul
+from zennet.functional.arith import matmul, mul, sum
+from zennet.functional.shape import permute, reshape, unsqueeze
 from zennet.ops import embedding as emb
 from zennet.ops import norm
 from zennet.random import get_rng
@@ -24,7 +27,7 @@ def _dropout_mask(x, shape, p):
     return x.device.put(keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """y = x · m / (1 - p) with m ~ Bernoulli(1 - p) elementwise; y = x when not training.
 
     Scaling at training time ("inverted dropout") keeps E[y] = x, so evaluation needs
@@ -37,23 +40,82 @@ def dropout(x, p=0.5, training=True):
     return mul(x, _dropout_mask(x, x.shape, p))
 
 
-def dropout2d(x, p=0.5, training=True):
-    """Dropout of whole channels: x (N, C, H, W) or (N, C, L); one mask value per (n, c).
-
-    Neighbouring pixels of a feature map are strongly correlated, so dropping single
-    pixels barely regularises a conv net; dropping a whole channel does.
-    """
-    _check_p("dropout2d", p)
+def _feature_dropout(op, x, p, training, spatial):
+    """Dropout of whole channels of (N, C, *spatial) or (C, *spatial): one draw per (n, c)."""
+    _check_p(op, p)
     x = as_tensor(x)
-    if x.ndim not in (3, 4):
+    if x.ndim not in (spatial + 1, spatial + 2):
         raise ValueError(
-            f"dropout2d: expected input of shape (N, C, H, W) or (N, C, L), got {x.shape}. "
-            f"Use dropout() for inputs without channels."
+            f"{op}: expected input of shape (N, C, ...) or (C, ...) with {spatial} spatial "
+            f"dimension(s), got {x.shape}. Use dropout() for inputs without channels."
         )
     if not training or p == 0:
         return x
-    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)  # (N, C, 1, 1): one draw per channel
+    channels = 1 if x.ndim == spatial + 1 else 2  # unbatched: one draw per channel
+    mask_shape = x.shape[:channels] + (1,) * (x.ndim - channels)  # (N, C, 1, 1)
     return mul(x, _dropout_mask(x, mask_shape, p))
+
+
+def dropout1d(x, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels of (N, C, L) or (C, L)."""
+    return _feature_dropout("dropout1d", x, p, training, 1)
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels: x (N, C, H, W) or (C, H, W); one mask value per (n, c).
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single
+    pixels barely regularises a conv net; dropping a whole channel does. A 3-D input is
+    taken as (N, C, L) (as before PyTorch 1.12); other ranks warn, as PyTorch does, and are
+    taken as unbatched.
+    """
+    x = as_tensor(x)
+    if x.ndim == 3:
+        return _feature_dropout("dropout2d", x, p, training, 1)
+    if x.ndim != 4:
+        warnings.warn(
+            f"dropout2d: received a {x.ndim}-D input; dropout2d is for 3-D or 4-D input "
+            f"(channel-wise dropout, as PyTorch, which deprecates other ranks). Use dropout "
+            f"instead.",
+            stacklevel=2,
+        )
+        if x.ndim < 2:
+            return dropout(x, p, training)
+        return _feature_dropout("dropout2d", x, p, training, x.ndim - 1)
+    return _feature_dropout("dropout2d", x, p, training, 2)
+
+
+def dropout3d(x, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels of (N, C, D, H, W) or (C, D, H, W)."""
+    return _feature_dropout("dropout3d", x, p, training, 3)
+
+
+SELU_ALPHA_PRIME = 1.7580993408473766  # −λα of SELU: the value a dropped unit takes
+
+
+def alpha_dropout(x, p=0.5, training=False, inplace=False, feature=False):
+    """Dropout for SELU networks: dropped units are set to −λα, then an affine map a·y + b
+    restores zero mean and unit variance (Klambauer et al., 2017):
+
+        a = ((α'² p + 1)(1 − p))^(−1/2),   y = a·(x·m + α'(m − 1)) + a·α'·p,  m ~ Bernoulli(1 − p)
+
+    ``feature``: one draw per channel (feature_alpha_dropout)."""
+    _check_p("alpha_dropout", p)
+    x = as_tensor(x)
+    if not training or p == 0:
+        return x
+    shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+    keep = get_rng().random(shape) >= p
+    alpha = SELU_ALPHA_PRIME
+    a = (alpha * alpha * p + 1) ** -0.5 * (1 - p) ** -0.5
+    m = x.device.put((keep * a).astype(x.dtype))
+    b = x.device.put(((keep - 1.0) * alpha * a + alpha * a * p).astype(x.dtype))
+    return mul(x, m) + b
+
+
+def feature_alpha_dropout(x, p=0.5, training=False, inplace=False):
+    """alpha_dropout with one draw per channel of (N, C, *)."""
+    return alpha_dropout(x, p, training, feature=True)
 
 
 def batch_norm(
@@ -181,3 +243,19 @@ def padding_index(op, padding_idx, num):
     if not -num <= padding_idx < num:
         raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {num} embeddings.")
     return padding_idx % num
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[…, o] = Σ_ij x1[…, i]·A[o, i, j]·x2[…, j] + b[o]: x1 (*, in1), x2 (*, in2),
+    weight (out, in1, in2) -> (*, out)."""
+    x1, x2 = as_tensor(input1), as_tensor(input2)
+    out, in1, in2 = weight.shape
+    if x1.shape[-1] != in1 or x2.shape[-1] != in2 or x1.shape[:-1] != x2.shape[:-1]:
+        raise ValueError(
+            f"bilinear: inputs {x1.shape} and {x2.shape} must be (*, {in1}) and (*, {in2}) "
+            f"with the same leading dimensions, for weight {weight.shape}."
+        )
+    flat = reshape(permute(weight, (1, 0, 2)), (in1, out * in2))  # (in1, out·in2)
+    t = reshape(matmul(x1, flat), x1.shape[:-1] + (out, in2))  # x1ᵀA: (*, out, in2)
+    y = sum(t * unsqueeze(x2, -2), -1)  # (*, out)
+    return y if bias is None else y + bias

@@ -53,6 +53,9 @@ def permute(x, *dims):
 def transpose(x, dim0, dim1):
     """Swap two dimensions."""
     x = as_tensor(x)
+    if x.ndim == 0:
+        normalize_dim("transpose", dim0, 0), normalize_dim("transpose", dim1, 0)
+        return x
     axes = list(range(x.ndim))
     d0, d1 = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
     axes[d0], axes[d1] = axes[d1], axes[d0]
@@ -130,6 +133,8 @@ def cat(tensors, dim=0):
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors.")
+    if any(t.shape != (0,) for t in tensors):  # as PyTorch: 1-D empty tensors are skipped
+        tensors = [t for t in tensors if t.shape != (0,)]
     axis = normalize_dim("cat", dim, tensors[0].ndim)
     for t in tensors:
         if t.ndim != tensors[0].ndim or t.shape[:axis] + t.shape[axis + 1 :] != (

@@ -9,6 +9,8 @@ import numpy as np
 from zennet.data import datasets
 from zennet.data.augment import parse_augmentation
 from zennet.data.datasets.registry import DATASETS
+from zennet.distributed import training as ranks
+from zennet.distributed.group import is_main_process
 from zennet.io import atomic_write
 from zennet.jobs.speech import train_ctc_model
 from zennet.models import MODELS, adapt, build_model, image_shape
@@ -52,6 +54,7 @@ def train(
     from the run's seeded generators, so a resumed run sees the batches it would have seen.
     """
     out = Path(out)
+    ranks.join_if_launched()  # under mpiexec: one rank of several (docs/distributed.md)
     if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else the MLP
         model = getattr(DATASETS.get(data), "default_model", "mlp") if data in DATASETS else "mlp"
     if getattr(MODELS.get(model), "ctc", False):  # label sequences: zennet/jobs/speech.py
@@ -79,12 +82,13 @@ def train(
     net = adapt(build_model(config["model"], x_train.shape[1:], num_classes), x_train)
     augmentation = _augmentation(config.get("augment"), x_train.shape[1:], num_classes)
     trainer = Trainer(
-        net,
+        ranks.wrap(net),
         get_optimizer(config["optimizer"], net.parameters(), lr=config["lr"]),
         "cross_entropy",
         ["accuracy"],
     )
     callbacks = [ModelCheckpoint(out / CHECKPOINT), CSVLogger(out / HISTORY, append=resume)]
+    callbacks = callbacks if is_main_process() else []  # rank 0 alone writes
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # TerminateOnNaN reports
         trainer.fit(
             x_train,
@@ -102,6 +106,8 @@ def train(
         return {"stopped": _stop_message(trainer, out), "files": []}
     logs, outputs = trainer.evaluate(x_test, y_test, return_outputs=True)
     results = {f"test_{k}": v for k, v in logs.items()}
+    if not is_main_process():
+        return {**results, "stopped": None, "files": []}
     trainer.save_checkpoint(out / MODEL, weights_only=True)
     results["stopped"] = None
     results["files"] = [str(out / name) for name in (MODEL, CHECKPOINT, HISTORY)]
@@ -159,5 +165,6 @@ def _run_config(out, resume, **settings):
     if not os.access(out, os.W_OK):
         raise PermissionError(f"--out {out}: the directory is not writable; choose another.")
     text = json.dumps(settings, indent=2)
-    atomic_write(path, lambda f: f.write(text.encode()), "zennet train")
+    if is_main_process():
+        atomic_write(path, lambda f: f.write(text.encode()), "zennet train")
     return settings

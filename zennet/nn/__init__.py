@@ -59,5 +59,82 @@ from zennet.nn.pooling import (
     Upsample,
 )
 
-from zennet.nn.transfer import freeze, param_groups, replace_head, unfreeze
+from zennet.nn.transfer import freeze, param_groups, replace_head, shrink_weights, unfreeze
+
+import sys
+
+from zennet import functional
+from zennet.nn.containers import ParameterDict, ParameterList
+from zennet.nn.activation_extra import (
+    CELU,
+    GLU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    RReLU,
+    SELU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+from zennet.nn.distance import CosineSimilarity, PairwiseDistance
+from zennet.nn.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
+from zennet.nn.fold import Fold, Unfold
+from zennet.nn.linear_extra import Bilinear, LazyLinear
+from zennet.nn.losses_more import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+from zennet.nn.norm import BatchNorm3d
+from zennet.nn.norm_extra import (
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
+from zennet.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+from zennet.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
+from zennet.nn.transformer_decoder import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+)
+
 from zennet.nn.ctc import CTCLoss
+
+sys.modules[__name__ + ".functional"] = functional  # import zennet.nn.functional as F

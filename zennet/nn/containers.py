@@ -1,8 +1,9 @@
-"""Containers: Sequential, ModuleList, ModuleDict, Identity."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict, Identity."""
 
 from collections import OrderedDict
 
-from zennet.nn.module import Module
+from zennet.nn.module import Module, Parameter
+from zennet.tensor import Tensor
 
 
 class Sequential(Module):
@@ -83,7 +84,31 @@ class ModuleList(Module):
         self.add_module(list(self._modules)[index], module)
 
 
-class ModuleDict(Module):
+class _DictOf:
+    """The read side of a dict container over one of the module's tables (``_table``)."""
+
+    _table = "_modules"
+
+    def __contains__(self, key):
+        return key in getattr(self, self._table)
+
+    def __len__(self):
+        return len(getattr(self, self._table))
+
+    def __iter__(self):
+        return iter(getattr(self, self._table))
+
+    def keys(self):
+        return getattr(self, self._table).keys()
+
+    def values(self):
+        return getattr(self, self._table).values()
+
+    def items(self):
+        return getattr(self, self._table).items()
+
+
+class ModuleDict(_DictOf, Module):
     """A dict of modules whose parameters are registered under their keys."""
 
     def __init__(self, modules=None):
@@ -97,23 +122,85 @@ class ModuleDict(Module):
     def __setitem__(self, key, module):
         self.add_module(key, module)
 
-    def __contains__(self, key):
-        return key in self._modules
+
+def _as_parameter(value):
+    """A Tensor that is not yet a Parameter becomes one (as PyTorch's ParameterList does)."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value.data, requires_grad=value.requires_grad)
+    return value
+
+
+class ParameterList(Module):
+    """A list of parameters registered under "0", "1", ... (state-dict keys as PyTorch)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        self.extend(values or ())
+
+    def append(self, value):
+        self.register_parameter(str(self._size), _as_parameter(value))
+        self._size += 1
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
 
     def __len__(self):
-        return len(self._modules)
+        return self._size
 
     def __iter__(self):
-        return iter(self._modules)
+        return (self._parameters[str(i)] for i in range(self._size))
 
-    def keys(self):
-        return self._modules.keys()
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList(list(self)[index])
+        if not -self._size <= index < self._size:
+            raise IndexError(f"ParameterList: index {index} out of range for {self._size}.")
+        return self._parameters[str(index % self._size)]
 
-    def values(self):
-        return self._modules.values()
+    def __setitem__(self, index, value):
+        self.register_parameter(str(index % self._size), _as_parameter(value))
 
-    def items(self):
-        return self._modules.items()
+    def extra_repr(self):
+        return "\n".join(
+            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+            for i, p in enumerate(self)
+        )
+
+
+class ParameterDict(_DictOf, Module):
+    """A dict of parameters registered under their keys (in insertion order)."""
+
+    _table = "_parameters"
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self.update(parameters or {})
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        delattr(self, key)
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        value = self._parameters[key]
+        del self[key]
+        return value
 
 
 class Identity(Module):

@@ -35,3 +35,27 @@ class Dropout2d(Dropout):
     """Zero whole channels of (N, C, H, W) with probability p while training (see F.dropout2d)."""
 
     function = staticmethod(F.dropout2d)
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) with probability p while training."""
+
+    function = staticmethod(F.dropout1d)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) with probability p while training."""
+
+    function = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU's zero mean and unit variance (see F.alpha_dropout)."""
+
+    function = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(Dropout):
+    """AlphaDropout of whole channels."""
+
+    function = staticmethod(F.feature_alpha_dropout)

@@ -8,6 +8,7 @@ import numpy as np
 from zennet.backend import is_floating
 from zennet.functional.convert import to_arguments
 from zennet.grad_mode import no_grad
+from zennet.nn import hooks
 from zennet.tensor import Tensor, _as_array
 
 
@@ -25,6 +26,15 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+_HOOK_TABLES = (
+    "_forward_hooks",
+    "_forward_hooks_with_kwargs",
+    "_forward_pre_hooks",
+    "_forward_pre_hooks_with_kwargs",
+    "_backward_hooks",
+)
+
+
 class Module:
     """Base class of every layer and model; subclasses define ``forward``."""
 
@@ -32,7 +42,8 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        for table in _HOOK_TABLES:
+            object.__setattr__(self, table, OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------ registration
@@ -108,11 +119,20 @@ class Module:
 
     # ----------------------------------------------------------------- walking
 
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) pairs, this module first ("") then its descendants depth first;
+        a module reached twice (shared) is yielded once unless ``remove_duplicate=False``."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+                path = f"{prefix}.{name}" if prefix else name
+                yield from child.named_modules(memo, path, remove_duplicate)
 
     def modules(self):
         return (m for _, m in self.named_modules())
@@ -123,13 +143,18 @@ class Module:
     def children(self):
         return (m for _, m in self.named_children())
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(name, parameter) pairs in registration order, each parameter once."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, parameter) pairs in registration order, each parameter once (unless
+        ``remove_duplicate=False``: a shared one under each of its names)."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_name, module in modules:
             for name, p in module._parameters.items():
-                if p is None or id(p) in seen:
+                if p is None or (remove_duplicate and id(p) in seen):
                     continue
                 seen.add(id(p))
                 yield (f"{module_name}.{name}" if module_name else name), p
@@ -137,14 +162,57 @@ class Module:
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self, prefix=""):
-        for module_name, module in self.named_modules(prefix):
+    def named_buffers(self, prefix="", recurse=True):
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
             for name, b in module._buffers.items():
                 if b is not None:
                     yield (f"{module_name}.{name}" if module_name else name), b
 
-    def buffers(self):
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module (children first) and then on this one,
+        as ``torch.nn.Module.apply`` (e.g. ``model.apply(init_weights)``); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def get_submodule(self, target):
+        """The sub-module at the dotted path ``target`` ("encoder.layers.0"); "" is self."""
+        module = self
+        for i, name in enumerate(target.split(".") if target else []):
+            child = module._modules.get(name)
+            if child is None:
+                where = ".".join(target.split(".")[:i]) or "the model"
+                raise AttributeError(
+                    f"{type(self).__name__}.get_submodule({target!r}): {where} "
+                    f"({type(module).__name__}) has no sub-module {name!r}; it has "
+                    f"{list(module._modules)}."
+                )
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` ("layers.0.weight")."""
+        return self._get_tensor("get_parameter", "_parameters", target)
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` ("bn.running_mean")."""
+        return self._get_tensor("get_buffer", "_buffers", target)
+
+    def _get_tensor(self, method, table, target):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        entries = getattr(module, table)
+        if name not in entries:
+            raise AttributeError(
+                f"{type(self).__name__}.{method}({target!r}): {type(module).__name__} has no "
+                f"{table[1:-1]} {name!r}; it has {list(entries)}."
+            )
+        return entries[name]
 
     # ------------------------------------------------------------------- modes
 
@@ -203,6 +271,10 @@ class Module:
     def float(self):
         return self.to("float32")
 
+    def type(self, dst_type):
+        """Cast every floating parameter and buffer to ``dst_type`` (a dtype or its name)."""
+        return self.to(dtype=dst_type)
+
     def half(self):
         return self.to("float16")
 
@@ -215,18 +287,41 @@ class Module:
     # ----------------------------------------------------------------- calling
 
     def __call__(self, *args, **kwargs):
-        out = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, out)
-                if result is not None:
-                    out = result
-        return out
+        if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks):
+            return self.forward(*args, **kwargs)
+        return hooks.call_with_hooks(self, args, kwargs)
 
-    def register_forward_hook(self, hook):
-        """Call ``hook(module, inputs, output)`` after each forward; a non-None result replaces
-        the output. Returns a handle whose ``remove()`` unregisters the hook (as PyTorch)."""
-        return _HookHandle(self._forward_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)``
+        with ``with_kwargs``); a non-None result replaces the arguments (a tuple, or
+        ``(args, kwargs)`` with ``with_kwargs``). Returns a handle with ``remove()``."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args,
+        kwargs, output)`` with ``with_kwargs``); a non-None result replaces the output.
+        Returns a handle whose ``remove()`` unregisters the hook (as PyTorch)."""
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
+        the module's tensor inputs are computed (tuples of Tensors, None where absent); a
+        non-None result replaces grad_input. See zennet/nn/hooks.py."""
+        return self._add_hook("_backward_hooks", hook, prepend, False)
+
+    def register_backward_hook(self, hook):
+        raise NotImplementedError(
+            f"{type(self).__name__}.register_backward_hook is deprecated in PyTorch and not "
+            f"supported; use register_full_backward_hook (same hook signature)."
+        )
+
+    def _add_hook(self, table, hook, prepend, with_kwargs):
+        hooks_ = getattr(self, table)
+        flags = getattr(self, table + "_with_kwargs") if with_kwargs else None
+        handle = hooks.HookHandle(hooks_, hook, flags)
+        if prepend:
+            hooks_.move_to_end(handle.id, last=False)
+        return handle
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward().")
@@ -236,7 +331,7 @@ class Module:
     def state_dict(self):
         """Flat ``{"layers.0.weight": ndarray}``: parameters and persistent buffers, copied."""
         state = OrderedDict()
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             skip = module.__dict__.get("_non_persistent", set())
             entries = list(module._parameters.items()) + [
                 (n, b) for n, b in module._buffers.items() if n not in skip
@@ -279,7 +374,7 @@ class Module:
 
     def _state_tensors(self):
         tensors = OrderedDict()
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             skip = module.__dict__.get("_non_persistent", set())
             for name, t in list(module._parameters.items()) + list(module._buffers.items()):
                 if t is not None and name not in skip:
@@ -312,23 +407,3 @@ class Module:
         if not lines and not children:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
-
-
-class _HookHandle:
-    """Returned by ``register_forward_hook``; ``remove()`` takes the hook out again."""
-
-    _next_id = 0
-
-    def __init__(self, hooks, hook):
-        self.hooks, self.id = hooks, _HookHandle._next_id
-        _HookHandle._next_id += 1
-        hooks[self.id] = hook
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()

@@ -10,6 +10,14 @@ from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
 
 
+def reset_affine(module):
+    """weight (γ) to ones and bias (β) to zeros, where the module has them."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if getattr(module, "bias", None) is not None:
+        init.zeros_(module.bias)
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d and BatchNorm2d; they differ only in the input shapes accepted.
 
@@ -72,10 +80,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def _check_input(self, x):
         x = check_input(f"{type(self).__name__}(num_features={self.num_features})", x)
@@ -159,10 +164,7 @@ class LayerNorm(Module):
         self.bias = Parameter(zeros(self.normalized_shape, **made)) if affine and bias else None
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, x):
         x = check_input(f"LayerNorm(normalized_shape={self.normalized_shape})", x)
@@ -179,3 +181,9 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm of (N, C, D, H, W) volumes, per channel over the batch and all voxels."""
+
+    expected_ndims, layout = (5,), "(batch, {c}, depth, height, width)"

@@ -8,20 +8,38 @@ import math
 
 import numpy as np
 
+from zennet import creation
 from zennet import functional as F
 from zennet.functional._util import array_of, as_tensor, module_of
+from zennet.nn import init
 from zennet.nn.checks import check_input
 from zennet.nn.module import Module, Parameter
+from zennet.nn.utils.rnn import PackedSequence
 from zennet.ops import recurrent as ops
-from zennet.random import get_rng
 
 _OPS = {"RNN": ops.RNN, "LSTM": ops.LSTM, "GRU": ops.GRU}
 
 
-def _uniform_parameter(shape, hidden_size):
+def _uniform_parameter(shape, hidden_size, device=None, dtype=None):
     """PyTorch's recurrent init: U(-1/√H, 1/√H), drawn from zennet's generator."""
+    p = Parameter(creation.empty(shape, device=device, dtype=dtype))
+    _reset_uniform([p], hidden_size)
+    return p
+
+
+def _reset_uniform(params, hidden_size):
+    """Every parameter of a recurrent layer ~ U(-1/√H, 1/√H) (PyTorch's reset_parameters)."""
     bound = 1 / math.sqrt(hidden_size)
-    return Parameter(get_rng().uniform(-bound, bound, shape).astype(np.float32))
+    for p in params:
+        init.uniform_(p, -bound, bound)
+
+
+def _refuse_proj_size(name, proj_size):
+    if proj_size:
+        raise NotImplementedError(
+            f"{name}: proj_size={proj_size} (LSTM with projections) is not supported; "
+            f"use proj_size=0 and an nn.Linear on the output."
+        )
 
 
 def check_sizes(name, **sizes):
@@ -51,9 +69,14 @@ class _RNNBase(Module):
         dropout=0.0,
         bidirectional=False,
         nonlinearity="tanh",
+        proj_size=0,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         name = type(self).__name__
+        _refuse_proj_size(name, proj_size)
+        made = dict(device=device, dtype=dtype)
         check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}.")
@@ -74,7 +97,10 @@ class _RNNBase(Module):
                 if bias:
                     shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))
                 for key, shape in shapes.items():
-                    setattr(self, key + suffix, _uniform_parameter(shape, hidden_size))
+                    setattr(self, key + suffix, _uniform_parameter(shape, hidden_size, **made))
+
+    def reset_parameters(self):
+        _reset_uniform(self.parameters(), self.hidden_size)
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
@@ -154,7 +180,13 @@ class _RNNBase(Module):
     # ---------------------------------------------------------------- forward
 
     def _run(self, x, hx, lengths):
-        """input -> output (T, N, D·H) in the input's layout, final states [(L·D, N, H)]."""
+        """input -> output (T, N, D·H) in the input's layout, final states [(L·D, N, H)].
+        A PackedSequence (nn.utils.rnn) runs with its lengths and comes back packed."""
+        if isinstance(x, PackedSequence):
+            padded = F.transpose(x.padded, 0, 1) if self.batch_first else x.padded
+            output, final = self._run(padded, hx, x.lengths)
+            output = F.transpose(output, 0, 1) if self.batch_first else output
+            return PackedSequence(output, x.lengths), final
         x = self._check_input(x)
         batched = x.ndim == 3
         if not batched:
@@ -240,6 +272,8 @@ class RNN(_RNNBase):
         batch_first=False,
         dropout=0.0,
         bidirectional=False,
+        device=None,
+        dtype=None,
     ):
         super().__init__(
             input_size,
@@ -250,6 +284,8 @@ class RNN(_RNNBase):
             dropout,
             bidirectional,
             nonlinearity,
+            device=device,
+            dtype=dtype,
         )
 
     def forward(self, input, hx=None, lengths=None):
@@ -308,18 +344,27 @@ class _CellBase(Module):
 
     mode = "RNN"
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
+    ):
         super().__init__()
         name = type(self).__name__
         check_sizes(name, input_size=input_size, hidden_size=hidden_size)
         _check_nonlinearity(name, nonlinearity)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.bias, self.nonlinearity = bias, nonlinearity
-        gates = _OPS[self.mode].n_gates
-        self.weight_ih = _uniform_parameter((gates * hidden_size, input_size), hidden_size)
-        self.weight_hh = _uniform_parameter((gates * hidden_size, hidden_size), hidden_size)
-        self.bias_ih = _uniform_parameter((gates * hidden_size,), hidden_size) if bias else None
-        self.bias_hh = _uniform_parameter((gates * hidden_size,), hidden_size) if bias else None
+        G, H, made = (
+            _OPS[self.mode].n_gates * hidden_size,
+            hidden_size,
+            dict(device=device, dtype=dtype),
+        )
+        self.weight_ih = _uniform_parameter((G, input_size), H, **made)
+        self.weight_hh = _uniform_parameter((G, H), H, **made)
+        self.bias_ih = _uniform_parameter((G,), H, **made) if bias else None
+        self.bias_hh = _uniform_parameter((G,), H, **made) if bias else None
+
+    def reset_parameters(self):
+        _reset_uniform(self.parameters(), self.hidden_size)
 
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
@@ -366,8 +411,8 @@ class LSTMCell(_CellBase):
 
     mode = "LSTM"
 
-    def __init__(self, input_size, hidden_size, bias=True):
-        super().__init__(input_size, hidden_size, bias)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         return self._step(input, (None, None) if hx is None else hx)
@@ -378,8 +423,8 @@ class GRUCell(_CellBase):
 
     mode = "GRU"
 
-    def __init__(self, input_size, hidden_size, bias=True):
-        super().__init__(input_size, hidden_size, bias)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         return self._step(input, (hx,))[0]

@@ -20,6 +20,17 @@ from zennet.nn.recurrent import check_sizes
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 
+def resolve_activation(layer, activation):
+    """F.relu or F.gelu for their names; a callable passes through."""
+    if not isinstance(activation, str):
+        return activation
+    if activation not in _ACTIVATIONS:
+        raise ValueError(
+            f"{layer}: activation must be 'relu', 'gelu' or a callable, got {activation!r}."
+        )
+    return _ACTIVATIONS[activation]
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward network, each wrapped in a residual and a LayerNorm:
 
@@ -44,25 +55,22 @@ class TransformerEncoderLayer(Module):
         batch_first=False,
         norm_first=False,
         bias=True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         check_sizes("TransformerEncoderLayer", dim_feedforward=dim_feedforward)
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(
-                    f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable, "
-                    f"got {activation!r}."
-                )
-            activation = _ACTIVATIONS[activation]
+        made = dict(device=device, dtype=dtype, bias=bias)
+        activation = resolve_activation("TransformerEncoderLayer", activation)
         self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first
+            d_model, nhead, dropout=dropout, batch_first=batch_first, **made
         )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.linear1 = Linear(d_model, dim_feedforward, **made)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.linear2 = Linear(dim_feedforward, d_model, **made)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, **made)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, **made)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = activation

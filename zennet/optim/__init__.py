@@ -11,3 +11,10 @@ from zennet.optim.rmsprop import RMSprop
 from zennet.optim.sgd import SGD
 from zennet.optim import lr_scheduler
 from zennet.optim.registry import OPTIMIZERS, get
+from zennet.optim.adam_variants import Adamax, NAdam, RAdam
+from zennet.optim.classic import ASGD, Adadelta, Rprop
+from zennet.optim.lbfgs import LBFGS
+from zennet.optim import lr_scheduler_extra
+
+for _name in lr_scheduler_extra.__all__:  # optim.lr_scheduler.LambdaLR, as PyTorch
+    setattr(lr_scheduler, _name, getattr(lr_scheduler_extra, _name))

@@ -59,6 +59,10 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = self._current_lrs()
 
+    def start_lrs(self):
+        """The learning rates at step 0 (SequentialLR restarts a schedule there)."""
+        return list(self.base_lrs)
+
     def get_last_lr(self):
         """The learning rates set by the last ``step()``, one per group."""
         return self._last_lr
@@ -162,6 +166,10 @@ class LinearLR(LRScheduler):
             return self._current_lrs()
         factor = 1.0 + (end - start) / (self.total_iters * start + (t - 1) * (end - start))
         return [lr * factor for lr in self._current_lrs()]
+
+    def start_lrs(self):
+        """The learning rates at step 0 (SequentialLR restarts a schedule there)."""
+        return [base * self.start_factor for base in self.base_lrs]
 
 
 def _per_group(name, option, optimizer, value):

@@ -199,6 +199,8 @@ class Optimizer:
     def _restore(self, param, name, value):
         if name == "step":
             return int(value)
+        if getattr(value, "ndim", 0) == 0 and not isinstance(value, (list, tuple)):
+            return float(value)  # a scalar of the state: NAdam's mu_product, ASGD's eta
         value = array_module(param).array(value, copy=True)
         if value.shape != param.shape:
             raise ValueError(
@@ -222,3 +224,14 @@ def _copy(value):
 def _is_number(value):
     """A real number (Python or NumPy), not a bool or a string."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def refuse_torch_flags(name, capturable=False, differentiable=False, fused=None):
+    """PyTorch's implementation switches: ``foreach`` is accepted and changes nothing (an
+    update is already one pass per parameter); capturable (CUDA graphs), differentiable
+    (graphs through the step) and fused kernels are refused by name."""
+    for flag, value in (("capturable", capturable), ("differentiable", differentiable)):
+        if value:
+            raise NotImplementedError(f"{name}: {flag}=True is not supported.")
+    if fused:
+        raise NotImplementedError(f"{name}: fused=True is not supported (no fused kernels).")

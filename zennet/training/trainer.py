@@ -17,6 +17,8 @@ import numpy as np
 from zennet import optim
 from zennet.autograd import no_grad
 from zennet.data import DataLoader, TensorDataset
+from zennet.distributed import training as ranks
+from zennet.distributed.group import is_main_process
 from zennet.io import load_checkpoint, save_checkpoint
 from zennet.nn.losses import get_loss
 from zennet.random import get_rng, get_rng_state, set_rng_state
@@ -49,7 +51,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
 
-    def _loader(self, x, y=None, batch_size=32, shuffle=False, augment=None):
+    def _loader(self, x, y=None, batch_size=32, shuffle=False, augment=None, train=False):
         """A DataLoader over (x, y), checked once; a DataLoader given as x is used as it is."""
         if isinstance(x, DataLoader):
             return x
@@ -62,6 +64,12 @@ class Trainer:
             )
         if len(x) == 0:
             raise ValueError("Trainer: got an empty data set (0 samples).")
+        if ranks.ddp_of(self.model):  # each rank its shard (zennet/distributed/training.py)
+            if train:
+                return ranks.training_loader(
+                    TensorDataset(x, y), batch_size, shuffle, self.seed, augment
+                )
+            return ranks.evaluation_loader(TensorDataset(x, y), batch_size)
         return DataLoader(
             TensorDataset(x, y),
             batch_size=batch_size,
@@ -112,18 +120,21 @@ class Trainer:
             self.load_checkpoint(resume_from)
         elif seed is not None or self.seed is None:
             self.seed = int(seed) if seed is not None else int(get_rng().integers(2**31))
+        verbose = verbose if is_main_process() else 0  # rank 0 alone prints
         callbacks = list(callbacks or [])
         if terminate_on_nan and not any(isinstance(c, TerminateOnNaN) for c in callbacks):
             callbacks.insert(0, TerminateOnNaN())
         hooks = CallbackList(callbacks, self)
         self.stop_training, self.stop_reason = False, None
-        loader = self._loader(x, y, batch_size, shuffle, augment)  # one per fit
+        loader = self._loader(x, y, batch_size, shuffle, augment, train=True)  # one per fit
         hooks.on_train_begin({})
         for epoch in range(self.epoch, epochs):
             self.current_epoch = epoch
             hooks.on_epoch_begin(epoch, {})
             if hasattr(loader, "set_epoch"):
                 loader.set_epoch(epoch)  # the same batches as an uninterrupted run
+            if ranks.ddp_of(self.model):
+                ranks.seed_epoch(self.seed, epoch)  # each rank its own dropout masks
             logs = self._run_epoch(loader, hooks, epoch, epochs, verbose)
             if self.stop_reason is not None:  # the loss went NaN: this epoch did not complete
                 break
@@ -171,6 +182,8 @@ class Trainer:
                 break
         if bar is not loader:
             bar.close()
+        if ranks.ddp_of(self.model):
+            total, count, targets, outputs = ranks.gather_epoch(total, count, targets, outputs)
         logs = {"loss": total / max(count, 1)}
         logs.update(self._metric_values(targets, outputs))
         return logs
@@ -180,11 +193,16 @@ class Trainer:
         out = self.model(xb)
         loss = self.loss_fn(out, yb)
         value = loss.item()
+        ddp = ranks.ddp_of(self.model)
+        if ddp:  # every rank must take the same decision on a NaN below
+            value = ranks.mean_over_ranks(value)
         if not math.isfinite(value):
             self.stop_reason = self.stop_reason or f"loss became {value}"
             return None, None
         self.optimizer.zero_grad()
         loss.backward()
+        if ddp:
+            ddp.sync_gradients()
         self.optimizer.step()
         return out.data, value
 
@@ -210,6 +228,8 @@ class Trainer:
                 count += len(xb)
                 outputs.append(out.data)
                 targets.append(yb.data)
+        if ranks.ddp_of(self.model):
+            total, count, targets, outputs = ranks.gather_epoch(total, count, targets, outputs)
         logs = {"loss": total / max(count, 1)}
         logs.update(self._metric_values(targets, outputs))
         return logs, np.concatenate(outputs) if outputs else np.empty((0,))
@@ -242,15 +262,18 @@ class Trainer:
         optimizer, epoch, history, RNG, seed) or, with ``weights_only``, the weights alone.
         A model built by ``zennet.models.build_model`` also leaves its recipe, so
         ``models.load_model(path)`` rebuilds it."""
+        if not is_main_process():
+            return
+        model = ranks.unwrap(self.model)  # no "module." prefix: resumable with any world size
         extra = {"seed": self.seed, "history_epochs": self.history.epoch}
-        if getattr(self.model, "recipe", None) is not None:
-            extra["recipe"] = self.model.recipe
+        if getattr(model, "recipe", None) is not None:
+            extra["recipe"] = model.recipe
         if weights_only:
-            save_checkpoint(path, self.model.state_dict(), extra=extra)
+            save_checkpoint(path, model.state_dict(), extra=extra)
             return
         save_checkpoint(
             path,
-            model_state=self.model.state_dict(),
+            model_state=model.state_dict(),
             optimizer_state=self.optimizer.state_dict(),
             epoch=self.epoch,
             history=self.history.history,
@@ -275,7 +298,7 @@ class Trainer:
             history = History(state["history"], extra.get("history_epochs"))
             type(get_rng().bit_generator)().state = state["rng_state"]  # checks it, sets nothing
             self.optimizer.load_state_dict(state["optimizer_state"])
-            self.model.load_state_dict(state["model_state"])  # checks every key before copying
+            ranks.unwrap(self.model).load_state_dict(state["model_state"])  # checks every key
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             self.optimizer.load_state_dict(previous)
             raise ValueError(

@@ -4,6 +4,7 @@ and :func:`load` for a registered name (``DATASETS``) or a path."""
 from pathlib import Path
 
 from zennet.data.datasets.digits import load_digits
+from zennet.data.datasets.faces import cross_validate, kfold_indices, lfw_faces, lfw_faces_all
 from zennet.data.datasets.fashion_mnist import load_fashion_mnist
 from zennet.data.datasets.idx import read_idx
 from zennet.data.datasets.image import load_image
