@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import zennet as zn
-import zennet.functional as F
-from zennet.audio import beam_search_decode, error_rate, greedy_decode
-from zennet.audio.features import features, log_mel, pad_batch
+from zennet.audio.ctc_training import digit_error_rate, train_ctc
+from zennet.audio.features import features
 from zennet.audio.models import CRNN, SpeechCNN
 from zennet.data.augment import SpecAugment, add_noise, change_speed
 from zennet.data.datasets import speech
@@ -108,72 +107,14 @@ def classifier_accuracy(trainer, task, waves, labels):
 # --------------------------------------------------------------- CTC
 
 
-def batches_by_length(lengths, batch_size, rng):
-    """Index batches of similar lengths (little padding), in a random order."""
-    order = rng.permutation(len(lengths))
-    chunks = [order[i : i + 50 * batch_size] for i in range(0, len(order), 50 * batch_size)]
-    out = []
-    for chunk in chunks:
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        out += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    return [out[i] for i in rng.permutation(len(out))]
-
-
-def ctc_batch(mels, labels, idx):
-    x, frames = pad_batch([mels[i] for i in idx])
-    targets, target_lengths = pad_batch([labels[i] + 1 for i in idx])  # class 0 is the blank
-    return x, frames, targets, target_lengths
-
-
-def train_ctc(train, val, args):
-    rng = np.random.default_rng(args.seed)
-    mels = [log_mel(w) for w in multi_condition(train.audio, args.seed)]
-    lengths = np.array([m.shape[-1] for m in mels])
+def train_strings(train, val, args):
     model = CRNN(10, width=args.width, hidden=args.width)
-    optimizer = zn.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    masks = SpecAugment(freq_mask=6, time_mask=10, n_freq_masks=1, n_time_masks=2)
-    for epoch in range(args.epochs):
-        model.train()
-        start, total, count = time.perf_counter(), 0.0, 0
-        for idx in batches_by_length(lengths, args.batch_size, rng):
-            x, frames, targets, target_lengths = ctc_batch(mels, train.labels, idx)
-            x, _ = masks(x, None, rng)
-            log_probs = model(zn.tensor(x[:, None]), frames)
-            loss = F.ctc_loss(
-                log_probs, targets, model.output_lengths(frames), target_lengths,
-                zero_infinity=True,
-            )  # fmt: skip
-            optimizer.zero_grad()
-            loss.backward()
-            zn.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            total, count = total + loss.item() * len(idx), count + len(idx)
-        val_der = digit_error_rate(model, val.audio, val.labels)
-        print(
-            f"Epoch {epoch + 1}/{args.epochs} ctc_loss={total / count:.4f} "
-            f"val_digit_error_rate={val_der:.4f} ({time.perf_counter() - start:.0f} s)",
-            flush=True,
-        )
+    waves = multi_condition(train.audio, args.seed)
+    train_ctc(
+        model, waves, train.labels, args.epochs, args.batch_size, args.lr, args.seed,
+        validation=(val.audio, val.labels), log=lambda line: print(line, flush=True),
+    )  # fmt: skip
     return model
-
-
-def ctc_outputs(model, waves, batch_size=64):
-    """Per utterance, its (T', 11) log-probabilities."""
-    model.eval()
-    out = []
-    with zn.no_grad():
-        for i in range(0, len(waves), batch_size):
-            x, frames = features(waves[i : i + batch_size])
-            log_probs = model(zn.tensor(x), frames).numpy()  # (T', N, 11)
-            for k, n in enumerate(model.output_lengths(frames)):
-                out.append(log_probs[:n, k])
-    return out
-
-
-def digit_error_rate(model, waves, labels, beam_width=0):
-    decode = greedy_decode if not beam_width else lambda lp: beam_search_decode(lp, beam_width)
-    predictions = [[c - 1 for c in decode(lp)] for lp in ctc_outputs(model, waves)]
-    return error_rate(predictions, [list(label) for label in labels])
 
 
 # --------------------------------------------------------------- main
@@ -209,7 +150,7 @@ def main(argv=None):
     )
     start = time.perf_counter()
     if args.task == "strings":
-        model = train_ctc(train, val, args)
+        model = train_strings(train, val, args)
     else:
         model, trainer = train_classifier(args.task, train, val, classes, args)
     minutes = (time.perf_counter() - start) / 60

@@ -210,7 +210,9 @@ def _predict(args):
     result = jobs.predict(args.model, args.input)
     if result["note"]:
         print(f"zennet predict: note: {result['note']}", file=sys.stderr)
-    for c, p in zip(result["classes"], result["probabilities"]):
+    for text, p in zip(result.get("texts", []), result["probabilities"]):
+        print(f"digits={text} probability={p:.4f}")  # a CTC model's transcription
+    for c, p in zip(result.get("classes", []), result["probabilities"]):
         print(f"class={int(c)} probability={float(p[c]):.4f}")
     return 0
 

@@ -40,3 +40,22 @@ def test_train_predict_explain_on_a_wav(tmp_path, monkeypatch, capsys):
     model = str(run / "model.safetensors")
     assert cli.main(["explain", model, str(tmp_path / "seven.wav"), "--out", str(heat)]) == 0
     assert heat.stat().st_size > 1000
+
+
+def test_digit_strings_train_with_ctc_and_transcribe_a_wav(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ZENNET_DATA", str(tmp_path / "data"))
+    tiny = functools.partial(
+        speech.spoken_digit_strings, variants=4, accents=("en-us",), per_voice=4
+    )
+    monkeypatch.setattr(speech, "spoken_digit_strings", tiny)
+    run = tmp_path / "run"
+    args = ["--data", "spoken-digit-strings", "--epochs", "2", "--out", str(run), "--quiet"]
+    assert cli.main(["train", *args]) == 0
+    out = capsys.readouterr().out
+    assert "test_digit_error_rate=" in out and "test_digit_error_rate_beam8=" in out
+    save_wav(tmp_path / "digits.wav", tiny()[2].audio[0], 16000)
+    assert cli.main(["predict", str(run / "model.safetensors"), str(tmp_path / "digits.wav")]) == 0
+    line = capsys.readouterr().out.strip()
+    digits, probability = line.split()
+    assert digits.startswith("digits=") and set(digits[7:]) <= set("0123456789")
+    assert 0.0 <= float(probability.split("=")[1]) <= 1.0

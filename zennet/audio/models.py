@@ -86,3 +86,13 @@ def speech_cnn(input_shape, num_classes, width=64):
 
 
 speech_cnn.takes_images = True  # the train job hands it (N, 1, 40, frames), not flat vectors
+
+
+@MODELS.register("crnn")
+def crnn(input_shape, num_classes, width=64):
+    """CRNN + CTC on log-mels (1, 40, frames): conv front end, bidirectional GRU, per frame."""
+    return CRNN(num_classes, width=width, hidden=width)
+
+
+crnn.takes_images = True
+crnn.ctc = True  # trained with CTC on label sequences (zennet.jobs.speech), not cross-entropy

@@ -3,14 +3,19 @@
 import numpy as np
 
 from zennet.jobs.inputs import load_input
-from zennet.models import load_model
+from zennet.jobs.speech import transcribe_wav
+from zennet.models import MODELS, load_model
 from zennet.training.trainer import Trainer
 
 
 def predict(model_path, input_path):
     """{"classes": predicted class per input, "probabilities": (N, classes), "note": what was
-    done to the input (an inverted image) or None} for an image file or a .npy array."""
+    done to the input (an inverted image) or None} for an image file, a WAV file or a .npy
+    array; for a CTC speech model {"texts": the digit string, "probabilities": its beam's}."""
     net, recipe = load_model(model_path)
+    if getattr(MODELS.get(recipe["name"]), "ctc", False):  # a digit string, not a class
+        texts, probabilities = transcribe_wav(net, input_path)
+        return {"texts": texts, "probabilities": probabilities, "note": None}
     x, note = load_input(input_path, tuple(recipe["input_shape"]))
     probabilities = softmax(Trainer(net, optimizer=None).predict(x))
     return {"classes": probabilities.argmax(axis=1), "probabilities": probabilities, "note": note}

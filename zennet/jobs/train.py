@@ -23,6 +23,7 @@ from zennet.distributed.group import is_main_process
 from zennet.io import load_checkpoint
 from zennet.jobs import runs
 from zennet.jobs.runs import CHECKPOINT, CONFIG, HISTORY, MODEL, RESULTS
+from zennet.jobs.speech import train_ctc_model
 from zennet.models import MODELS, adapt, build_model, image_shape
 from zennet.optim import OPTIMIZERS
 from zennet.optim import get as get_optimizer
@@ -98,6 +99,9 @@ def train(
             entry = DATASETS.get(config["data"]) if config["data"] in DATASETS else None
             config["model"] = getattr(entry, "default_model", DEFAULTS["model"])
         config["epochs"] = epochs or DEFAULT_EPOCHS.get(config["data"], 10)
+        if getattr(MODELS.get(config["model"]), "ctc", False):  # label sequences: jobs/speech.py
+            settings = [config[k] for k in ("data", "model", "epochs", "batch_size", "lr", "seed")]
+            return train_ctc_model(*settings, out or runs.new_run_dir(), verbose)
         if out is not None:
             runs.check_new_run_dir(out)
     if resume is not None:

@@ -317,3 +317,16 @@ DATASETS.register(
     _as_log_mels("spoken_languages", 300),
     "3,000 utterances in 10 languages by espeak-ng voices, made on first use; split by voice",
 )
+
+
+def _waveforms(flat=False):
+    train, _, test = spoken_digit_strings()
+    return (train.audio, train.labels), (test.audio, test.labels)
+
+
+_waveforms.default_model = "crnn"
+DATASETS.register(
+    "spoken-digit-strings",
+    _waveforms,
+    "3,200 strings of 3-7 spoken digits (CTC; waveforms and digit sequences); split by voice",
+)
