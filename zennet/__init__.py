@@ -155,4 +155,4 @@ from zennet.dtypes import (  # noqa: E402 (PyTorch's dtype names; zn.float shado
 
 bool_ = bool
 
-__version__ = "0.1.0"
+from zennet.version import __version__  # noqa: E402
