@@ -23,7 +23,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     kernel = ntuple("unfold", "kernel_size", kernel_size, 2, minimum=1)
     N, C = x.shape[:2]
     cols = conv2d(x, _one_hot_kernels(x, C, kernel), None, stride, padding, dilation, groups=C)
-    return reshape(cols, (N, cols.shape[1], -1))  # (N, C·K, L)
+    L = cols.shape[2] * cols.shape[3]  # not -1: an empty batch (N = 0) has no size to infer
+    return reshape(cols, (N, cols.shape[1], L))  # (N, C·K, L)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
