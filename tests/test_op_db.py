@@ -81,8 +81,6 @@ OWNED_ELSEWHERE = {
     "nn.functional.pad.replicate": "mode 'replicate' refused with ValueError",
     "nn.functional.pad.replicate_negative": "mode 'replicate' refused with ValueError",
     "nn.functional.scaled_dot_product_attention": "wrong values for some samples",
-    "nn.functional.ctc_loss": "PyTorch's gradient adds exp(log_probs) (a folded log-softmax); "
-    "ours is the true one, equal after a log_softmax (tests/test_ctc.py, docs/speech.md)",
 }
 
 # The number of op_db entries that resolved when this number was last raised; the test fails

@@ -115,6 +115,8 @@ def prelu(x, weight):
                 f"{x.shape[1] if x.ndim > 1 else 'no'} channels (axis 1); they must match."
             )
         weight = reshape(weight, (-1,) + (1,) * (x.ndim - 2))
+    else:  # one slope: a scalar, so that the output keeps x's shape (x may be 0-D)
+        weight = reshape(weight, ())
     return maximum(x, 0.0) + mul(weight, minimum(x, 0.0))
 
 

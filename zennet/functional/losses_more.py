@@ -14,7 +14,7 @@ from zennet.functional.activation_extra import logsigmoid
 from zennet.functional.arith import clamp, exp, log, minimum, sqrt, sum, where
 from zennet.functional.distance import pairwise_distance
 from zennet.functional.loss import _reduce, check_reduction
-from zennet.functional.shape import getitem, unsqueeze
+from zennet.functional.shape import getitem, reshape, unsqueeze
 from zennet.tensor import Tensor
 
 
@@ -123,11 +123,14 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-def _rows_and_labels(op, x, target):
+def _rows_and_labels(op, x, target, multilabel):
+    """x as rows (N, C) and y as (N,) labels, or (N, C) label lists when ``multilabel``;
+    an unbatched x, () or (C,), is one row."""
     x = as_tensor(x)
     y = np.asarray(array_of(target)).astype(np.int64)
-    if x.ndim == 1:
-        x, y = unsqueeze(x, 0), y.reshape(1, *y.shape)
+    if x.ndim < 2:
+        x = reshape(x, (1, max(x.numel(), 1)))  # () or (C,) -> (1, C)
+        y = y.reshape(1, -1) if multilabel else y.reshape(1)
     return x, y
 
 
@@ -136,8 +139,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     check_reduction("multi_margin_loss", reduction)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}.")
-    unbatched = as_tensor(input).ndim == 1
-    x, y = _rows_and_labels("multi_margin_loss", input, target)
+    unbatched = as_tensor(input).ndim < 2
+    x, y = _rows_and_labels("multi_margin_loss", input, target, multilabel=False)
     N, C = x.shape
     rows = np.arange(N)
     picked = unsqueeze(getitem(x, (rows, y)), 1)  # x_y (N, 1)
@@ -147,15 +150,17 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
         z = z * unsqueeze(getitem(as_tensor(weight), y), 1)
     others = module_of(x).asarray(np.arange(C)[None, :] != y[:, None])
     loss = sum(where(others, z, 0.0), 1) / C
-    return _reduce(loss[0] if unbatched and reduction == "none" else loss, reduction)
+    if unbatched and reduction == "none":  # PyTorch gives the target's shape, () or (1,)
+        loss = reshape(loss, np.shape(array_of(target)))
+    return _reduce(loss, reduction)
 
 
 def multilabel_margin_loss(input, target, reduction="mean"):
     """(1/C) Σ_{j ∈ targets} Σ_{i ∉ targets} max(0, 1 − (x_j − x_i)) per sample; the
     targets of a row are its class indices up to the first −1: x, y (N, C)."""
     check_reduction("multilabel_margin_loss", reduction)
-    unbatched = as_tensor(input).ndim == 1
-    x, y = _rows_and_labels("multilabel_margin_loss", input, target)
+    unbatched = as_tensor(input).ndim < 2
+    x, y = _rows_and_labels("multilabel_margin_loss", input, target, multilabel=True)
     N, C = x.shape
     counts = np.zeros((N, C))  # how often class j is listed before the first -1
     for n in range(N):
@@ -170,6 +175,16 @@ def multilabel_margin_loss(input, target, reduction="mean"):
     return _reduce(loss[0] if unbatched and reduction == "none" else loss, reduction)
 
 
+def _distance_of(module):
+    """The distance function for triplet losses: F.pairwise_distance when none is given or
+    when ``module`` is a PairwiseDistance (its ``norm``, ``eps``, ``keepdim``), else it."""
+    if module is None:
+        return pairwise_distance
+    if all(hasattr(module, name) for name in ("norm", "eps", "keepdim")):
+        return lambda x, y: pairwise_distance(x, y, module.norm, module.eps, module.keepdim)
+    return module
+
+
 def triplet_margin_with_distance_loss(
     anchor,
     positive,
@@ -180,9 +195,12 @@ def triplet_margin_with_distance_loss(
     swap=False,
     reduction="mean",
 ):
-    """max(0, d(a, p) − d(a, n) + margin); with ``swap`` d(a, n) is min(d(a, n), d(p, n))."""
+    """max(0, d(a, p) − d(a, n) + margin); with ``swap`` d(a, n) is min(d(a, n), d(p, n)).
+
+    d defaults to F.pairwise_distance; a PairwiseDistance module (ours or one with the same
+    ``norm``, ``eps``, ``keepdim`` attributes, such as PyTorch's) is computed by it too."""
     a, pos, neg = _start("triplet_margin_loss", reduction, anchor, positive, negative)
-    distance = pairwise_distance if distance_function is None else distance_function
+    distance = _distance_of(distance_function)
     d_pos, d_neg = distance(a, pos), distance(a, neg)
     if swap:
         d_neg = minimum(d_neg, distance(pos, neg))

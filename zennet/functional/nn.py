@@ -99,11 +99,13 @@ def alpha_dropout(x, p=0.5, training=False, inplace=False, feature=False):
 
         a = ((α'² p + 1)(1 − p))^(−1/2),   y = a·(x·m + α'(m − 1)) + a·α'·p,  m ~ Bernoulli(1 − p)
 
-    ``feature``: one draw per channel (feature_alpha_dropout)."""
+    ``feature``: one draw per channel (feature_alpha_dropout); p = 1 gives zeros."""
     _check_p("alpha_dropout", p)
     x = as_tensor(x)
     if not training or p == 0:
         return x
+    if p == 1:  # every unit dropped: zeros, as PyTorch (a would divide by zero)
+        return mul(x, 0.0)
     shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
     keep = get_rng().random(shape) >= p
     alpha = SELU_ALPHA_PRIME

@@ -15,13 +15,14 @@ Backward (the beta recursion, mirrored, then alpha-beta):
 
     β_{T-1}(L-1) = y_{T-1}(b),  β_{T-1}(L-2) = y_{T-1}(l_S)
     β_t(s) = y_t(l'_s) + [β_{t+1}(s) ⊕ β_{t+1}(s+1) ⊕ β_{t+1}(s+2)]   (s+2 when a skip)
-    ∂loss/∂y_t(k) = -Σ_{s: l'_s = k} exp(α_t(s) + β_t(s) - y_t(k) + loss)
+    γ_t(k) = Σ_{s: l'_s = k} exp(α_t(s) + β_t(s) - y_t(k) + loss)
+    grad_t(k) = exp(y_t(k)) - γ_t(k)          (PyTorch's gradient, for t < input length)
 
-α_t(s) + β_t(s) counts y_t(l'_s) twice, hence the ``- y_t(k)``. This is the true gradient
-with respect to the log-probabilities. PyTorch returns ``exp(y_t(k)) + ∂loss/∂y_t(k)``
-instead (the gradient as if a log-softmax were folded in); the two agree once they pass
-back through the log-softmax that makes ``y``, which is how the tests compare them.
-Frames at or after an item's input length get zero gradient.
+α_t(s) + β_t(s) counts y_t(l'_s) twice, hence the ``- y_t(k)``. The true derivative
+∂loss/∂y_t(k) is ``-γ_t(k)``; like PyTorch we return ``exp(y_t(k)) - γ_t(k)``, the gradient
+as if a log-softmax were folded in. The two agree once they pass back through the
+log-softmax that makes ``y`` (Σ_k γ_t(k) = 1 there). Frames at or after an item's input
+length get zero gradient.
 """
 
 from zennet.autograd import Function
@@ -110,6 +111,10 @@ class CTCLoss(Function):
         grad = xp.zeros(log_probs.shape, dtype=log_probs.dtype)  # (T, N, C)
         times = xp.arange(t_max)[:, None, None]
         xp.add.at(grad, (times, batch[None, :, None], ext[None]), -occupancy)
+        inside = times < input_lengths[None, :, None]  # (T, N, 1) frames within each item
+        grad = xp.where(inside, grad + xp.exp(log_probs), 0)  # PyTorch's folded-in softmax
+        if self.zero_infinity:
+            grad = xp.where(finite[None, :, None], grad, 0)
         if not self.zero_infinity:
             grad = xp.where(finite[None, :, None], grad, xp.nan)
         return grad * dl[None, :, None], None, None, None
