@@ -19,7 +19,7 @@ def test_every_train_option_says_what_it_does_and_its_default(capsys):
     """Issue 14.9: --epochs, --batch-size, --lr and --seed had neither."""
     text = help_of(capsys, "train")
     for option, default in [
-        ("--epochs N", "(default: digits 40, fashion-mnist 10, else 10)"),
+        ("--epochs N", "(default: digits 40, fashion-mnist 10, spoken-digits 8, "),
         ("--batch-size N", "(default: 32)"),
         ("--lr X", "(default: the optimizer's own: adagrad 0.01, adam 0.001"),
         ("--seed N", "(default: 0)"),

@@ -67,18 +67,7 @@ RANDOM = {
 # (issue 16: pad, pooling, interpolate, normalisation, attention), outside this issue; their
 # wrong samples are listed by the test but do not fail it. Remove an entry once it passes.
 OWNED_ELSEWHERE = {
-    "nn.functional.avg_pool2d": "padding given as a 1-tuple is refused with ValueError",
     "nn.functional.batch_norm": "a (C,)-shaped input is refused with ValueError",
-    "nn.functional.interpolate.area": "mode 'area' refused with ValueError",
-    "nn.functional.interpolate.bicubic": "mode 'bicubic' refused with ValueError",
-    "nn.functional.interpolate.nearest-exact": "mode 'nearest-exact' refused with ValueError",
-    "nn.functional.interpolate.trilinear": "mode 'trilinear' refused with ValueError",
-    "nn.functional.max_pool1d": "return_indices=True refused with ValueError",
-    "nn.functional.max_pool2d": "return_indices=True refused with ValueError",
-    "nn.functional.pad.circular": "mode 'circular' refused with ValueError",
-    "nn.functional.pad.constant": "negative padding refused with ValueError",
-    "nn.functional.pad.reflect": "mode 'reflect' refused with ValueError",
-    "nn.functional.pad.replicate": "mode 'replicate' refused with ValueError",
     "nn.functional.pad.replicate_negative": "mode 'replicate' refused with ValueError",
     "nn.functional.scaled_dot_product_attention": "wrong values for some samples",
 }

@@ -32,13 +32,23 @@ def pool_output_size(op, size, kernel, stride, padding, dilation, ceil_mode):
     return tuple(out)
 
 
+def _single(value):
+    """A 1-element tuple or list as its element, any other sequence as a tuple."""
+    if isinstance(value, (tuple, list)):
+        return value[0] if len(value) == 1 else tuple(value)
+    return value
+
+
 def pool_args(op, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
     """Check the input's rank; kernel, stride (default: the kernel), padding, dilation
     and output size as tuples of nd ints."""
     x = as_tensor(x)
     check_input_rank(op, x.shape, nd, "C")
+    # As PyTorch's pooling: one value in a tuple stands for every dimension, an empty
+    # stride for the default (the kernel).
+    kernel_size, stride, padding = (_single(v) for v in (kernel_size, stride, padding))
     kernel = ntuple(op, "kernel_size", kernel_size, nd, minimum=1)
-    stride = kernel if stride is None or stride == [] else ntuple(op, "stride", stride, nd, 1)
+    stride = kernel if stride is None or stride == () else ntuple(op, "stride", stride, nd, 1)
     padding = ntuple(op, "padding", padding, nd)
     dilation = ntuple(op, "dilation", dilation, nd, minimum=1)
     out = pool_output_size(op, x.shape[-nd:], kernel, stride, padding, dilation, ceil_mode)
