@@ -7,6 +7,8 @@ modes are gathers along each padded axis (x[..., idx]), so the gradient of a sou
 element is the sum over the positions it was copied to.
 """
 
+import numpy as np
+
 from zennet.functional._util import as_tensor, module_of
 from zennet.functional.shape import getitem
 from zennet.functional.shape import pad as constant_pad
@@ -37,6 +39,14 @@ def pad(input, pad, mode="constant", value=None):
     if mode != "constant" and value not in (None, 0):
         raise ValueError(f"pad: value={value} only applies to mode='constant', not {mode!r}.")
     pairs = [(x.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
+    if mode == "replicate":  # out[j] = x[clamp(j - before, 0, n - 1)], negative widths too
+        xp = module_of(x)
+        for axis, before, after in pairs:
+            index = [
+                min(max(i, 0), x.shape[axis] - 1) for i in range(-before, x.shape[axis] + after)
+            ]
+            x = getitem(x, (slice(None),) * axis + (xp.asarray(index, dtype=np.int64),))
+        return x
     crop = [slice(None)] * x.ndim
     for axis, before, after in pairs:  # negative widths crop first
         crop[axis] = slice(max(-before, 0), x.shape[axis] - max(-after, 0))
@@ -64,8 +74,6 @@ def pad(input, pad, mode="constant", value=None):
         positions = range(-before, n + after)
         if mode == "reflect":
             index = [_reflect(i, n) for i in positions]
-        elif mode == "replicate":
-            index = [min(max(i, 0), n - 1) for i in positions]
         else:
             index = [i % n for i in positions]
         x = getitem(x, (slice(None),) * axis + (xp.asarray(index),))
