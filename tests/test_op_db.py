@@ -63,13 +63,6 @@ RANDOM = {
     "uniform",
 }
 
-# Entries whose zennet function lives in files of the layer-style functional API
-# (issue 16: pad, pooling, interpolate, normalisation, attention), outside this issue; their
-# wrong samples are listed by the test but do not fail it. Remove an entry once it passes.
-OWNED_ELSEWHERE = {
-    "nn.functional.batch_norm": "a (C,)-shaped input is refused with ValueError",
-}
-
 # The number of op_db entries that resolved when this number was last raised; the test fails
 # if fewer resolve (a name was lost). Raise it as the surface grows.
 RESOLVED_AT_LEAST = 414
@@ -303,10 +296,6 @@ def test_op_db_samples_match_pytorch(walked):
     )
     for entry, reasons in sorted(refusals.items()):
         print(f"  refused {entry} ({len(reasons)}): {reasons[0][:160]}")
-    elsewhere = [f for f in failures if f.split(" sample ")[0] in OWNED_ELSEWHERE]
-    for failure in elsewhere:
-        print(f"  wrong, owned by issue 16: {failure[:160]}")
-    failures = [f for f in failures if f not in elsewhere]
     assert not failures, f"{len(failures)} op_db samples differ from PyTorch:\n" + "\n".join(
         failures
     )

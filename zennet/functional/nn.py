@@ -141,6 +141,8 @@ def batch_norm(
     Evaluation: the running statistics are used and not changed.
     """
     x = as_tensor(x)
+    if x.ndim < 2 and x.numel() == 0:  # nothing to normalise: PyTorch returns it as it is
+        return x * 1
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {x.shape}.")
     channels = x.shape[1]
