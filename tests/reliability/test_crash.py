@@ -26,7 +26,7 @@ from zennet.io import load_checkpoint
 from zennet.models import load_model
 from zennet.training import CSVLogger, ModelCheckpoint, Trainer
 
-EPOCHS, KILLS = 8, 20
+EPOCHS, KILLS = 30, 20  # more epochs than kills can use up: a finished run writes nothing
 
 
 def train_args(out):
