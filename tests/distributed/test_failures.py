@@ -19,5 +19,6 @@ def test_a_hung_rank_is_named_by_the_others(tmp_path):
     assert done.returncode != 0
     assert seconds < 30
     lines = [line for line in done.stderr.splitlines() if line.startswith("zennet.distributed")]
-    assert lines and "waited 5 s in all_reduce of gradients" in lines[0]
+    assert lines, done.stdout + done.stderr
+    assert "waited 5 s in all_reduce of gradients" in lines[0]
     assert "rank(s) 1 never arrived (dead or hung); ending the job." in lines[0]

@@ -21,6 +21,7 @@ DEFAULT_TIMEOUT = 300.0  # seconds a collective may wait for the slowest rank
 _SPIN = 0.005  # seconds a wait polls without sleeping
 _ANSWER_GRACE = 2.0  # seconds the timed-out rank waits for the others to answer
 _QUERY, _ANSWER = 1, 2  # message tags on the watchdog's communicator
+_FORWARD_GRACE = 1.0  # seconds the launcher gets to pass the last line on before the abort
 
 
 class _Group:
@@ -159,10 +160,16 @@ def _abort_naming_missing(g, what, request):
 
 
 def _abort(g, message):
-    """One line on stderr, then end every process of the job (exit code 1)."""
+    """One line on stderr, then end every process of the job (exit code 1).
+
+    The launcher forwards each rank's stderr on its own schedule, and MPI_Abort tears the
+    forwarding down with the job: without the pause the line is sometimes lost (seen once in
+    CI on three ranks), which is the one thing the user needs to read.
+    """
     print(
         f"zennet.distributed: rank {g.rank} of {g.world_size} {message}; ending the job.",
         file=sys.stderr,
         flush=True,
     )
+    time.sleep(_FORWARD_GRACE)
     g.comm.Abort(1)
