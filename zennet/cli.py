@@ -212,8 +212,10 @@ def _predict(args):
         print(f"zennet predict: note: {result['note']}", file=sys.stderr)
     for text, p in zip(result.get("texts", []), result["probabilities"]):
         print(f"digits={text} probability={p:.4f}")  # a CTC model's transcription
-    for c, p in zip(result.get("classes", []), result["probabilities"]):
-        print(f"class={int(c)} probability={float(p[c]):.4f}")
+    names = result.get("names") or [None] * len(result.get("classes", []))
+    for c, name, p in zip(result.get("classes", []), names, result["probabilities"]):
+        named = "" if name is None else f" name={name}"
+        print(f"class={int(c)}{named} probability={float(p[c]):.4f}")
     return 0
 
 

@@ -91,7 +91,7 @@ def build_model(name, input_shape, num_classes, **kwargs):
     """The preset ``name`` for inputs of ``input_shape`` (without batch) and ``num_classes``,
     with its ``recipe`` attached (what a checkpoint stores to rebuild it)."""
     model = MODELS.get(name)(tuple(input_shape), num_classes, **kwargs)
-    model.recipe = {
+    model.recipe = {  # zennet train may add "classes": the names of the classes
         "name": name,
         "input_shape": list(input_shape),
         "num_classes": num_classes,
@@ -129,6 +129,7 @@ def _checked_recipe(recipe, path, n_values):
     and positive sizes, none larger than the number of values the file holds (a damaged or
     hostile recipe must not make us allocate an absurd model)."""
     try:
+        raw = recipe
         recipe = {
             "name": recipe["name"],
             "input_shape": list(recipe["input_shape"]),
@@ -136,6 +137,15 @@ def _checked_recipe(recipe, path, n_values):
             "kwargs": dict(recipe.get("kwargs", {})),
         }
         sizes = [*recipe["input_shape"], recipe["num_classes"], *_integers(recipe["kwargs"])]
+        names = raw.get("classes")  # the classes' names (zennet train stores a data set's)
+        if names is not None:
+            if (
+                not isinstance(names, list)
+                or len(names) != recipe["num_classes"]
+                or not all(isinstance(n, str) for n in names)
+            ):
+                raise ValueError(f"classes {names!r} are not {recipe['num_classes']} names")
+            recipe["classes"] = list(names)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"load_model: {path} holds a damaged model recipe ({err!r}).") from err
     if recipe["name"] not in MODELS:

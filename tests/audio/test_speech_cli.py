@@ -3,6 +3,7 @@
 variants, 3 accents) and 2 epochs keep it to seconds of training."""
 
 import functools
+import json
 import shutil
 
 import numpy as np
@@ -48,14 +49,32 @@ def test_digit_strings_train_with_ctc_and_transcribe_a_wav(tmp_path, monkeypatch
         speech.spoken_digit_strings, variants=4, accents=("en-us",), per_voice=4
     )
     monkeypatch.setattr(speech, "spoken_digit_strings", tiny)
-    run = tmp_path / "run"
-    args = ["--data", "spoken-digit-strings", "--epochs", "2", "--out", str(run), "--quiet"]
+    args = ["--data", "spoken-digit-strings", "--epochs", "2", "--quiet"]  # into runs/
     assert cli.main(["train", *args]) == 0
     out = capsys.readouterr().out
     assert "test_digit_error_rate=" in out and "test_digit_error_rate_beam8=" in out
+    run = tmp_path / "runs" / "latest"  # moved to the new run once its model is saved
+    assert run.is_symlink() and (run / "model.safetensors").exists()
+    results = json.loads((run / "results.json").read_text())
+    assert 0.0 <= results["test_digit_error_rate"] <= 1.5  # edit distance may pass 1
+    assert json.loads((run / "config.json").read_text())["model"] == "crnn"
     save_wav(tmp_path / "digits.wav", tiny()[2].audio[0], 16000)
     assert cli.main(["predict", str(run / "model.safetensors"), str(tmp_path / "digits.wav")]) == 0
     line = capsys.readouterr().out.strip()
     digits, probability = line.split()
     assert digits.startswith("digits=") and set(digits[7:]) <= set("0123456789")
     assert 0.0 <= float(probability.split("=")[1]) <= 1.0
+
+
+def test_a_language_model_names_the_language(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ZENNET_DATA", str(tmp_path / "data"))
+    tiny = functools.partial(speech.spoken_languages, variants=3, per_voice=1)
+    monkeypatch.setattr(speech, "spoken_languages", tiny)
+    run = tmp_path / "run"
+    args = ["--data", "spoken-languages", "--epochs", "1", "--out", str(run), "--quiet"]
+    assert cli.main(["train", *args]) == 0
+    capsys.readouterr()
+    save_wav(tmp_path / "hello.wav", tiny()[2].audio[0], 16000)
+    assert cli.main(["predict", str(run / "model.safetensors"), str(tmp_path / "hello.wav")]) == 0
+    words = dict(w.split("=") for w in capsys.readouterr().out.split())
+    assert words["name"] == list(speech.LANGUAGES)[int(words["class"])]

@@ -58,3 +58,23 @@ def test_a_black_on_white_drawing_is_inverted_and_recognised(model, capsys):
     PIL.fromarray((bright * 255).astype(np.uint8)).save("bright.png")
     result = predict(model, "bright.png")
     assert result["note"] is None and result["classes"][0] == 7
+
+
+def test_a_models_class_names_are_printed_and_checked(model, capsys):
+    """A model trained on a data set that names its classes (spoken-languages, fashion-mnist)
+    keeps the names in its recipe; predict prints them; a damaged list is refused."""
+    state = zn.io.load_checkpoint(model)
+    names = [f"digit-{d}" for d in range(10)]
+    recipe = {**state["extra"]["recipe"], "classes": names}
+    zn.io.save_checkpoint("named.safetensors", state["model_state"], extra={"recipe": recipe})
+    np.save("one.npy", seven(model).reshape(1, 64))
+    result = predict("named.safetensors", "one.npy")
+    assert result["names"] == ["digit-7"]
+    assert main(["predict", "named.safetensors", "one.npy"]) == 0
+    assert capsys.readouterr().out.startswith("class=7 name=digit-7 probability=")
+    assert predict(model, "one.npy")["names"] is None  # digits: no names stored
+    for damaged in (names[:9], "0123456789", [*names[:9], 9]):
+        recipe["classes"] = damaged
+        zn.io.save_checkpoint("bad.safetensors", state["model_state"], extra={"recipe": recipe})
+        with pytest.raises(ValueError, match="damaged model recipe.*classes"):
+            predict("bad.safetensors", "one.npy")

@@ -2,9 +2,6 @@
 trains a CTC model (the ``crnn`` preset), ``zennet predict MODEL file.wav`` transcribes with it.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from zennet.audio.ctc_training import ctc_outputs, digit_error_rate, train_ctc
@@ -13,35 +10,42 @@ from zennet.audio.features import to_mono_16k
 from zennet.audio.wav import load_wav
 from zennet.data import datasets
 from zennet.io import save_checkpoint
+from zennet.jobs import runs
 from zennet.models import build_model
 from zennet.random import manual_seed
 
 FRAMES = 700  # the recipe's input shape (1, 40, 700): 7 s; shorter utterances are not padded
 
 
-def train_ctc_model(data, model, epochs, batch_size, lr, seed, out, verbose=1):
+def train_ctc_model(data, model, epochs, batch_size, lr, seed, out=None, verbose=1):
     """Train preset ``model`` with CTC on the data set ``data`` (waveforms and label
-    sequences); returns the test digit error rates (greedy and beam 8) and the files."""
+    sequences) in a run directory of its own (``out``, default a new ``runs/run-...``, which
+    ``runs/latest`` then points to); returns the test digit error rates (greedy and beam 8),
+    the run directory and the files written."""
+    if out is not None:
+        runs.check_new_run_dir(out)
     manual_seed(seed)
     (waves, labels), (test_waves, test_labels) = datasets.load(data)
     num_classes = int(max(max(label) for label in labels)) + 1
     net = build_model(model, (1, 40, FRAMES), num_classes)
+    run_dir = runs.new_run_dir(out)
+    settings = {"data": data, "model": model, "epochs": epochs, "batch_size": batch_size,
+                "lr": lr, "seed": seed}  # fmt: skip
+    runs.write_json(run_dir / runs.CONFIG, settings)
     train_ctc(
         net, waves, labels, epochs, batch_size, lr or 2e-3, seed,
         log=print if verbose else lambda line: None,
     )  # fmt: skip
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "model.safetensors"
+    path = run_dir / runs.MODEL
     save_checkpoint(path, net.state_dict(), extra={"recipe": net.recipe})
-    settings = {"data": data, "model": model, "epochs": epochs, "seed": seed}
-    (out / "config.json").write_text(json.dumps(settings, indent=2))
-    return {
+    results = {
         "test_digit_error_rate": digit_error_rate(net, test_waves, test_labels),
         "test_digit_error_rate_beam8": digit_error_rate(net, test_waves, test_labels, 8),
-        "stopped": None,
-        "files": [str(path)],
     }
+    runs.write_json(run_dir / runs.RESULTS, results)
+    runs.point_latest_to(run_dir)
+    files = [str(run_dir / name) for name in (runs.CONFIG, runs.MODEL, runs.RESULTS)]
+    return {**results, "stopped": None, "run": str(run_dir), "files": files}
 
 
 def transcribe_wav(net, path, beam_width=8):

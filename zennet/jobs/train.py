@@ -101,7 +101,7 @@ def train(
         config["epochs"] = epochs or DEFAULT_EPOCHS.get(config["data"], 10)
         if getattr(MODELS.get(config["model"]), "ctc", False):  # label sequences: jobs/speech.py
             settings = [config[k] for k in ("data", "model", "epochs", "batch_size", "lr", "seed")]
-            return train_ctc_model(*settings, out or runs.new_run_dir(), verbose)
+            return train_ctc_model(*settings, out, verbose)
         if out is not None:
             runs.check_new_run_dir(out)
     if resume is not None:
@@ -171,6 +171,9 @@ def _setup(config, say):
     manual_seed(config["seed"])
     num_classes = int(max(y_train.max(), y_test.max()) + 1)
     net = adapt(build_model(config["model"], x_train.shape[1:], num_classes), x_train)
+    names = _class_names(config["data"], num_classes)
+    if names is not None:
+        net.recipe["classes"] = names  # saved with the model: predict prints "spanish", not 3
     optimizer = get_optimizer(config["optimizer"], net.parameters(), lr=config["lr"])
     augmentation = _augmentation(config["augment"], x_train.shape[1:], num_classes)
     say(
@@ -185,6 +188,12 @@ def _setup(config, say):
     loss = functools.partial(F.cross_entropy, label_smoothing=smoothing)
     trainer = Trainer(ranks.wrap(net), optimizer, loss, ["accuracy"])
     return trainer, (x_train, y_train), (x_test, y_test), augmentation, num_classes
+
+
+def _class_names(data, num_classes):
+    """The names of the classes of a registered data set (a list of str), or None."""
+    names = getattr(DATASETS.get(data), "class_names", None) if data in DATASETS else None
+    return list(names) if names is not None and len(names) == num_classes else None
 
 
 def _augmentation(spec, sample_shape, num_classes):
@@ -250,7 +259,9 @@ def _fit_and_test(setup, config, run_dir, resumed, verbose, callbacks):
     runs.write_json(run_dir / RESULTS, {"epochs": trainer.epoch, **results})
     names = [CONFIG, MODEL, CHECKPOINT, HISTORY, RESULTS]
     plotted = plot_history(trainer.history.history, run_dir / CURVES) and plot_confusion_matrix(
-        confusion_matrix(y_test, outputs, num_classes), run_dir / CONFUSION
+        confusion_matrix(y_test, outputs, num_classes),
+        run_dir / CONFUSION,
+        _class_names(config["data"], num_classes),
     )
     if plotted:
         names += [CURVES, CONFUSION]

@@ -91,8 +91,13 @@ def load_fashion_mnist(path=None, flat=False):
     )
 
 
+def _registered(flat=False):
+    return load_fashion_mnist(flat=flat)
+
+
+_registered.class_names = CLASSES  # what a model trained on it calls its classes
 DATASETS.register(
     "fashion-mnist",
-    lambda flat=False: load_fashion_mnist(flat=flat),
+    _registered,
     "70,000 28x28 clothing images (apt-get install dataset-fashion-mnist)",
 )

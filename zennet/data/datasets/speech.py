@@ -294,7 +294,7 @@ def describe(sets):
     return "\n".join(lines)
 
 
-def _as_log_mels(name, frames):
+def _as_log_mels(name, frames, class_names=None):
     """A ``zennet train --data`` loader: the training and test voices of the data set
     ``name`` (a function of this module) as log-mel batches ``(N, 1, 40, frames)`` and their
     labels (validation voices unused)."""
@@ -304,6 +304,7 @@ def _as_log_mels(name, frames):
         return tuple((features(s.audio, frames)[0], s.labels) for s in (train, test))
 
     loader.default_model = "speech-cnn"
+    loader.class_names = class_names and tuple(class_names)  # kept with a model trained on it
     return loader
 
 
@@ -314,7 +315,7 @@ DATASETS.register(
 )
 DATASETS.register(
     "spoken-languages",
-    _as_log_mels("spoken_languages", 300),
+    _as_log_mels("spoken_languages", 300, LANGUAGES),
     "3,000 utterances in 10 languages by espeak-ng voices, made on first use; split by voice",
 )
 
