@@ -234,7 +234,8 @@ def _explain(args):
     for i, (c, t, p) in enumerate(
         zip(result["predicted"], result["target"], result["probability"])
     ):
-        print(f"sample={i} class={c} target={t} probability={p:.4f}")
+        kind = "digits" if isinstance(c, str) else "class"  # a CTC model's transcription
+        print(f"sample={i} {kind}={c} target={t} probability={p:.4f}")
     print(f"wrote {result['path']}")
     return 0
 

@@ -65,6 +65,15 @@ def test_digit_strings_train_with_ctc_and_transcribe_a_wav(tmp_path, monkeypatch
     assert digits.startswith("digits=") and set(digits[7:]) <= set("0123456789")
     assert 0.0 <= float(probability.split("=")[1]) <= 1.0
 
+    heat, explain = tmp_path / "heat.png", ["explain", str(run / "model.safetensors")]
+    code = cli.main([*explain, str(tmp_path / "digits.wav"), "--out", str(heat)])
+    out, err = capsys.readouterr()
+    if digits == "digits=":  # two epochs on 16 utterances may hear nothing yet
+        assert code == 2 and "hears no digits" in err
+    else:
+        assert code == 0 and out.startswith(f"sample=0 {digits} target={digits[7:]} ")
+        assert heat.stat().st_size > 1000
+
 
 def test_a_language_model_names_the_language(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ZENNET_DATA", str(tmp_path / "data"))

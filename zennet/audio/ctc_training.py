@@ -91,3 +91,24 @@ def transcribe(model, waves, beam_width=0):
 def digit_error_rate(model, waves, labels, beam_width=0):
     """Σ edit distance / Σ reference length over the utterances."""
     return error_rate(transcribe(model, waves, beam_width), [list(label) for label in labels])
+
+
+class TranscriptionScore(nn.Module):
+    """``x (N, 1, 40, T) -> (N, 1)``: log p(labels | x) under a CTC model, the sum over every
+    alignment of ``labels`` (model classes, blank = 0), as one score per input; the
+    attribution methods of zennet.explain then explain a transcription as they explain a
+    class (target 0)."""
+
+    def __init__(self, model, labels):
+        super().__init__()
+        self.model = model
+        self.labels = np.asarray(labels, dtype=np.int64)
+
+    def forward(self, x):
+        n, frames = x.shape[0], np.full(x.shape[0], x.shape[-1])
+        log_probs = self.model(x, frames)  # (T', N, K + 1)
+        targets = np.tile(self.labels, (n, 1))
+        lengths = np.full(n, len(self.labels))
+        out_lengths = self.model.output_lengths(frames)
+        loss = F.ctc_loss(log_probs, targets, out_lengths, lengths, reduction="none")
+        return -loss.reshape(n, 1)

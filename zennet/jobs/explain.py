@@ -21,7 +21,8 @@ from zennet.explain import (
 from zennet.jobs.figure import save_attributions
 from zennet.jobs.inputs import load_input
 from zennet.jobs.predict import softmax
-from zennet.models import load_model
+from zennet.jobs.speech import explain_transcription
+from zennet.models import MODELS, load_model
 from zennet.registry import Registry
 from zennet.training.trainer import Trainer
 
@@ -57,6 +58,8 @@ def explain(model_path, input_path, method="ig", out=None, target=None, trace=Fa
     attribute = METHODS.get(method)
     path = None if trace else _output_path(out)
     model, recipe = load_model(model_path)
+    if getattr(MODELS.get(recipe["name"]), "ctc", False):  # a transcription, not a class
+        return _explain_transcription(model, model_path, input_path, method, path, target, trace)
     x, note = load_input(input_path, tuple(recipe["input_shape"]))  # (N, *input_shape)
     probabilities = softmax(Trainer(model, optimizer=None).predict(x))
     predicted = probabilities.argmax(axis=1)
@@ -72,7 +75,7 @@ def explain(model_path, input_path, method="ig", out=None, target=None, trace=Fa
     images, model = _as_images(x, model)  # (N, H, W) or (N, C, H, W)
     attributions = attribute(model, images, targets)
     maps = attributions.reshape(len(x), -1, *images.shape[-2:]).sum(axis=1)  # signed (N, H, W)
-    gray = images if images.ndim == 3 else images.mean(axis=1)
+    gray = _for_display(images if images.ndim == 3 else images.mean(axis=1))
     chosen = probabilities[np.arange(len(x)), targets]
     labels = [
         f"class {t} (p={p:.3f})" + ("" if t == c else f"; predicted {c}")
@@ -88,6 +91,33 @@ def explain(model_path, input_path, method="ig", out=None, target=None, trace=Fa
         "path": str(path),
         "note": note,
     }
+
+
+def _explain_transcription(model, model_path, input_path, method, path, target, trace):
+    """explain() for a CTC speech model: the attributions of its transcription of a WAV."""
+    if trace or target is not None:
+        option = "--trace" if trace else "--target"
+        raise ValueError(
+            f"{option} is for classifiers; {Path(model_path).name} transcribes digit strings, "
+            f"and explain shows what in the spectrogram made its transcription (drop {option})."
+        )
+    mels, attribution, text, probability = explain_transcription(
+        model, input_path, METHODS.get(method)
+    )
+    title = f"{METHODS.help(method)} — {Path(model_path).name} on {Path(input_path).name}"
+    label = f"heard {text} (p={probability:.3f}); log-mel input left"
+    save_attributions(path, _for_display(mels[None]), attribution[None], title, [label])
+    return {"method": method, "predicted": [text], "target": [text],
+            "probability": [probability], "path": str(path), "note": None}  # fmt: skip
+
+
+def _for_display(images):
+    """Images in [0, 1] for the picture: inputs outside it (log-mel spectrograms,
+    standardized images) are scaled, each from its own minimum to its maximum."""
+    if images.min() >= 0 and images.max() <= 1:
+        return images
+    low = images.min(axis=(1, 2), keepdims=True)
+    return (images - low) / np.maximum(images.max(axis=(1, 2), keepdims=True) - low, 1e-12)
 
 
 def _output_path(out):

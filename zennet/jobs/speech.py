@@ -1,12 +1,18 @@
 """The speech jobs that are not classification: ``zennet train --data spoken-digit-strings``
-trains a CTC model (the ``crnn`` preset), ``zennet predict MODEL file.wav`` transcribes with it.
+trains a CTC model (the ``crnn`` preset), ``zennet predict MODEL file.wav`` transcribes with it,
+``zennet explain MODEL file.wav`` shows what in the spectrogram made the transcription.
 """
 
 import numpy as np
 
-from zennet.audio.ctc_training import ctc_outputs, digit_error_rate, train_ctc
+from zennet.audio.ctc_training import (
+    TranscriptionScore,
+    ctc_outputs,
+    digit_error_rate,
+    train_ctc,
+)
 from zennet.audio.decode import beam_search_decode
-from zennet.audio.features import to_mono_16k
+from zennet.audio.features import features, to_mono_16k
 from zennet.audio.wav import load_wav
 from zennet.data import datasets
 from zennet.io import save_checkpoint
@@ -55,3 +61,21 @@ def transcribe_wav(net, path, beam_width=8):
     log_probs = ctc_outputs(net, [to_mono_16k(waveform, rate)])[0]
     labels, score = beam_search_decode(log_probs, beam_width, return_score=True)
     return ["".join(str(c - 1) for c in labels)], [float(np.exp(score))]
+
+
+def explain_transcription(net, path, attribute, beam_width=8):
+    """Why a CTC model hears what it hears in a WAV file: ``(log-mels (40, T), attributions
+    (40, T), digit string, its probability)``. The score explained is log p(string | input),
+    summed over the string's alignments (:class:`TranscriptionScore`); ``attribute`` is an
+    attribution method of zennet.explain (``attribute(model, x, targets)``)."""
+    waveform, rate = load_wav(path)
+    wave = to_mono_16k(waveform, rate)
+    labels, score = beam_search_decode(ctc_outputs(net, [wave])[0], beam_width, return_score=True)
+    if not labels:
+        raise ValueError(
+            f"zennet explain: the model hears no digits in {path}; nothing to explain."
+        )
+    x = features([wave])[0]  # (1, 1, 40, T)
+    maps = attribute(TranscriptionScore(net, labels), x, np.zeros(1, dtype=np.int64))
+    text = "".join(str(c - 1) for c in labels)
+    return x[0, 0], np.asarray(maps).reshape(x.shape[-2:]), text, float(np.exp(score))
