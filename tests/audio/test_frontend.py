@@ -1,5 +1,7 @@
 """The audio front end against librosa (float64, 1e-4 relative) and WAV files round trip."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -48,6 +50,25 @@ def test_wav_errors(tmp_path):
         load_wav(tmp_path / "bad.wav")
     with pytest.raises(ValueError, match="bits_per_sample"):
         save_wav(tmp_path / "x.wav", np.zeros(3), 16000, bits_per_sample=12)
+
+
+@pytest.mark.parametrize("fmt, subtype", [("FLAC", "PCM_24"), ("WAV", "FLOAT"), ("OGG", "VORBIS")])
+def test_other_sound_files_are_read_with_soundfile(tmp_path, fmt, subtype):
+    soundfile = pytest.importorskip("soundfile")
+    x = (0.5 * np.sin(np.arange(4000) / 7.0)[:, None] * [1.0, 0.5]).astype(np.float32)
+    path = tmp_path / f"a.{fmt.lower()}"
+    soundfile.write(path, x, 16000, format=fmt, subtype=subtype)
+    y, rate = load_wav(path)
+    assert rate == 16000 and y.shape == (2, 4000) and y.dtype == np.float32
+    lossy = fmt == "OGG"  # Vorbis is lossy: the same sound, not the same samples
+    np.testing.assert_allclose(y, x.T, atol=0.05 if lossy else 1e-6)
+
+
+def test_without_soundfile_the_error_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "soundfile", None)  # import soundfile fails
+    (tmp_path / "a.flac").write_bytes(b"fLaC" + bytes(100))
+    with pytest.raises(ValueError, match=r"not a PCM WAV.*pip install soundfile"):
+        load_wav(tmp_path / "a.flac")
 
 
 @pytest.mark.parametrize("orig,new", [(22050, 16000), (16000, 22050), (16000, 8000), (5, 4)])

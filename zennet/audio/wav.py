@@ -3,7 +3,9 @@
 
 Integer PCM of 8, 16, 24 or 32 bits is read; ``save_wav`` writes 16-bit PCM (or 8/24/32 with
 ``bits_per_sample``). Writes go to a temporary name and are renamed, so a crash never leaves a
-half-written file.
+half-written file. Other files (float WAV, FLAC, OGG, AIFF, MP3, ...) are read with
+``soundfile`` (libsndfile) when it is installed: ``pip install soundfile`` or
+``pip install zennet[audio]``.
 """
 
 import os
@@ -59,14 +61,35 @@ def decode_wav(file):
 
 
 def load_wav(path):
-    """Read a WAV file: ``(waveform (channels, frames) float32 in [-1, 1], sample_rate)``.
+    """Read a sound file: ``(waveform (channels, frames) float32 in [-1, 1], sample_rate)``.
+
+    PCM WAV is read by the standard library; any other format by ``soundfile`` if installed.
 
     >>> waveform, sr = load_wav("seven.wav")     # (1, 11520), 16000
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_wav: no file {path}.")
-    return decode_wav(path)
+    try:
+        return decode_wav(path)
+    except ValueError as err:
+        return _read_with_soundfile(path, err)
+
+
+def _read_with_soundfile(path, why):
+    """A file that ``wave`` cannot read, through libsndfile; else ``why`` with the way out."""
+    try:
+        import soundfile
+    except ImportError:
+        raise ValueError(
+            f"{why}; or `pip install soundfile` (zennet[audio]), which reads FLAC, OGG, float "
+            f"WAV and more."
+        ) from None
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except RuntimeError as err:  # soundfile.LibsndfileError and its kin
+        raise ValueError(f"{why}; soundfile cannot read it either ({err}).") from err
+    return np.ascontiguousarray(data.T), rate
 
 
 def save_wav(path, waveform, sample_rate, bits_per_sample=16):

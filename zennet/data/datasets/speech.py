@@ -255,11 +255,11 @@ def language_sentences(language, rng, count):
     return out
 
 
-def spoken_languages(variants=None, languages=None, per_voice=3, root=None, workers=2):
+def spoken_languages(variants=None, languages=None, per_voice=6, root=None, workers=2):
     """Spoken-language identification: ``(train, val, test)``; ``labels`` index
     ``languages`` (default: the 10 of ``LANGUAGES``, in its order). Every variant speaks
     ``per_voice`` sentences in every language (numbers, dates, times, short phrases) at
-    130-210 wpm. With the defaults: 10 languages x 100 variants x 3 = 3,000 utterances."""
+    130-210 wpm. With the defaults: 10 languages x 100 variants x 6 = 6,000 utterances."""
     languages = list(LANGUAGES) if languages is None else list(languages)
     for lang in languages:
         if lang not in LANGUAGES:
