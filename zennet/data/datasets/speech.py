@@ -316,7 +316,7 @@ DATASETS.register(
 DATASETS.register(
     "spoken-languages",
     _as_log_mels("spoken_languages", 300, LANGUAGES),
-    "3,000 utterances in 10 languages by espeak-ng voices, made on first use; split by voice",
+    "6,060 utterances in 10 languages by espeak-ng voices, made on first use; split by voice",
 )
 
 
