@@ -37,7 +37,7 @@ MAX_LAYERS, MAX_WIDTH = 6, 32
 class Config:
     """One playground session's settings (the page's form, field by field)."""
 
-    dataset: str = "spirals"
+    dataset: str = "circles"
     noise: float = 0.05
     size: int = 400  # points in all; a quarter of them are held out for validation
     hidden: tuple = (8, 8)  # widths of the hidden layers

@@ -46,6 +46,7 @@ async function reset() {
     if (session) navigator.sendBeacon("/api/close", JSON.stringify({id: session}));
     session = answer.id;
     points = answer.points;
+    document.body.dataset.dataset = answer.config.dataset;  // which data set is live
     const layers = answer.config.hidden.length + 1;
     fill($("layer"), Array.from({length: layers}, (_, i) => String(i + 1)));
     $("layer").value = String(layers);
