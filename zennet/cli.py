@@ -142,6 +142,15 @@ def _parser():
     detect.add_argument("--scale-factor", type=float, default=1.25, help="pyramid step")
     detect.add_argument("--min-size", type=int, default=None, help="smallest face, pixels")
     detect.add_argument("--max-size", type=int, default=None, help="largest face, pixels")
+    playground = commands.add_parser(
+        "playground",
+        help="a local page where a network learns a 2-D data set live, step by step",
+        description="Serve the playground on http://127.0.0.1:PORT/ (open it in a browser; "
+        "nothing is opened for you). Ctrl-C stops it.",
+    )
+    playground.add_argument(
+        "--port", type=int, default=8000, help="the port (default: 8000; 0: any free port)"
+    )
     return parser
 
 
@@ -248,6 +257,21 @@ def _detect(args):
     return 0
 
 
+def _playground(args):
+    from zennet.jobs.playground.server import make_server
+
+    server = make_server(args.port)
+    host, port = server.server_address[:2]
+    print(f"zennet playground: serving on http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("zennet playground: stopped.")
+    finally:
+        server.server_close()
+    return 0
+
+
 COMMANDS = {
     "train": _train,
     "evaluate": _evaluate,
@@ -255,6 +279,7 @@ COMMANDS = {
     "summary": _summary,
     "explain": _explain,
     "detect": _detect,
+    "playground": _playground,
 }
 
 

@@ -393,6 +393,12 @@ class Module:
 
         return summary(self, input_shape, dtype=dtype, print_fn=print_fn)
 
+    def _repr_html_(self):
+        """Jupyter's view: a table of the layers, their parameter shapes and counts."""
+        from zennet.nn.html import module_html
+
+        return module_html(self)
+
     def extra_repr(self):
         return ""
 

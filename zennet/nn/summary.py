@@ -8,6 +8,7 @@ dimension that changes with the batch size is shown as ``None``, as Keras does.
 import numpy as np
 
 from zennet.autograd import no_grad
+from zennet.nn.html import html_table
 from zennet.tensor import Tensor
 
 _WIDTHS = (34, 26, 12)  # layer (type) | output shape | param #
@@ -48,8 +49,21 @@ def _run(model, input_shape, dtype, batch):
     return calls
 
 
+class Summary(str):
+    """The summary's text (a str), which Jupyter shows as an HTML table."""
+
+    def __new__(cls, text, header, rows, footer):
+        self = super().__new__(cls, text)
+        self.header, self.rows, self.footer = header, rows, footer
+        return self
+
+    def _repr_html_(self):
+        return html_table(self.header, self.rows, self.splitlines()[0], self.footer)
+
+
 def summary(model, input_shape, dtype="float32", print_fn=print):
-    """The table as a string, also passed to ``print_fn`` (None: don't print).
+    """The table as a string, also passed to ``print_fn`` (None: don't print; in Jupyter the
+    returned :class:`Summary` then shows as an HTML table).
 
     Rows are the modules in the order they ran (leaves, and any module that holds
     parameters of its own); each row counts the parameters of that module itself, once.
@@ -75,6 +89,8 @@ def summary(model, input_shape, dtype="float32", print_fn=print):
         label = f"{names.get(id(m)) or '(model)'} ({type(m).__name__})"
         rows.append((label, _shape_text(_merge_batch(shape2, shape3)), f"{count:,}"))
     text = _table(type(model).__name__, rows, list(model.parameters()), list(model.buffers()))
+    footer = text.splitlines()[len(rows) + 5 : -1]  # the totals, under the second rule
+    text = Summary(text, ("Layer (type)", "Output Shape", "Param #"), rows, footer)
     if print_fn is not None:
         print_fn(text)
     return text

@@ -10,4 +10,5 @@ from zennet.training.callbacks import (
     TerminateOnNaN,
 )
 from zennet.training.history import History
+from zennet.training.tensorboard import TensorBoard
 from zennet.training.trainer import Trainer

@@ -1,5 +1,7 @@
 """History: what fit() returns, as in Keras — ``history.history["val_accuracy"]``."""
 
+from zennet.nn.html import html_table
+
 
 class History:
     """Per-epoch logs: ``history[key]`` is a list with one value per epoch."""
@@ -19,6 +21,15 @@ class History:
     def __repr__(self):
         keys = ", ".join(self.history)
         return f"History(epochs={len(self.epoch)}, keys=[{keys}])"
+
+    def _repr_html_(self):
+        """Jupyter's view: one row per epoch, one column per logged quantity."""
+        keys = list(self.history)
+        rows = [
+            [epoch + 1] + [f"{self.history[k][i]:.4f}" for k in keys]
+            for i, epoch in enumerate(self.epoch)
+        ]
+        return html_table(["epoch", *keys], rows, caption=repr(self))
 
     def to_dict(self):
         return {"history": self.history, "epoch": self.epoch}

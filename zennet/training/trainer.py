@@ -341,8 +341,9 @@ def _progress_state(saved):
 
 
 def _progress(loader, epoch, epochs, verbose, start=0):
-    """A tqdm bar over the loader when verbose and writing to a terminal; else the loader."""
-    if not verbose or not sys.stderr.isatty():
+    """A tqdm bar over the loader when verbose and writing to a terminal or a Jupyter
+    notebook (``tqdm.auto`` picks the notebook's widget there); else the loader."""
+    if not verbose or not (sys.stderr.isatty() or _in_notebook()):
         return loader
     try:
         from tqdm.auto import tqdm
@@ -356,6 +357,13 @@ def _progress(loader, epoch, epochs, verbose, start=0):
         leave=False,
         unit="batch",
     )
+
+
+def _in_notebook():
+    """True inside a Jupyter kernel (IPython imported and running a kernel)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def _print_epoch(epoch, epochs, logs):

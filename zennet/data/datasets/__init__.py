@@ -1,5 +1,6 @@
 """Data sets: ``zn.datasets.load_digits()`` (shipped), ``load_fashion_mnist()`` (IDX on disk),
-and :func:`load` for a registered name (``DATASETS``) or a path."""
+the 2-D toy sets of ``PLANAR`` (circles, moons, spirals, xor, blobs), and :func:`load` for a
+registered name (``DATASETS``) or a path."""
 
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from zennet.data.datasets.fashion_mnist import load_fashion_mnist
 from zennet.data.datasets.idx import read_idx
 from zennet.data.datasets.image import load_image
 from zennet.data.datasets.npz import load_npz
+from zennet.data.datasets.planar import PLANAR, blobs, circles, moons, spirals, xor
 from zennet.data.datasets.registry import DATASETS
 from zennet.data.datasets.speech import spoken_digit_strings, spoken_digits, spoken_languages
 
