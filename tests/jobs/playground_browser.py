@@ -45,13 +45,15 @@ def train_and_step(out_dir, dataset="spirals", timeout_s=60):
         page.wait_for_selector(f"body[data-dataset={dataset}]")
         start = time.perf_counter()
         page.click("#train")
-        page.wait_for_function(
-            f"parseFloat(document.getElementById('val-accuracy').textContent) > {TARGET_ACCURACY}",
-            timeout=timeout_s * 1000,
+        # the accuracy the page shows when it first passes the target (training goes on
+        # until the pause below, and on a busy machine a few noisy steps may lower it)
+        shown = "parseFloat(document.getElementById('val-accuracy').textContent)"
+        passed = page.wait_for_function(
+            f"{shown} > {TARGET_ACCURACY} ? {shown} : false", timeout=timeout_s * 1000
         )
+        accuracy = float(passed.json_value())
         seconds = time.perf_counter() - start
         page.click("#train")  # pause
-        accuracy = float(page.text_content("#val-accuracy").split()[0])
         page.screenshot(path=str(out_dir / "boundary.png"), clip=_clip(page, "#views", 640))
         page.click("#step")
         page.wait_for_selector('table[data-name="dW"]')
