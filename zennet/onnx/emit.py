@@ -83,14 +83,25 @@ class Dyn(NamedTuple):
     offset: tuple
 
 
+class Broadcast(NamedTuple):
+    """A constant repeated along axes that follow the batch size: Expand(base, shape)."""
+
+    base: np.ndarray
+    shape: Dyn
+
+
 def _decode(g, obj, values):
     if isinstance(obj, Ref):
         return values[obj]
+    if isinstance(obj, Broadcast):
+        base = g.const(obj.base, obj.base.dtype, "constant")
+        name = g.node("Expand", [base, batch_ints(g, obj.shape)])
+        return Value(name, tuple(obj.shape.value), obj.base.dtype)
     if isinstance(obj, Const):
         array = obj.array
         name = g.weight(obj.name, array) if obj.name else g.const(array, array.dtype, "constant")
         return Value(name, tuple(array.shape), array.dtype)
-    if isinstance(obj, tuple) and not isinstance(obj, Dyn) and not hasattr(obj, "_fields"):
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
         return tuple(_decode(g, o, values) for o in obj)
     if isinstance(obj, list):
         return [_decode(g, o, values) for o in obj]

@@ -14,7 +14,8 @@ def _operands(kwargs):
     """The tensor and number arguments in order (``*args`` spread out)."""
     found = []
     for value in kwargs.values():
-        found += list(value) if isinstance(value, tuple) else [value]
+        spread = isinstance(value, tuple) and not isinstance(value, Value)
+        found += list(value) if spread else [value]
     return [v for v in found if isinstance(v, (Value, int, float, bool, np.ndarray, np.generic))]
 
 
@@ -307,3 +308,15 @@ def _setitem(g, args, kwargs, outs):
     if index.ndim < x.ndim:
         mask = g.node("Reshape", [mask, g.ints(list(index.shape) + [1] * (x.ndim - index.ndim))])
     return g.node("Where", [mask, tensor(g, value, dtype), tensor(g, x, dtype)])
+
+
+def _index_of(name):
+    return lambda arguments: has_ref(arguments.get(name))
+
+
+# Computed outside the graph with no ONNX equivalent here: recorded (and refused) when the
+# index that makes them data-dependent comes from the input; else their primitives are.
+for _name in ("index_add", "index_copy", "index_fill", "scatter_reduce"):
+    function(_name, when=_index_of("index"))(None)
+function("repeat_interleave", when=_index_of("repeats"))(None)
+function("masked_select", "masked_scatter", when=_index_of("mask"))(None)

@@ -122,7 +122,7 @@ def positions(shape, parts):
 
 def _batch_whole(x, parts, out_shape):
     """True when the index leaves axis 0 whole and the result keeps it first."""
-    if not parts or parts[0] != slice(None) or x.ndim < 2:
+    if not parts or not isinstance(parts[0], slice) or parts[0] != slice(None) or x.ndim < 2:
         return False
     rest = positions(x.shape[1:], parts[1:])
     return (x.shape[0],) + rest.shape == tuple(out_shape)

@@ -12,7 +12,7 @@ import numpy as np
 
 from zennet.autograd import no_grad
 from zennet.nn.module import Module
-from zennet.onnx.emit import Dyn, op_name, wanted
+from zennet.onnx.emit import Broadcast, Dyn, op_name, wanted
 from zennet.onnx.graph import call, lookup
 from zennet.onnx.recorder import Const, Recorder
 from zennet.ops import shape as sh
@@ -100,9 +100,48 @@ def _follow_batch(ints, other, n, n_other):
     return Dyn(tuple(ints), slope, offset)
 
 
+class _Differs(Exception):
+    pass
+
+
+def _base(array, axes):
+    """``array`` with the ``axes`` cut to length 1, if it repeats along them; else None."""
+    for axis in axes:
+        first = array.take([0], axis=axis)
+        if array.shape[axis] and not np.array_equal(array, np.broadcast_to(first, array.shape)):
+            return None
+        array = first
+    return array
+
+
+def _merge(a, b, n, n_other):
+    """The first trace's argument ``a``, where it differs from the second's ``b`` only by
+    following the batch size: a constant repeated along batch-sized axes as a Broadcast."""
+    if isinstance(a, Const) and isinstance(b, Const) and not _same(a, b):
+        dyn = _follow_batch(a.array.shape, b.array.shape, n, n_other)
+        axes = [i for i, (p, q) in enumerate(zip(a.array.shape, b.array.shape)) if p != q]
+        if dyn is None or a.name or b.name:
+            raise _Differs
+        base, other = _base(a.array, axes), _base(b.array, axes)
+        if base is None or other is None or not np.array_equal(base, other, equal_nan=True):
+            raise _Differs
+        return Broadcast(base, dyn)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b):
+        if type(a) is not type(b):
+            raise _Differs
+        merged = [_merge(p, q, n, n_other) for p, q in zip(a, b)]
+        return merged if isinstance(a, list) else type(a)(merged) if not hasattr(a, "_fields") \
+            else type(a)(*merged)  # fmt: skip
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return {k: _merge(a[k], b[k], n, n_other) for k in a}
+    if not _same(a, b):
+        raise _Differs
+    return a
+
+
 def align(records, others, n, n_other):
     """Check the second trace against the first; returns the records (batch-following
-    shapes as Dyn) and the problems [(op, where, why)]."""
+    shapes as Dyn, batch-sized constants as Broadcast) and the problems [(op, where, why)]."""
     why_other = "another batch size or other values" if n != n_other else "other values"
     for i, (r, o) in enumerate(zip(records, others)):
         if r.kind != o.kind or r.key is not o.key:
@@ -116,14 +155,16 @@ def align(records, others, n, n_other):
                 return records, [(op_name(r), r.where, f"its shape {kwargs.get(param)} "
                                   f"changes with {why_other} in a way the graph cannot follow")]
             kwargs[param] = dyn
-            records[i] = r._replace(kwargs=kwargs)
             o = o._replace(kwargs={**o.kwargs, param: dyn})
-        if not _same((records[i].args, records[i].kwargs), (o.args, o.kwargs)):
+        try:
+            args, kwargs = _merge((r.args, kwargs), (o.args, o.kwargs), n, n_other)
+        except _Differs:
             return records, [(op_name(r), r.where, f"an argument changes with {why_other}: it "
                               "depends on the input through code the exporter cannot see "
                               "(NumPy on .data, .item(), .tolist()); keep such values in "
                               "tensors and zennet ops, or export with dynamic_batch=False if "
                               "it follows the batch size")]  # fmt: skip
+        records[i] = r._replace(args=args, kwargs=kwargs)
     if len(records) != len(others):
         where = (records or others)[min(len(records), len(others)) - 1].where
         return records, [("(model)", where, f"the model runs more or fewer ops for {why_other}")]
