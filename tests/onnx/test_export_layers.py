@@ -48,8 +48,10 @@ LAYERS = {
     "AdaptiveMaxPool2d": (lambda: nn.AdaptiveMaxPool2d((3, 2)), IMG),
     "LPPool1d": (lambda: nn.LPPool1d(2, 2), SEQ),
     "LPPool2d": (lambda: nn.LPPool2d(3, 2), shape(4, 6, 6)),
-    "Fold_Unfold": (lambda: nn.Sequential(nn.Unfold(2, stride=2), nn.Fold((6, 6), 2, stride=2)),
-                    IMG),  # fmt: skip
+    "Fold_Unfold": (
+        lambda: nn.Sequential(nn.Unfold(2, stride=2), nn.Fold((6, 6), 2, stride=2)),
+        IMG,
+    ),
     "Unfold": (lambda: nn.Unfold(3, padding=1), IMG),
     "PixelShuffle": (lambda: nn.PixelShuffle(2), IMG),
     "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), IMG),
@@ -58,8 +60,10 @@ LAYERS = {
     "Upsample_trilinear": (lambda: nn.Upsample(size=(5, 6, 3), mode="trilinear"), IMG3),
     "UpsamplingNearest2d": (lambda: nn.UpsamplingNearest2d(scale_factor=2), IMG),
     "UpsamplingBilinear2d": (lambda: nn.UpsamplingBilinear2d(size=(7, 9)), IMG),
-    "interpolate_area": (lambda: Apply(lambda x: zn.functional.interpolate(x, (4, 3), mode="area")),
-                         IMG),  # fmt: skip
+    "interpolate_area": (
+        lambda: Apply(lambda x: zn.functional.interpolate(x, (4, 3), mode="area")),
+        IMG,
+    ),
     "ZeroPad1d": (lambda: nn.ZeroPad1d(2), SEQ),
     "ZeroPad2d": (lambda: nn.ZeroPad2d((1, 0, 2, 1)), IMG),
     "ConstantPad1d": (lambda: nn.ConstantPad1d((1, 2), 3.0), SEQ),
@@ -76,20 +80,46 @@ LAYERS = {
     "InstanceNorm2d": (lambda: nn.InstanceNorm2d(4), IMG),
     "LocalResponseNorm": (lambda: nn.LocalResponseNorm(3), IMG),
     "RMSNorm": (lambda: nn.RMSNorm(6), SEQ),
-    "activations": (lambda: nn.Sequential(
-        nn.PReLU(), nn.ReLU6(), nn.SELU(), nn.CELU(0.5), nn.Mish(), nn.Hardswish(),
-        nn.Hardsigmoid(), nn.Hardtanh(-0.5, 0.8), nn.Softsign(), nn.LogSigmoid(),
-        nn.Threshold(0.1, -2.0), nn.Tanhshrink(), nn.Softshrink(0.3), nn.Hardshrink(0.2)),
-        shape(4, 6)),  # fmt: skip
+    "activations": (
+        lambda: nn.Sequential(
+            nn.PReLU(),
+            nn.ReLU6(),
+            nn.SELU(),
+            nn.CELU(0.5),
+            nn.Mish(),
+            nn.Hardswish(),
+            nn.Hardsigmoid(),
+            nn.Hardtanh(-0.5, 0.8),
+            nn.Softsign(),
+            nn.LogSigmoid(),
+            nn.Threshold(0.1, -2.0),
+            nn.Tanhshrink(),
+            nn.Softshrink(0.3),
+            nn.Hardshrink(0.2),
+        ),
+        shape(4, 6),
+    ),
     "Softmin_Softmax2d": (lambda: nn.Sequential(nn.Softmin(1), nn.Softmax2d()), IMG),
     "GLU": (lambda: nn.GLU(), SEQ),
-    "TransformerDecoderLayer": (lambda: Decode(nn.TransformerDecoderLayer(6, 2, 12, 0.0,
-                                                                          batch_first=True)), SEQ),
-    "TransformerDecoder": (lambda: Decode(nn.TransformerDecoder(nn.TransformerDecoderLayer(
-        6, 2, 12, 0.0, batch_first=True, norm_first=True), 2)), SEQ),  # fmt: skip
+    "TransformerDecoderLayer": (
+        lambda: Decode(nn.TransformerDecoderLayer(6, 2, 12, 0.0, batch_first=True)),
+        SEQ,
+    ),
+    "TransformerDecoder": (
+        lambda: Decode(
+            nn.TransformerDecoder(
+                nn.TransformerDecoderLayer(6, 2, 12, 0.0, batch_first=True, norm_first=True), 2
+            )
+        ),
+        SEQ,
+    ),
     "Transformer": (lambda: Decode(nn.Transformer(6, 2, 1, 1, 12, 0.0, batch_first=True)), SEQ),
-    "MultiheadAttention_cross_masked": (lambda: Apply(_cross_attention, nn.MultiheadAttention(
-        6, 2, kdim=3, vdim=3, batch_first=True)), SEQ),  # fmt: skip
+    "MultiheadAttention_cross_masked": (
+        lambda: Apply(
+            _cross_attention, nn.MultiheadAttention(6, 2, kdim=3, vdim=3, batch_first=True)
+        ),
+        SEQ,
+    ),
     "CosineSimilarity": (lambda: Pair(nn.CosineSimilarity(dim=2)), SEQ),
     "PairwiseDistance": (lambda: Pair(nn.PairwiseDistance()), SEQ),
     "Flatten_Unflatten": (lambda: nn.Sequential(nn.Flatten(), nn.Unflatten(1, (6, 4))), SEQ),

@@ -5,9 +5,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from zennet.functional._util import as_tensor, module_of, normalize_dim
-from zennet.functional.compare import isnan
+from zennet.functional._util import as_tensor, normalize_dim
 from zennet.functional.arith import _reduce, amax, amin, cast, mean, std, sum, var, where
+from zennet.functional.compare import isnan
 from zennet.functional.linalg import vector_norm
 from zennet.ops import reduce as red
 from zennet.tensor import tensor_method

@@ -20,7 +20,6 @@ import os
 
 import numpy as np
 
-from zennet.autograd import no_grad
 from zennet.io import atomic_write
 from zennet.nn.module import Module
 from zennet.onnx import (  # noqa: F401  (they register the converters and emitters)

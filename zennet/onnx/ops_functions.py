@@ -23,8 +23,13 @@ def _common(values):
     return np.result_type(*[v.dtype if isinstance(v, Value) else v for v in values])
 
 
-_COMPARE = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater",
-            "ge": "GreaterOrEqual"}  # fmt: skip
+_COMPARE = {
+    "eq": "Equal",
+    "lt": "Less",
+    "le": "LessOrEqual",
+    "gt": "Greater",
+    "ge": "GreaterOrEqual",
+}
 
 
 def _compare(op):
@@ -84,8 +89,13 @@ def _isclose(g, args, kwargs, outs):
         dtype = np.dtype(np.float64)
     a, b = tensor(g, a, dtype), tensor(g, b, dtype)
     gap = g.node("Abs", [g.node("Sub", [a, b])])
-    limit = g.node("Add", [tensor(g, kwargs["atol"], dtype),
-                           g.node("Mul", [tensor(g, kwargs["rtol"], dtype), g.node("Abs", [b])])])
+    limit = g.node(
+        "Add",
+        [
+            tensor(g, kwargs["atol"], dtype),
+            g.node("Mul", [tensor(g, kwargs["rtol"], dtype), g.node("Abs", [b])]),
+        ],
+    )
     close = g.node("Or", [g.node("LessOrEqual", [gap, limit]), g.node("Equal", [a, b])])
     if kwargs["equal_nan"]:
         both = g.node("And", [g.node("IsNaN", [a]), g.node("IsNaN", [b])])
@@ -103,20 +113,33 @@ def _dim_axes(dim, ndim):
 @function("all", "any")
 def _all_any(g, args, kwargs, outs):
     x = kwargs["x"]
-    flags = tensor(g, g.node("Not", [g.node("Equal", [x.name, tensor(g, 0, x.dtype)])])
-                   if x.dtype != np.bool_ else x, np.int32)  # fmt: skip
+    flags = tensor(
+        g,
+        g.node("Not", [g.node("Equal", [x.name, tensor(g, 0, x.dtype)])])
+        if x.dtype != np.bool_
+        else x,
+        np.int32,
+    )
     axes = _dim_axes(kwargs["dim"], x.ndim) if x.ndim else None
     op = "ReduceMin" if g.current == "all" else "ReduceMax"
-    y = reduce(g, op, flags, axes if axes is not None else list(range(x.ndim)),
-               kwargs["keepdim"] and axes is not None)  # fmt: skip
+    y = reduce(
+        g,
+        op,
+        flags,
+        axes if axes is not None else list(range(x.ndim)),
+        kwargs["keepdim"] and axes is not None,
+    )
     return tensor(g, Value(y, outs[0].shape, np.dtype(np.int32)), outs[0].dtype)
 
 
 @function("count_nonzero")
 def _count_nonzero(g, args, kwargs, outs):
     x = kwargs["x"]
-    flags = g.node("Cast", [g.node("Not", [g.node("Equal", [x.name, tensor(g, 0, x.dtype)])])],
-                   to=onnx_type(g, np.int64))  # fmt: skip
+    flags = g.node(
+        "Cast",
+        [g.node("Not", [g.node("Equal", [x.name, tensor(g, 0, x.dtype)])])],
+        to=onnx_type(g, np.int64),
+    )
     axes = _dim_axes(kwargs["dim"], x.ndim)
     return reduce(g, "ReduceSum", flags, axes if axes is not None else list(range(x.ndim)), False)
 
@@ -187,8 +210,9 @@ def _extreme(g, args, kwargs, outs):
 
 
 def _top(g, x, k, axis, largest):
-    values, indices = g.node("TopK", [x.name, g.ints([k])], outputs=2, axis=axis,
-                             largest=int(largest), sorted=1)  # fmt: skip
+    values, indices = g.node(
+        "TopK", [x.name, g.ints([k])], outputs=2, axis=axis, largest=int(largest), sorted=1
+    )
     return values, indices
 
 
@@ -220,8 +244,9 @@ def _int64(g, index):
 @function("gather")
 def _gather(g, args, kwargs, outs):
     x = kwargs["x"]
-    return g.node("GatherElements", [x.name, _int64(g, kwargs["index"])],
-                  axis=kwargs["dim"] % max(x.ndim, 1))  # fmt: skip
+    return g.node(
+        "GatherElements", [x.name, _int64(g, kwargs["index"])], axis=kwargs["dim"] % max(x.ndim, 1)
+    )
 
 
 @function("take_along_dim")
@@ -249,8 +274,9 @@ def _take(g, args, kwargs, outs):
 
 @function("embedding")
 def _embedding(g, args, kwargs, outs):
-    return g.node("Gather", [tensor(g, kwargs["weight"], outs[0].dtype),
-                             _int64(g, kwargs["indices"])], axis=0)  # fmt: skip
+    return g.node(
+        "Gather", [tensor(g, kwargs["weight"], outs[0].dtype), _int64(g, kwargs["indices"])], axis=0
+    )
 
 
 @function("scatter", "scatter_add")
@@ -267,8 +293,12 @@ def _scatter(g, args, kwargs, outs):
         if isinstance(src, Value):
             raise Unsupported("scatter with src larger than index")
     reduction = "add" if g.current == "scatter_add" else "none"
-    return g.node("ScatterElements", [tensor(g, x, dtype), index, updates],
-                  axis=kwargs["dim"] % x.ndim, reduction=reduction)  # fmt: skip
+    return g.node(
+        "ScatterElements",
+        [tensor(g, x, dtype), index, updates],
+        axis=kwargs["dim"] % x.ndim,
+        reduction=reduction,
+    )
 
 
 @function("one_hot")

@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 
+from zennet.onnx.emit import Unsupported, primitive, reduce, tensor
+from zennet.onnx.layers import gelu
 from zennet.ops import activation as act
 from zennet.ops import attention
 from zennet.ops import elementwise as ew
 from zennet.ops import math as m
 from zennet.ops import reduce as red
-from zennet.onnx.emit import Unsupported, primitive, reduce, tensor
-from zennet.onnx.layers import gelu
 
 
 def operands(g, args, outs):
@@ -36,13 +36,36 @@ def _node(op):
 
 
 _DIRECT = {
-    ew.Add: "Add", ew.Sub: "Sub", ew.Mul: "Mul", ew.Div: "Div", ew.Neg: "Neg", ew.Pow: "Pow",
-    ew.Exp: "Exp", ew.Log: "Log", ew.Sqrt: "Sqrt", ew.Abs: "Abs", ew.Maximum: "Max",
-    ew.Minimum: "Min", ew.Clone: "Identity", m.Sin: "Sin", m.Cos: "Cos", m.Tan: "Tan",
-    m.Asin: "Asin", m.Acos: "Acos", m.Atan: "Atan", m.Sinh: "Sinh", m.Cosh: "Cosh",
-    m.Asinh: "Asinh", m.Acosh: "Acosh", m.Atanh: "Atanh", m.Reciprocal: "Reciprocal",
-    m.Erf: "Erf", act.ReLU: "Relu", act.Sigmoid: "Sigmoid", act.Tanh: "Tanh",
-}  # fmt: skip
+    ew.Add: "Add",
+    ew.Sub: "Sub",
+    ew.Mul: "Mul",
+    ew.Div: "Div",
+    ew.Neg: "Neg",
+    ew.Pow: "Pow",
+    ew.Exp: "Exp",
+    ew.Log: "Log",
+    ew.Sqrt: "Sqrt",
+    ew.Abs: "Abs",
+    ew.Maximum: "Max",
+    ew.Minimum: "Min",
+    ew.Clone: "Identity",
+    m.Sin: "Sin",
+    m.Cos: "Cos",
+    m.Tan: "Tan",
+    m.Asin: "Asin",
+    m.Acos: "Acos",
+    m.Atan: "Atan",
+    m.Sinh: "Sinh",
+    m.Cosh: "Cosh",
+    m.Asinh: "Asinh",
+    m.Acosh: "Acosh",
+    m.Atanh: "Atanh",
+    m.Reciprocal: "Reciprocal",
+    m.Erf: "Erf",
+    act.ReLU: "Relu",
+    act.Sigmoid: "Sigmoid",
+    act.Tanh: "Tanh",
+}
 for _op, _name in _DIRECT.items():
     primitive(_op)(_node(_name))
 
@@ -60,8 +83,12 @@ _compose(m.Rsqrt, lambda g, c, x: g.node("Reciprocal", [g.node("Sqrt", [x])]))
 _compose(m.Erfc, lambda g, c, x: g.node("Sub", [c(1), g.node("Erf", [x])]))
 _compose(m.Deg2Rad, lambda g, c, x: g.node("Mul", [x, c(math.pi / 180)]))
 _compose(m.Rad2Deg, lambda g, c, x: g.node("Mul", [x, c(180 / math.pi)]))
-_compose(m.Hypot, lambda g, c, a, b: g.node("Sqrt", [g.node("Add", [g.node("Mul", [a, a]),
-                                                                    g.node("Mul", [b, b])])]))  # fmt: skip
+_compose(
+    m.Hypot,
+    lambda g, c, a, b: g.node(
+        "Sqrt", [g.node("Add", [g.node("Mul", [a, a]), g.node("Mul", [b, b])])]
+    ),
+)
 _compose(m.Logit, lambda g, c, x: g.node("Log", [g.node("Div", [x, g.node("Sub", [c(1), x])])]))
 _compose(act.SiLU, lambda g, c, x: g.node("Mul", [x, g.node("Sigmoid", [x])]))
 _compose(act.LeakyReLU, lambda g, c, x, slope=0.01: g.node("LeakyRelu", [x], alpha=float(slope)))
@@ -114,8 +141,10 @@ def _log_add_exp(g, c, a, b, base):
     gap = g.node("Neg", [g.node("Abs", [g.node("Sub", [a, b])])])
     if base == 2:
         tail = g.node("Pow", [c(2), gap])
-        return g.node("Add", [top, g.node("Div", [g.node("Log", [g.node("Add", [tail, c(1)])]),
-                                                  c(math.log(2))])])  # fmt: skip
+        return g.node(
+            "Add",
+            [top, g.node("Div", [g.node("Log", [g.node("Add", [tail, c(1)])]), c(math.log(2))])],
+        )
     return g.node("Add", [top, g.node("Log", [g.node("Add", [g.node("Exp", [gap]), c(1)])])])
 
 
@@ -153,8 +182,9 @@ def remainder(g, args, kwargs, outs):
 @formula
 def copysign(g, c, a, b):
     """|a| with the sign of b (-0 counts as negative: 1/b < 0)."""
-    negative = g.node("Or", [g.node("Less", [b, c(0)]),
-                             g.node("Less", [g.node("Reciprocal", [b]), c(0)])])  # fmt: skip
+    negative = g.node(
+        "Or", [g.node("Less", [b, c(0)]), g.node("Less", [g.node("Reciprocal", [b]), c(0)])]
+    )
     size = g.node("Abs", [a])
     return g.node("Where", [negative, g.node("Neg", [size]), size])
 
@@ -166,10 +196,22 @@ def nan_to_num(g, args, kwargs, outs):
     (x,) = operands(g, args, outs)
     posinf, neginf = kwargs.get("posinf"), kwargs.get("neginf")
     y = g.node("Where", [g.node("IsNaN", [x]), tensor(g, kwargs.get("nan", 0.0), dtype), x])
-    y = g.node("Where", [g.node("IsInf", [x], detect_negative=0),
-                         tensor(g, info.max if posinf is None else posinf, dtype), y])  # fmt: skip
-    return g.node("Where", [g.node("IsInf", [x], detect_positive=0),
-                            tensor(g, info.min if neginf is None else neginf, dtype), y])  # fmt: skip
+    y = g.node(
+        "Where",
+        [
+            g.node("IsInf", [x], detect_negative=0),
+            tensor(g, info.max if posinf is None else posinf, dtype),
+            y,
+        ],
+    )
+    return g.node(
+        "Where",
+        [
+            g.node("IsInf", [x], detect_positive=0),
+            tensor(g, info.min if neginf is None else neginf, dtype),
+            y,
+        ],
+    )
 
 
 @primitive(m.Step)
@@ -233,9 +275,14 @@ def _reduction(op):
     return emit
 
 
-for _op, _name in {red.Sum: "ReduceSum", red.Mean: "ReduceMean", red.Amax: "ReduceMax",
-                   red.MaxAlong: "ReduceMax", red.LogSumExp: "ReduceLogSumExp",
-                   red.Prod: "ReduceProd"}.items():  # fmt: skip
+for _op, _name in {
+    red.Sum: "ReduceSum",
+    red.Mean: "ReduceMean",
+    red.Amax: "ReduceMax",
+    red.MaxAlong: "ReduceMax",
+    red.LogSumExp: "ReduceLogSumExp",
+    red.Prod: "ReduceProd",
+}.items():
     primitive(_op)(_reduction(_name))
 
 
@@ -247,8 +294,9 @@ def variance(g, args, kwargs, outs, root=False):
     n = math.prod(x.shape[a] for a in axes)
     name = tensor(g, x, outs[0].dtype)
     centered = g.node("Sub", [name, reduce(g, "ReduceMean", name, axes, True)])
-    total = reduce(g, "ReduceSum", g.node("Mul", [centered, centered]), axes,
-                   kwargs.get("keepdims", False))  # fmt: skip
+    total = reduce(
+        g, "ReduceSum", g.node("Mul", [centered, centered]), axes, kwargs.get("keepdims", False)
+    )
     y = g.node("Div", [total, tensor(g, max(n - correction, 0), outs[0].dtype)])
     return g.node("Sqrt", [y]) if root else y
 

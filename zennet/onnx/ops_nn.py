@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from zennet.ops import conv, cumulative, einsum, embedding, linalg, norm, pool
 from zennet.onnx.emit import Unsupported, primitive, tensor
+from zennet.ops import conv, cumulative, einsum, embedding, linalg, norm, pool
 
 
 def _names(g, args, outs):
@@ -70,25 +70,37 @@ def _conv_inputs(g, args, kwargs, outs):
 
 @primitive(conv.Conv)
 def convolution(g, args, kwargs, outs):
-    return g.node("Conv", _conv_inputs(g, args, kwargs, outs), strides=list(kwargs["stride"]),
-                  pads=_pads(kwargs["padding"]), dilations=list(kwargs["dilation"]),
-                  group=kwargs.get("groups", 1))  # fmt: skip
+    return g.node(
+        "Conv",
+        _conv_inputs(g, args, kwargs, outs),
+        strides=list(kwargs["stride"]),
+        pads=_pads(kwargs["padding"]),
+        dilations=list(kwargs["dilation"]),
+        group=kwargs.get("groups", 1),
+    )
 
 
 @primitive(conv.ConvTranspose)
 def conv_transpose(g, args, kwargs, outs):
-    return g.node("ConvTranspose", _conv_inputs(g, args, kwargs, outs),
-                  strides=list(kwargs["stride"]), pads=_pads(kwargs["padding"]),
-                  output_padding=list(kwargs["output_padding"]),
-                  dilations=list(kwargs["dilation"]), group=kwargs.get("groups", 1))  # fmt: skip
+    return g.node(
+        "ConvTranspose",
+        _conv_inputs(g, args, kwargs, outs),
+        strides=list(kwargs["stride"]),
+        pads=_pads(kwargs["padding"]),
+        output_padding=list(kwargs["output_padding"]),
+        dilations=list(kwargs["dilation"]),
+        group=kwargs.get("groups", 1),
+    )
 
 
 def _end_pads(x, kernel, stride, padding, dilation, out_size):
     """End pads that give ``out_size`` with ONNX's floor rounding (PyTorch's ceil_mode
     windows included, and none more)."""
     sizes = x.shape[-len(kernel) :]
-    return [max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
-            for o, s, d, k, n, p in zip(out_size, stride, dilation, kernel, sizes, padding)]  # fmt: skip
+    return [
+        max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+        for o, s, d, k, n, p in zip(out_size, stride, dilation, kernel, sizes, padding)
+    ]
 
 
 @primitive(pool.MaxPool)
@@ -97,8 +109,14 @@ def max_pool(g, args, kwargs, outs):
     kernel, stride, padding = kwargs["kernel"], kwargs["stride"], list(kwargs["padding"])
     dilation = kwargs["dilation"]
     end = _end_pads(x, kernel, stride, padding, dilation, kwargs["out_size"])
-    return g.node("MaxPool", [x.name], kernel_shape=list(kernel), strides=list(stride),
-                  pads=padding + end, dilations=list(dilation))  # fmt: skip
+    return g.node(
+        "MaxPool",
+        [x.name],
+        kernel_shape=list(kernel),
+        strides=list(stride),
+        pads=padding + end,
+        dilations=list(dilation),
+    )
 
 
 @primitive(pool.AvgPool)
@@ -157,8 +175,10 @@ def batch_norm(g, args, kwargs, outs):
     x, weight, bias = (list(args) + [None, None])[:3]
     weight, bias = kwargs.get("weight", weight), kwargs.get("bias", bias)
     dtype, channels = outs[0].dtype, x.shape[1]
-    inputs = [x.name] + [tensor(g, v if v is not None else np.full(channels, fill), dtype)
-                         for v, fill in ((weight, 1.0), (bias, 0.0))]  # fmt: skip
+    inputs = [x.name] + [
+        tensor(g, v if v is not None else np.full(channels, fill), dtype)
+        for v, fill in ((weight, 1.0), (bias, 0.0))
+    ]
     inputs += [tensor(g, kwargs[k], dtype) for k in ("mean", "var")]
     return g.node("BatchNormalization", inputs, epsilon=float(kwargs.get("eps", 1e-5)))
 
@@ -170,5 +190,4 @@ def layer_norm(g, args, kwargs, outs):
     dtype = outs[0].dtype
     scale = tensor(g, weight if weight is not None else np.ones(x.shape[-ndims:]), dtype)
     inputs = [x.name, scale] + ([tensor(g, bias, dtype)] if bias is not None else [])
-    return g.node("LayerNormalization", inputs, axis=-ndims,
-                  epsilon=float(kwargs.get("eps", 1e-5)))  # fmt: skip
+    return g.node("LayerNormalization", inputs, axis=-ndims, epsilon=float(kwargs.get("eps", 1e-5)))

@@ -9,9 +9,9 @@ positions, so the batch size stays dynamic.
 
 import numpy as np
 
+from zennet.onnx.emit import batch_ints, primitive, tensor
 from zennet.ops import shape as sh
 from zennet.ops.indexing import IndexPut
-from zennet.onnx.emit import batch_ints, primitive, tensor
 
 _BIG = np.iinfo(np.int64).max
 
@@ -137,8 +137,9 @@ def getitem(g, args, kwargs, outs):
         return basic_index(g, x, parts)
     if _batch_whole(x, parts, outs[0].shape):
         flat = g.node("Reshape", [x.name, g.ints([0, -1])])  # (N, rest)
-        return g.node("Gather", [flat, g.const(positions(x.shape[1:], parts[1:]), np.int64)],
-                      axis=1)  # fmt: skip
+        return g.node(
+            "Gather", [flat, g.const(positions(x.shape[1:], parts[1:]), np.int64)], axis=1
+        )
     flat = g.node("Reshape", [x.name, g.ints([-1])])
     return g.node("Gather", [flat, g.const(positions(x.shape, parts), np.int64)], axis=0)
 
@@ -168,20 +169,23 @@ def index_put(g, args, kwargs, outs):
         lead = g.node("Shape", [x.name], start=0, end=1)
         data = g.node("Reshape", [x.name, g.ints([0, -1])])
         full = g.node("Concat", [lead, g.ints(list(target))], axis=0)
-        updates = g.node("Reshape", [g.node("Expand", [tensor(g, v, dtype), full]), g.ints([0, -1])])
+        updates = g.node(
+            "Reshape", [g.node("Expand", [tensor(g, v, dtype), full]), g.ints([0, -1])]
+        )
         updates = g.node("Gather", [updates, g.const(keep, np.int64)], axis=1)
-        idx = g.node("Expand", [g.const(flat[keep].reshape(1, -1), np.int64),
-                                g.node("Shape", [updates])])  # fmt: skip
+        idx = g.node(
+            "Expand", [g.const(flat[keep].reshape(1, -1), np.int64), g.node("Shape", [updates])]
+        )
         axis = 1
     else:
         data = g.node("Reshape", [x.name, g.ints([-1])])
         expanded = g.node("Expand", [tensor(g, v, dtype), g.ints(list(target))])
-        updates = g.node("Gather", [g.node("Reshape", [expanded, g.ints([-1])]),
-                                    g.const(keep, np.int64)], axis=0)  # fmt: skip
+        updates = g.node(
+            "Gather", [g.node("Reshape", [expanded, g.ints([-1])]), g.const(keep, np.int64)], axis=0
+        )
         idx, axis = g.const(flat[keep], np.int64), 0
     if not flat.size:
         return g.node("Identity", [x.name])
     reduction = "add" if accumulate else "none"
     y = g.node("ScatterElements", [data, idx, updates], axis=axis, reduction=reduction)
     return g.node("Reshape", [y, shape_of_x])
-

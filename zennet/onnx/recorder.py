@@ -19,8 +19,16 @@ import numpy as np
 from zennet.tensor import Tensor
 
 _ZENNET = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_INSIDE = ("autograd.py", "tensor.py", "trace.py", "ops", "functional", "onnx", "nn/module.py",
-           "nn/hooks.py")  # fmt: skip
+_INSIDE = (
+    "autograd.py",
+    "tensor.py",
+    "trace.py",
+    "ops",
+    "functional",
+    "onnx",
+    "nn/module.py",
+    "nn/hooks.py",
+)
 
 
 class Ref(NamedTuple):

@@ -130,8 +130,13 @@ def _merge(a, b, n, n_other):
         if type(a) is not type(b):
             raise _Differs
         merged = [_merge(p, q, n, n_other) for p, q in zip(a, b)]
-        return merged if isinstance(a, list) else type(a)(merged) if not hasattr(a, "_fields") \
-            else type(a)(*merged)  # fmt: skip
+        return (
+            merged
+            if isinstance(a, list)
+            else type(a)(merged)
+            if not hasattr(a, "_fields")
+            else type(a)(*merged)
+        )
     if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
         return {k: _merge(a[k], b[k], n, n_other) for k in a}
     if not _same(a, b):
@@ -145,25 +150,42 @@ def align(records, others, n, n_other):
     why_other = "another batch size or other values" if n != n_other else "other values"
     for i, (r, o) in enumerate(zip(records, others)):
         if r.kind != o.kind or r.key is not o.key:
-            return records, [(op_name(r), r.where, f"the model runs other ops for {why_other} "
-                              f"(Python control flow on the input?)")]  # fmt: skip
+            return records, [
+                (
+                    op_name(r),
+                    r.where,
+                    f"the model runs other ops for {why_other} (Python control flow on the input?)",
+                )
+            ]
         kwargs = dict(r.kwargs)
         param = _DYNAMIC.get(r.key) if r.kind == "op" else None
         if param and not _same(kwargs.get(param), o.kwargs.get(param)):
             dyn = _follow_batch(kwargs.get(param), o.kwargs.get(param), n, n_other)
             if dyn is None:
-                return records, [(op_name(r), r.where, f"its shape {kwargs.get(param)} "
-                                  f"changes with {why_other} in a way the graph cannot follow")]
+                return records, [
+                    (
+                        op_name(r),
+                        r.where,
+                        f"its shape {kwargs.get(param)} "
+                        f"changes with {why_other} in a way the graph cannot follow",
+                    )
+                ]
             kwargs[param] = dyn
             o = o._replace(kwargs={**o.kwargs, param: dyn})
         try:
             args, kwargs = _merge((r.args, kwargs), (o.args, o.kwargs), n, n_other)
         except _Differs:
-            return records, [(op_name(r), r.where, f"an argument changes with {why_other}: it "
-                              "depends on the input through code the exporter cannot see "
-                              "(NumPy on .data, .item(), .tolist()); keep such values in "
-                              "tensors and zennet ops, or export with dynamic_batch=False if "
-                              "it follows the batch size")]  # fmt: skip
+            return records, [
+                (
+                    op_name(r),
+                    r.where,
+                    f"an argument changes with {why_other}: it "
+                    "depends on the input through code the exporter cannot see "
+                    "(NumPy on .data, .item(), .tolist()); keep such values in "
+                    "tensors and zennet ops, or export with dynamic_batch=False if "
+                    "it follows the batch size",
+                )
+            ]
         records[i] = r._replace(args=args, kwargs=kwargs)
     if len(records) != len(others):
         where = (records or others)[min(len(records), len(others)) - 1].where
@@ -178,4 +200,3 @@ def outputs_of(out, recorder):
     if isinstance(out, (tuple, list)):
         return [r for o in out for r in outputs_of(o, recorder)]
     raise TypeError(f"onnx.export: the model returned {type(out).__name__}; expected tensors.")
-
