@@ -24,6 +24,7 @@ LAYERS = [
         "zennet.dtypes",
         "zennet.random",
         "zennet.registry",
+        "zennet.trace",
         "zennet.version",
         "zennet.tensor",
         "zennet.autograd",

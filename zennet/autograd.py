@@ -38,6 +38,7 @@ from zennet.grad_mode import (  # noqa: F401 (re-exported: zn.no_grad, ...)
     no_grad,
 )
 from zennet.tensor import Tensor
+from zennet.trace import state as _trace
 
 _FLOAT64 = np.dtype(np.float64)  # a dtype, not the type: comparing with it is cheaper
 
@@ -95,8 +96,12 @@ class Function:
             check_finite(fn, "forward", [out])
         if record and mode.enabled:
             fn.parents = inputs
-            return Tensor._from_op(out, fn)
-        return Tensor._from_op(out, None)
+            result = Tensor._from_op(out, fn)
+        else:
+            result = Tensor._from_op(out, None)
+        if _trace.recorder is not None:  # zn.onnx.export is recording this forward pass
+            _trace.recorder.primitive(cls, inputs, params, result)
+        return result
 
     def forward(self, *arrays, **params):
         raise NotImplementedError

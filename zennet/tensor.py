@@ -17,6 +17,7 @@ from zennet.backend import (
     unbroadcast,
 )
 from zennet.grad_mode import check_finite, mode
+from zennet.trace import traced
 
 
 def _as_array(data, dtype=None):
@@ -286,30 +287,39 @@ class Tensor:
         return self
 
     # Comparisons give boolean tensors outside the graph.
+    @traced("eq")
     def __eq__(self, other):
         return Tensor._from_op(self.data == _as_array(other), None)
 
+    @traced("ne")
     def __ne__(self, other):
         return Tensor._from_op(self.data != _as_array(other), None)
 
+    @traced("lt")
     def __lt__(self, other):
         return Tensor._from_op(self.data < _as_array(other), None)
 
+    @traced("le")
     def __le__(self, other):
         return Tensor._from_op(self.data <= _as_array(other), None)
 
+    @traced("gt")
     def __gt__(self, other):
         return Tensor._from_op(self.data > _as_array(other), None)
 
+    @traced("ge")
     def __ge__(self, other):
         return Tensor._from_op(self.data >= _as_array(other), None)
 
+    @traced("bitwise_not")
     def __invert__(self):
         return Tensor._from_op(~self.data, None)
 
+    @traced("bitwise_and")
     def __and__(self, other):
         return Tensor._from_op(self.data & _as_array(other), None)
 
+    @traced("bitwise_or")
     def __or__(self, other):
         return Tensor._from_op(self.data | _as_array(other), None)
 

@@ -20,6 +20,7 @@ Change a tensor in place only before other ops read it, as masks are (``s[mask] 
 from zennet.backend import array_module
 from zennet.grad_mode import is_grad_enabled
 from zennet.tensor import Tensor, tensor_method
+from zennet.trace import rebound
 
 
 def assign(op, x, result):
@@ -37,6 +38,7 @@ def assign(op, x, result):
             f"{op}: the result is {result.dtype} and cannot be stored in the {x.dtype} tensor "
             f"changed in place; use the out-of-place {op.rstrip('_')} or convert with .float()."
         )
+    rebound(x, result)  # zn.onnx.export's recorder follows x to its new value
     if result.requires_grad:
         if x.is_leaf and x.requires_grad:
             raise RuntimeError(

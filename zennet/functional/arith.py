@@ -12,6 +12,7 @@ from zennet.ops import elementwise as ew
 from zennet.ops import linalg
 from zennet.ops import reduce as red
 from zennet.tensor import Tensor, tensor_method
+from zennet.trace import traced
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -42,6 +43,7 @@ def mul(a, b):
 
 
 @tensor_method("div", "divide", "true_divide")
+@traced("div")
 def div(a, b, rounding_mode=None):
     """a / b; ``rounding_mode`` "trunc" or "floor" rounds the quotient (no gradient then,
     as in PyTorch, where it is 0 almost everywhere)."""
@@ -124,6 +126,7 @@ def minimum(a, b):
     return _binary(ew.Minimum, "minimum", a, b)
 
 
+@traced("where")
 def where(condition, a, b):
     """Elements of a where condition holds, else of b (all three broadcast)."""
     cond = module_of(condition, a, b).asarray(array_of(condition), dtype=bool)
@@ -131,6 +134,7 @@ def where(condition, a, b):
     return ew.Where.apply(cond, a, b)
 
 
+@traced("cast")
 def cast(x, dtype):
     """x in another dtype; differentiable between floating dtypes."""
     x = as_tensor(x)
@@ -245,12 +249,14 @@ def _extreme(mode, x, dim, keepdim):
 
 
 @tensor_method
+@traced("max")
 def max(x, dim=None, keepdim=False):
     """The largest element, or (values, indices) along ``dim`` as torch.max."""
     return _extreme("max", x, dim, keepdim)
 
 
 @tensor_method
+@traced("min")
 def min(x, dim=None, keepdim=False):
     """The smallest element, or (values, indices) along ``dim`` as torch.min."""
     return _extreme("min", x, dim, keepdim)
@@ -282,11 +288,13 @@ def _arg(name, x, dim, keepdim):
 
 
 @tensor_method
+@traced("argmax")
 def argmax(x, dim=None, keepdim=False):
     return _arg("argmax", x, dim, keepdim)
 
 
 @tensor_method
+@traced("argmin")
 def argmin(x, dim=None, keepdim=False):
     return _arg("argmin", x, dim, keepdim)
 

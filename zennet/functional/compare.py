@@ -4,6 +4,7 @@ import numpy as np
 
 from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim
 from zennet.tensor import Tensor, tensor_method
+from zennet.trace import traced
 
 __all__ = [  # exported as zn.NAME and F.NAME
     "all",
@@ -57,7 +58,7 @@ def _elementwise(name, *aliases):
 
     fn.__name__ = fn.__qualname__ = aliases[0]
     fn.__doc__ = f"{aliases[0]} elementwise (numpy.{name}), outside the graph."
-    return tensor_method(*aliases)(fn)
+    return tensor_method(*aliases)(traced(aliases[0])(fn))
 
 
 eq = _elementwise("equal", "eq")
@@ -91,6 +92,7 @@ def isreal(x):
 
 
 @tensor_method
+@traced("isclose")
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol · |b|, elementwise."""
     xp = module_of(a, b)
@@ -121,18 +123,21 @@ def _test(name, x, dim, keepdim):
 
 
 @tensor_method
+@traced("all")
 def all(x, dim=None, keepdim=False):
     """True where every element (along ``dim``) is nonzero."""
     return _test("all", x, dim, keepdim)
 
 
 @tensor_method
+@traced("any")
 def any(x, dim=None, keepdim=False):
     """True where some element (along ``dim``) is nonzero."""
     return _test("any", x, dim, keepdim)
 
 
 @tensor_method
+@traced("count_nonzero")
 def count_nonzero(x, dim=None):
     data = as_tensor(x).data
     axis = normalize_dim("count_nonzero", dim, data.ndim)
@@ -141,6 +146,7 @@ def count_nonzero(x, dim=None):
 
 
 @tensor_method
+@traced("isin")
 def isin(elements, test_elements, assume_unique=False, invert=False):
     xp = module_of(elements, test_elements)
     out = xp.isin(array_of(elements), array_of(test_elements), invert=invert)

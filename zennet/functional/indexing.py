@@ -10,6 +10,7 @@ from zennet.functional.arith import mul, where
 from zennet.ops.indexing import IndexPut
 from zennet.ops.shape import GetItem
 from zennet.tensor import Tensor, _index_arrays, tensor_method
+from zennet.trace import traced
 
 __all__ = [  # exported as zn.NAME and F.NAME
     "argwhere",
@@ -57,6 +58,7 @@ def _along(op, x, dim, index):
 
 
 @tensor_method
+@traced("gather")
 def gather(x, dim, index, sparse_grad=False):
     """out[i][j][k] = x[i][index[i][j][k]][k] (dim = 1): values picked along ``dim``."""
     if np.size(array_of(index)) == 0:
@@ -68,6 +70,7 @@ def gather(x, dim, index, sparse_grad=False):
 
 
 @tensor_method
+@traced("take_along_dim")
 def take_along_dim(x, indices, dim=None):
     """gather with broadcasting; ``dim=None`` indexes the flattened tensor."""
     x = as_tensor(x)
@@ -85,6 +88,7 @@ def take_along_dim(x, indices, dim=None):
 
 
 @tensor_method
+@traced("take")
 def take(x, index):
     """x.flatten()[index]: elements by their row-major position."""
     x = as_tensor(x)
@@ -92,6 +96,7 @@ def take(x, index):
 
 
 @tensor_method
+@traced("index_select")
 def index_select(x, dim, index):
     """The slices at ``index`` along ``dim``."""
     x = as_tensor(x)
@@ -110,6 +115,7 @@ def _scatter_index(op, x, dim, index, src):
 
 
 @tensor_method
+@traced("scatter")
 def scatter(x, dim, index, src=None, value=None, reduce=None):
     """out = x with out[i][index[i][j]] = src[i][j] (dim = 1)."""
     if reduce is not None:
@@ -124,6 +130,7 @@ def scatter(x, dim, index, src=None, value=None, reduce=None):
 
 
 @tensor_method
+@traced("scatter_add")
 def scatter_add(x, dim, index, src):
     """out = x with src[i][j] added at out[i][index[i][j]] (dim = 1); repeats add up."""
     full, src = _scatter_index("scatter_add", x, dim, index, src)
@@ -133,6 +140,7 @@ def scatter_add(x, dim, index, src):
 
 
 @tensor_method
+@traced("scatter_reduce")
 def scatter_reduce(x, dim, index, src, reduce, include_self=True):
     if reduce != "sum" or not include_self:
         raise NotImplementedError(
@@ -150,6 +158,7 @@ def _index_along(op, x, dim, index):
 
 
 @tensor_method
+@traced("index_add")
 def index_add(x, dim, index, source, alpha=1):
     """out = x with alpha · source[i] added at slice index[i] along dim."""
     x, full = _index_along("index_add", x, dim, index)
@@ -160,6 +169,7 @@ def index_add(x, dim, index, source, alpha=1):
 
 
 @tensor_method
+@traced("index_copy")
 def index_copy(x, dim, index, source):
     """out = x with slice index[i] along dim replaced by source[i]."""
     x, full = _index_along("index_copy", x, dim, index)
@@ -169,6 +179,7 @@ def index_copy(x, dim, index, source):
 
 
 @tensor_method
+@traced("index_fill")
 def index_fill(x, dim, index, value):
     """out = x with the slices at ``index`` along dim set to ``value``."""
     index = module_of(x).unique(module_of(x).asarray(array_of(index)))  # each slice once
@@ -180,12 +191,14 @@ def index_fill(x, dim, index, value):
 
 
 @tensor_method
+@traced("masked_fill")
 def masked_fill(x, mask, value):
     """value where mask is True, else x (mask broadcasts against x)."""
     return where(mask, value, x)
 
 
 @tensor_method
+@traced("masked_select")
 def masked_select(x, mask):
     """The elements of x where mask is True, as a 1-D tensor (both broadcast)."""
     x = as_tensor(x)
@@ -195,6 +208,7 @@ def masked_select(x, mask):
 
 
 @tensor_method
+@traced("masked_scatter")
 def masked_scatter(x, mask, source):
     """x with the positions where mask is True filled, in order, from source's elements."""
     x = as_tensor(x)
@@ -206,6 +220,7 @@ def masked_scatter(x, mask, source):
 
 
 @tensor_method
+@traced("nonzero")
 def nonzero(x, as_tuple=False):
     """The indices of the nonzero elements: (n, ndim) int64, or one 1-D tensor per dim."""
     data = as_tensor(x).data
@@ -241,6 +256,7 @@ def select(x, dim, index):
 
 
 @tensor_method("__setitem__")
+@traced("setitem")
 def setitem(x, index, value):
     """x[index] = value, differentiable: x takes the written copy's place in the graph
     (the copy-on-write rule of functional/_inplace.py)."""

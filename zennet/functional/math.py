@@ -6,6 +6,7 @@ from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.functional.arith import _binary, add, clamp, div, mul, pow, sub
 from zennet.ops import math as m
 from zennet.tensor import Tensor, tensor_method
+from zennet.trace import traced
 
 __all__ = [  # exported as zn.NAME and F.NAME
     "acos",
@@ -251,6 +252,7 @@ def float_power(a, b):
 
 
 @tensor_method
+@traced("floor_divide")
 def floor_divide(a, b):
     """floor(a / b), outside the graph (its gradient is 0 everywhere it exists)."""
     xp = module_of(a, b)
@@ -260,6 +262,7 @@ def floor_divide(a, b):
 
 
 @tensor_method
+@traced("heaviside")
 def heaviside(x, values):
     """0 where x < 0, ``values`` where x = 0, 1 where x > 0 (no gradient)."""
     xp = module_of(x, values)

@@ -11,6 +11,7 @@ from zennet.functional.shape import permute, reshape, unsqueeze
 from zennet.ops import embedding as emb
 from zennet.ops import norm
 from zennet.random import get_rng
+from zennet.trace import traced
 
 
 def _check_p(op, p):
@@ -214,6 +215,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     return norm.LayerNorm.apply(x, weight, bias, ndims=len(shape), eps=eps)
 
 
+@traced("embedding")
 def embedding(indices, weight, padding_idx=None):
     """Rows of weight (num_embeddings, dim) picked by integer indices (*) -> (*, dim).
 

@@ -9,6 +9,7 @@ import numpy as np
 from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim
 from zennet.functional.indexing import gather
 from zennet.tensor import Tensor, tensor_method
+from zennet.trace import traced
 
 __all__ = [
     "argsort",
@@ -52,6 +53,7 @@ def _order(x, axis, descending):
 
 
 @tensor_method
+@traced("sort")
 def sort(x, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along dim; ties keep their order (stable)."""
     x = as_tensor(x)
@@ -62,6 +64,7 @@ def sort(x, dim=-1, descending=False, stable=False):
 
 
 @tensor_method
+@traced("argsort")
 def argsort(x, dim=-1, descending=False, stable=False):
     return sort(x, dim, descending).indices
 
@@ -72,6 +75,7 @@ def msort(x):
 
 
 @tensor_method
+@traced("topk")
 def topk(x, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) along dim, largest first."""
     x = as_tensor(x)
@@ -95,12 +99,14 @@ def _nth(op, x, n_of, dim, keepdim):
 
 
 @tensor_method
+@traced("kthvalue")
 def kthvalue(x, k, dim=-1, keepdim=False):
     """The k-th smallest (k from 1) along dim, with its index."""
     return _nth("kthvalue", x, lambda n: k - 1, dim, keepdim)
 
 
 @tensor_method
+@traced("median")
 def median(x, dim=None, keepdim=False):
     """The lower median (of all elements, or (values, indices) along dim)."""
     if dim is None:
@@ -110,6 +116,7 @@ def median(x, dim=None, keepdim=False):
 
 
 @tensor_method
+@traced("mode")
 def mode(x, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest of equally frequent ones), with the
     index of its last occurrence."""
@@ -128,6 +135,7 @@ def mode(x, dim=-1, keepdim=False):
     return _picked(x, axis, xp.moveaxis(last, -1, axis), keepdim)
 
 
+@traced("unique")
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), with the inverse map and counts on request."""
     if dim is not None:
@@ -146,6 +154,7 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 tensor_method("unique")(unique)
 
 
+@traced("unique_consecutive")
 def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive values."""
     if dim is not None:
@@ -164,6 +173,7 @@ def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
 tensor_method("unique_consecutive")(unique_consecutive)
 
 
+@traced("searchsorted")
 def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=None, sorter=None):
     """Where each value would go in the sorted last dimension of sorted_sequence."""
     seq, vals = array_of(sorted_sequence), array_of(values)
@@ -184,6 +194,7 @@ def searchsorted(sorted_sequence, values, out_int32=False, right=False, side=Non
     return Tensor._from_op(xp.asarray(out, dtype=np.int32 if out_int32 else np.int64), None)
 
 
+@traced("bucketize")
 def bucketize(x, boundaries, out_int32=False, right=False):
     """The bucket of each element of x given sorted 1-D boundaries."""
     return searchsorted(boundaries, x, out_int32=out_int32, right=right)

@@ -8,6 +8,7 @@ from zennet.functional.arith import amax, pow
 from zennet.functional.pool import _adaptive_avg_pool, avg_pool1d, avg_pool2d
 from zennet.functional.shape import reshape, stack
 from zennet.tensor import Tensor
+from zennet.trace import traced
 
 
 def _windows(size, out):
@@ -65,6 +66,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp_pool(avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, kh * kw)
 
 
+@traced("one_hot")
 def one_hot(tensor, num_classes=-1):
     """Integer labels (*) -> (*, num_classes) int64 with a 1 at each label
     (num_classes=-1: one more than the largest label)."""

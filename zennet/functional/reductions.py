@@ -5,8 +5,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from zennet.functional._util import as_tensor, module_of, normalize_dim
+from zennet.functional._util import as_tensor, normalize_dim
 from zennet.functional.arith import _reduce, amax, amin, cast, mean, std, sum, var, where
+from zennet.functional.compare import isnan
 from zennet.functional.linalg import vector_norm
 from zennet.ops import reduce as red
 from zennet.tensor import tensor_method
@@ -29,7 +30,7 @@ def prod(x, dim=None, keepdim=False, dtype=None):
 
 def _zero_nans(x):
     x = as_tensor(x)
-    return where(module_of(x).isnan(x.data), 0, x) if x.dtype.kind == "f" else x
+    return where(isnan(x), 0, x) if x.dtype.kind == "f" else x  # zennet ops: export follows
 
 
 @tensor_method
@@ -42,7 +43,7 @@ def nansum(x, dim=None, keepdim=False, dtype=None):
 def nanmean(x, dim=None, keepdim=False, dtype=None):
     """The mean of the elements that are not NaN."""
     x = as_tensor(x)
-    count = sum((~module_of(x).isnan(x.data)).astype(x.dtype), dim, keepdim)
+    count = sum(cast(~isnan(x), x.dtype), dim, keepdim)
     return sum(_zero_nans(x), dim, keepdim, dtype) / count
 
 

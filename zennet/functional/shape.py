@@ -5,6 +5,7 @@ import math
 from zennet.functional._util import as_tensor, module_of, normalize_dim, sizes_arg
 from zennet.ops import shape as sh
 from zennet.tensor import _index_arrays, tensor_method
+from zennet.trace import traced
 
 
 @tensor_method("reshape", "view")
@@ -205,6 +206,7 @@ def pad(x, pad, mode="constant", value=0.0):
 
 
 @tensor_method("__getitem__")
+@traced("getitem")
 def getitem(x, index):
     """x[index] with ints, slices, None, Ellipsis, boolean masks and integer arrays."""
     index = _index_arrays(index)

@@ -16,6 +16,7 @@ from zennet.ops import cumulative as cu
 from zennet.ops.indexing import IndexPut
 from zennet.ops.shape import GetItem
 from zennet.tensor import Tensor, tensor_method
+from zennet.trace import traced
 
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_shapes",
@@ -74,11 +75,13 @@ def _running(name, x, dim, better):
 
 
 @tensor_method
+@traced("cummax")
 def cummax(x, dim):
     return _running("cummax", x, dim, lambda a, b: a > b)
 
 
 @tensor_method
+@traced("cummin")
 def cummin(x, dim):
     return _running("cummin", x, dim, lambda a, b: a < b)
 
@@ -237,6 +240,7 @@ def rot90(x, k=1, dims=(0, 1)):
 
 
 @tensor_method
+@traced("repeat_interleave")
 def repeat_interleave(x, repeats=None, dim=None, output_size=None):
     """Each element (or slice along dim) repeated ``repeats`` times in place."""
     if repeats is None:  # torch.repeat_interleave(repeats): indices repeated by themselves

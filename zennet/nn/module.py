@@ -10,6 +10,7 @@ from zennet.functional.convert import to_arguments
 from zennet.grad_mode import no_grad
 from zennet.nn import hooks
 from zennet.tensor import Tensor, _as_array
+from zennet.trace import state as _trace
 
 
 class Parameter(Tensor):
@@ -33,6 +34,13 @@ _HOOK_TABLES = (
     "_forward_pre_hooks_with_kwargs",
     "_backward_hooks",
 )
+
+
+def _call(module, args, kwargs):
+    """A module call as Module.__call__ makes it (for a recorder that lets it run)."""
+    if not (module._forward_hooks or module._forward_pre_hooks or module._backward_hooks):
+        return module.forward(*args, **kwargs)
+    return hooks.call_with_hooks(module, args, kwargs)
 
 
 class Module:
@@ -287,6 +295,8 @@ class Module:
     # ----------------------------------------------------------------- calling
 
     def __call__(self, *args, **kwargs):
+        if _trace.recorder is not None:  # zn.onnx.export: a layer may be recorded whole
+            return _trace.recorder.module(self, _call, args, kwargs)
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks):
             return self.forward(*args, **kwargs)
         return hooks.call_with_hooks(self, args, kwargs)

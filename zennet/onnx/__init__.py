@@ -3,4 +3,4 @@
 Importing this package does not import onnx; only ``export`` does.
 """
 
-from zennet.onnx.export import export, unsupported
+from zennet.onnx.export import export

@@ -4,23 +4,37 @@
     session = onnxruntime.InferenceSession("model.onnx")
     session.run(None, {"input": x})[0]                    # == model.eval()(x)
 
-The model is read structurally, module by module, through the registry of converters
-(zennet/onnx/graph.py): nn.Sequential and nn.TransformerEncoder are walked, every other
-module must be a registered layer. Python code is not traced, so a custom Module with its
-own forward() cannot be exported; all such modules are listed in one ValueError before
-anything is written. The graph computes the model in eval mode (dropout off, batch norm
-with its running statistics); the model's own modes are restored afterwards.
+The model is traced: it runs on the example with a recorder listening (zennet/trace.py),
+which records each layer that has a converter of its own (zennet/onnx/graph.py: LSTM,
+attention, convolution, ...) whole, and every other op one by one (zennet/onnx/emit.py
+and the ops_*.py emitters), so a custom Module with its own forward() exports when its
+ops do. A second run on another input (one more sample, other values) must record the
+same ops (zennet/onnx/tracing.py), and onnxruntime, when installed, must compute what
+the model computes on both inputs. Every op that cannot be exported is listed, with the
+line that called it, in one ValueError before anything is written. The graph computes
+the model in eval mode (dropout off, batch norm with its running statistics); the
+model's own modes are restored afterwards.
 """
 
 import os
 
 import numpy as np
 
-from zennet.autograd import no_grad
 from zennet.io import atomic_write
 from zennet.nn.module import Module
-from zennet.onnx import layers, sequence, spatial  # noqa: F401  (they register the converters)
-from zennet.onnx.graph import CONVERTERS, Graph, Value, convert, lookup
+from zennet.onnx import (  # noqa: F401  (they register the converters and emitters)
+    layers,
+    ops_functions,
+    ops_math,
+    ops_nn,
+    ops_shape,
+    sequence,
+    spatial,
+)
+from zennet.onnx.emit import emit
+from zennet.onnx.graph import Graph, Value, lookup
+from zennet.onnx.recorder import Ref
+from zennet.onnx.tracing import align, other_input, outputs_of, trace
 from zennet.tensor import Tensor
 from zennet.version import __version__
 
@@ -39,30 +53,11 @@ def _import_onnx():
     return onnx
 
 
-def unsupported(model):
-    """[(name, type name, why)] for every module the exporter cannot convert."""
-    found = []
-
-    def visit(module, name):
-        converter, why = lookup(module)
-        if converter is not None and converter.check is not None:
-            why = converter.check(module)
-        if why is not None:
-            found.append((name or "(the model itself)", type(module).__name__, why))
-        elif converter.children is not None:
-            for suffix, child in converter.children(module):
-                visit(child, f"{name}.{suffix}" if name else suffix)
-
-    visit(model, "")
-    return found
-
-
 def _refuse(problems):
-    listed = "\n".join(f"  {name} ({kind}): {why}" for name, kind, why in problems)
-    supported = ", ".join(sorted(cls.__name__ for cls in CONVERTERS))
+    listed = "\n".join(f"  {op} at {where}: {why}" for op, where, why in problems)
     raise ValueError(
-        f"onnx.export: {len(problems)} module(s) cannot be exported to ONNX; nothing was "
-        f"written:\n{listed}\nSupported layers: {supported}."
+        f"onnx.export: {len(problems)} op(s) cannot be exported to ONNX; nothing was "
+        f"written:\n{listed}\ndocs/interop.md lists the ops and layers that export."
     )
 
 
@@ -80,48 +75,72 @@ def _batch_axis(model, dynamic_batch, ndim):
     return dynamic_batch % ndim
 
 
-def _flat(outputs):
-    if isinstance(outputs, Value):
-        return [outputs]
-    return [v for o in outputs for v in _flat(o)]
+def _module_emitter(model):
+    """The emitter of a module recorded whole: its converter, under its name in the model."""
+    names = {id(m): name for name, m in model.named_modules()}
+
+    def emitter(module):
+        converter, _ = lookup(module)
+
+        def emit(g, args, kwargs, outs):
+            name = names.get(id(module), "")
+            with g.scope(name or type(module).__name__):
+                return converter.convert(g, module, name, args[0])
+
+        return emit
+
+    return emitter
 
 
-def _dynamic_dims(model, x, axis, outputs):
-    """For each output, the axes whose size follows the batch size (found by running the
-    model on one more sample)."""
-    bigger = np.zeros(x.shape[:axis] + (x.shape[axis] + 1,) + x.shape[axis + 1 :], x.dtype)
-    converter, _ = lookup(model)
-    with no_grad():
-        probe = _flat(_values_of(converter.run(model, Tensor(bigger))))
-    return [[a for a in range(v.ndim) if v.shape[a] != p.shape[a]] for v, p in zip(outputs, probe)]
-
-
-def _values_of(out):
-    if isinstance(out, Tensor):
-        return Value("", out.shape, out.dtype)
-    return tuple(_values_of(o) for o in out)
-
-
-def _names(output_names, outputs):
-    names = list(output_names)[: len(outputs)]
-    names += [f"{names[0] if names else 'output'}_{i}" for i in range(len(names), len(outputs))]
+def _names(output_names, count):
+    names = list(output_names)[:count]
+    names += [f"{names[0] if names else 'output'}_{i}" for i in range(len(names), count)]
     return names
 
 
-def _build(onnx, model, x, dtype, opset, input_name, output_names, axis):
-    g = Graph(onnx, opset, dtype)
-    g.reserve(input_name, *output_names)
-    with no_grad():
-        outputs = _flat(convert(g, model, "", Value(input_name, x.shape, x.dtype)))
-    names = _names(output_names, outputs)
+def _output_values(g, outputs, values):
+    """The Value of each model output: emitted, or a constant."""
+    found = []
+    for out in outputs:
+        if isinstance(out, Ref):
+            found.append(values.get(out))
+        else:
+            name = g.const(out.data, out.data.dtype, "constant_output")
+            found.append(Value(name, out.shape, out.dtype))
+    return found
+
+
+def _build(onnx, model, x, opset, input_name, output_names, axis):
+    """(the ONNX model, the second input it was checked against) from two traces."""
+    records, out, recorder = trace(model, x)
+    other = other_input(x, axis)
+    others, out_other, _ = trace(model, other)
+    n = 1 if axis is None else x.shape[axis]
+    records, problems = align(records, others, n, n + (axis is not None))
+    if problems:
+        _refuse(problems)
+    dtype = next((p.dtype for p in model.parameters()), x.dtype if x.dtype.kind == "f" else None)
+    g = Graph(onnx, opset, dtype or np.float32)
+    g.input_name, g.batch_axis = input_name, axis
+    outputs = outputs_of(out, recorder)
+    names = _names(output_names, len(outputs))
+    g.reserve(input_name, *names)
     if len(set(names)) < len(names) or input_name in names:
         raise ValueError(
             f"onnx.export: the input and output names must all differ; got input "
             f"{input_name!r} and outputs {names}."
         )
-    for value, name in zip(outputs, names):  # one Identity each gives the outputs their names
+    values, problems = emit(g, records, Value(input_name, x.shape, x.dtype), _module_emitter(model))
+    if problems:
+        _refuse(problems)
+    found = _output_values(g, outputs, values)
+    for value, name in zip(found, names):  # one Identity each gives the outputs their names
         g.nodes.append(onnx.helper.make_node("Identity", [value.name], [name], name=name))
-    dynamic = _dynamic_dims(model, x, axis, outputs) if axis is not None else [[]] * len(outputs)
+    dynamic = [[]] * len(found)
+    if axis is not None:  # the output axes whose size follows the batch size
+        probe = _tensors(out_other)
+        dynamic = [[a for a in range(v.ndim) if v.shape[a] != p.shape[a]]
+                   for v, p in zip(found, probe)]  # fmt: skip
 
     def info(name, value, dynamic_axes):
         shape = ["batch" if a in dynamic_axes else n for a, n in enumerate(value.shape)]
@@ -132,7 +151,7 @@ def _build(onnx, model, x, dtype, opset, input_name, output_names, axis):
         g.nodes,
         "zennet",
         [info(input_name, Value(input_name, x.shape, x.dtype), [] if axis is None else [axis])],
-        [info(n, v, d) for n, v, d in zip(names, outputs, dynamic)],
+        [info(n, v, d) for n, v, d in zip(names, found, dynamic)],
         initializer=list(g.initializers.values()),
     )
     opsets = [onnx.helper.make_opsetid("", opset)]
@@ -140,7 +159,43 @@ def _build(onnx, model, x, dtype, opset, input_name, output_names, axis):
         graph, opset_imports=opsets, producer_name="zennet", producer_version=__version__
     )
     proto.ir_version = onnx.helper.find_min_ir_version_for(opsets)
-    return proto
+    checks = [("the example", x, _tensors(out)), ("other", other, _tensors(out_other))]
+    return proto, checks
+
+
+def _tensors(out):
+    if isinstance(out, Tensor):
+        return [out]
+    return [t for o in out for t in _tensors(o)]
+
+
+def _check_with_onnxruntime(proto, checks):
+    """Run the graph in onnxruntime (when installed) on each input and compare with the
+    model; a difference is an export that would be wrong, so it is refused."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    try:
+        session = onnxruntime.InferenceSession(
+            proto.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+    except Exception:  # noqa: BLE001 (a kernel onnxruntime lacks, e.g. float64 Erf: no check)
+        return
+    name = session.get_inputs()[0].name
+    for label, x, outputs in checks:
+        expected = [t.numpy() for t in outputs]
+        got = session.run(None, {name: x})
+        for i, (a, b) in enumerate(zip(got, expected)):
+            scale = max(1.0, float(np.nanmax(np.abs(b)))) if b.size and b.dtype.kind == "f" else 1
+            if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4 * scale,
+                                                     equal_nan=True):  # fmt: skip
+                raise ValueError(
+                    f"onnx.export: the exported graph gives another output {i} than the model "
+                    f"for {label} (shapes {a.shape} and {b.shape}); nothing was written. If "
+                    f"the model's sizes follow the batch size in a way the graph cannot, "
+                    f"export with dynamic_batch=False."
+                )
 
 
 def export(model, example_input, path, opset=17, input_names=("input",),
@@ -157,8 +212,8 @@ def export(model, example_input, path, opset=17, input_names=("input",),
         first RNN/attention layer takes (seq, batch, ...) input; an int names the axis;
         False keeps every size fixed.
     The file is written atomically. Raises ImportError without the onnx package, and a
-    ValueError listing every module that cannot be exported (docs/interop.md lists the
-    supported layers).
+    ValueError listing every op that cannot be exported, with where it was called
+    (docs/interop.md lists the ops and layers that export).
     """
     onnx = _import_onnx()
     if not isinstance(model, Module):
@@ -173,23 +228,23 @@ def export(model, example_input, path, opset=17, input_names=("input",),
     output_names = (output_names,) if isinstance(output_names, str) else tuple(output_names)
     if len(input_names) != 1:
         raise ValueError(f"onnx.export: the model takes one input; got names {input_names}.")
-    problems = unsupported(model)
-    if problems:
-        _refuse(problems)
     x = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input)
     parameter = next(model.parameters(), None)
-    dtype = np.float32 if parameter is None else parameter.dtype  # the graph computes in it
-    if np.issubdtype(x.dtype, np.floating):
-        x = x.astype(dtype if parameter is not None else x.dtype, copy=False)
-        dtype = x.dtype
+    if np.issubdtype(x.dtype, np.floating) and parameter is not None:
+        x = x.astype(parameter.dtype, copy=False)  # the graph computes in the model's dtype
     axis = None if dynamic_batch is False else _batch_axis(model, dynamic_batch, x.ndim)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        proto = _build(onnx, model, x, dtype, opset, input_names[0], output_names, axis)
+        proto, checks = _build(onnx, model, x, opset, input_names[0], output_names, axis)
+        onnx.checker.check_model(proto)
+        if axis is not None:
+            checks[1] = ("another batch size and other values",) + checks[1][1:]
+        else:
+            checks[1] = ("other input values",) + checks[1][1:]
+        _check_with_onnxruntime(proto, checks)
     finally:
         for m, training in modes:
             object.__setattr__(m, "training", training)
-    onnx.checker.check_model(proto)
     data = proto.SerializeToString()
     atomic_write(os.fspath(path), lambda f: f.write(data), "onnx.export")

@@ -1,0 +1,62 @@
+"""The seam a tracer listens at (zn.onnx.export records one forward pass through it).
+
+While a recorder is active, three places report to it:
+
+- ``Function.apply`` (zennet/autograd.py): every primitive op, after it ran;
+- ``Module.__call__`` (zennet/nn/module.py): every module call, so a layer with a
+  converter of its own can be recorded whole;
+- functions decorated with :func:`traced`: ops computed outside the graph (comparisons,
+  sorting, argmax, ...) and index ops whose index tensors the primitives only see as
+  arrays (gather, x[mask], ...), recorded as one op.
+
+When no recorder is active each place costs one attribute look-up (measured in
+docs/interop.md). Recording is for the thread that started it only.
+"""
+
+import contextlib
+import functools
+import threading
+
+
+class _State:
+    recorder = None  # the active recorder, or None
+
+
+state = _State()
+
+
+@contextlib.contextmanager
+def recording(recorder):
+    """Report every op of this thread to ``recorder`` inside the block."""
+    if state.recorder is not None:
+        raise RuntimeError("trace: a recording is already active; recordings do not nest.")
+    recorder.thread = threading.get_ident()
+    state.recorder = recorder
+    try:
+        yield recorder
+    finally:
+        state.recorder = None
+
+
+def traced(name):
+    """Decorate a function computed outside the graph so a recorder sees it as one op
+    called ``name`` (with its arguments and result)."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def reported(*args, **kwargs):
+            recorder = state.recorder
+            if recorder is None:
+                return fn(*args, **kwargs)
+            return recorder.function(name, fn, args, kwargs)
+
+        return reported
+
+    return decorate
+
+
+def rebound(tensor, result):
+    """Tell the recorder that ``tensor`` now holds ``result`` (an in-place change)."""
+    recorder = state.recorder
+    if recorder is not None:
+        recorder.rebind(tensor, result)
