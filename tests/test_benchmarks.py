@@ -119,3 +119,20 @@ def test_scaling_quick_writes_both_tables(tmp_path):
             assert {key, "zennet_samples_per_s", "torch_samples_per_s", "ratio"} <= set(row)
             assert {"zennet_peak_mb", "torch_peak_mb"} <= set(row)
             assert _positive(row["ratio"])
+
+
+def test_time_to_accuracy_runs_both_frameworks_to_the_target(tmp_path):
+    """The time-to-accuracy case end to end, on a target that one step reaches."""
+    pytest.importorskip("torch")
+    from benchmarks import time_to_accuracy
+
+    if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        pytest.skip("needs apt-get install dataset-fashion-mnist (CI installs it)")
+    out = tmp_path / "tta.json"
+    args = ["--target", "0.0", "--check-every", "2", "--json", str(out)]
+    assert time_to_accuracy.main(args) == 0
+    result = json.loads(out.read_text())
+    for name in ("zennet", "PyTorch"):
+        steps, seconds = result[name]["reached"]
+        assert steps == 2 and seconds > 0
+        assert result[name]["curve"][0][0] == 2 and 0 <= result[name]["curve"][0][2] <= 1
