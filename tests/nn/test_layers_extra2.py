@@ -14,6 +14,7 @@ CASES = [
     ("AdaptiveMaxPool1d", (3,), (2, 3, 8)),
     ("AdaptiveMaxPool2d", ((3, 2),), (2, 3, 7, 5)),
     ("AdaptiveMaxPool2d", (1,), (2, 3, 4, 4)),
+    ("AdaptiveMaxPool3d", ((2, 3, None),), (2, 3, 5, 7, 3)),
     ("AdaptiveAvgPool3d", ((2, 3, 1),), (2, 3, 5, 6, 4)),
     ("LPPool1d", (2, 3), (2, 3, 9)),
     ("LPPool2d", (3, 2), (2, 3, 6, 4)),

@@ -7,6 +7,8 @@ Unlike PyTorch (which broadcasts with a warning), a target whose shape differs f
 input's is an error: broadcasting (N, 1) against (N,) silently gives an (N, N) loss.
 """
 
+import warnings
+
 import numpy as np
 
 from zennet.backend import is_floating
@@ -22,6 +24,25 @@ def check_reduction(op, reduction, allowed=REDUCTIONS):
     if reduction not in allowed:
         listed = ", ".join(repr(r) for r in allowed)
         raise ValueError(f"{op}: reduction must be one of {listed}, got {reduction!r}.")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated ``size_average`` and ``reduce`` as a ``reduction``, with its
+    warning (torch.nn._reduction.legacy_get_string): when either is given (None counts as
+    True), reduce=False gives 'none', else size_average=False gives 'sum', else 'mean';
+    when neither is given, ``reduction`` is kept."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    mapped = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{mapped}' "
+        "instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return mapped
 
 
 def _reduce(loss, reduction):

@@ -13,7 +13,7 @@ from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.functional.activation_extra import logsigmoid
 from zennet.functional.arith import clamp, exp, log, minimum, sqrt, sum, where
 from zennet.functional.distance import pairwise_distance
-from zennet.functional.loss import _reduce, check_reduction
+from zennet.functional.loss import _reduce, check_reduction, legacy_reduction
 from zennet.functional.shape import getitem, reshape, unsqueeze
 from zennet.tensor import Tensor
 
@@ -21,14 +21,6 @@ from zennet.tensor import Tensor
 def _start(op, reduction, *tensors):
     check_reduction(op, reduction)
     return [as_tensor(t) for t in tensors]
-
-
-def _no_legacy(op, size_average, reduce):
-    if size_average is not None or reduce is not None:
-        raise NotImplementedError(
-            f"{op}: size_average and reduce (deprecated in PyTorch) are not supported; use "
-            f"reduction='mean', 'sum' or 'none'."
-        )
 
 
 def poisson_nll_loss(
@@ -44,7 +36,7 @@ def poisson_nll_loss(
     """Negative log-likelihood of target ~ Poisson(λ):
     log_input: l = e^input − target·input;  else l = input − target·log(input + eps);
     ``full`` adds Stirling's term target·log target − target + ½ log(2π target) (target > 1)."""
-    _no_legacy("poisson_nll_loss", size_average, reduce)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _start("poisson_nll_loss", reduction, input, target)
     if log_input:
         loss = exp(input) - target * input
@@ -220,7 +212,7 @@ def triplet_margin_loss(
     reduction="mean",
 ):
     """Triplet loss with the p-norm distance ‖x − y + eps‖_p."""
-    _no_legacy("triplet_margin_loss", size_average, reduce)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     return triplet_margin_with_distance_loss(
         anchor,
         positive,

@@ -1,4 +1,4 @@
-"""More pooling: F.adaptive_max_pool1d/2d, F.adaptive_avg_pool3d, F.lp_pool1d/2d, and
+"""More pooling: F.adaptive_max_pool1d/2d/3d, F.adaptive_avg_pool3d, F.lp_pool1d/2d, and
 F.one_hot, composed of primitives with PyTorch's window rules."""
 
 import numpy as np
@@ -40,6 +40,11 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over near-equal windows to a set size: (N, C, H, W) -> (N, C, *output_size)."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over near-equal windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
 def adaptive_avg_pool3d(input, output_size):

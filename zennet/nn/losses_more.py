@@ -1,21 +1,14 @@
 """The rest of torch.nn's loss modules, with PyTorch's constructor signatures (including
-the deprecated ``size_average`` and ``reduce``, refused unless None); each calls its
+the deprecated ``size_average`` and ``reduce``, mapped as in nn/losses.py); each calls its
 function in functional/losses_more.py and registers its name for ``Trainer(loss=...)``."""
 
 from zennet.functional import losses_more as L
-from zennet.functional.loss import REDUCTIONS, check_reduction
+from zennet.nn import losses
 from zennet.nn.losses import LOSSES
-from zennet.nn.module import Module
 
 
-class _Loss(Module):
-    """``reduction`` checked at construction; legacy size_average/reduce refused."""
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        super().__init__()
-        L._no_legacy(type(self).__name__, size_average, reduce)
-        check_reduction(type(self).__name__, reduction, REDUCTIONS)
-        self.reduction = reduction
+class _Loss(losses._Loss):
+    """nn/losses.py's base, with PyTorch's bare repr (``SoftMarginLoss()``)."""
 
     def extra_repr(self):
         return ""

@@ -1,5 +1,5 @@
-"""AdaptiveMaxPool1d/2d, AdaptiveAvgPool3d, LPPool1d/2d (functional/pool_extra.py) and
-MaxUnpool1d/2d (functional/unpool.py)."""
+"""AdaptiveMaxPool1d/2d/3d, AdaptiveAvgPool3d, LPPool1d/2d (functional/pool_extra.py) and
+MaxUnpool1d/2d/3d (functional/unpool.py)."""
 
 from zennet.functional import pool_extra as P
 from zennet.functional import unpool as U
@@ -30,6 +30,12 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """Max to a fixed size: (N, C, H, W) -> (N, C, *output_size)."""
 
     function = P.adaptive_max_pool2d
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max to a fixed size: (N, C, D, H, W) -> (N, C, *output_size)."""
+
+    function = P.adaptive_max_pool3d
 
 
 class AdaptiveAvgPool3d(_Activation):
@@ -94,3 +100,9 @@ class MaxUnpool2d(_MaxUnpool):
     """The inverse of MaxPool2d(return_indices=True)."""
 
     function = U.max_unpool2d
+
+
+class MaxUnpool3d(_MaxUnpool):
+    """The inverse of MaxPool3d(return_indices=True)."""
+
+    function, nd = U.max_unpool3d, 3
