@@ -111,9 +111,18 @@ def test_eye_and_sparse():
     assert ((s == 0).sum(0) >= 3).all() and s.std() > 0
 
 
-def test_adaptive_max_pool_refuses_indices_by_name():
-    with pytest.raises(NotImplementedError, match="AdaptiveMaxPool2d: return_indices=True"):
-        nn.AdaptiveMaxPool2d(2, return_indices=True)
+@pytest.mark.parametrize(
+    "nd, size, shape",
+    [(1, 3, (2, 3, 8)), (2, (3, 2), (2, 3, 7, 5)), (3, (2, None, 3), (1, 2, 5, 3, 7)),
+     (2, 2, (3, 4, 4))],
+)  # fmt: skip
+def test_adaptive_max_pool_indices_match_torch(rng, nd, size, shape):
+    x = rng.integers(0, 4, size=shape).astype(np.float64)  # ties: the first maximum wins
+    ours = getattr(nn, f"AdaptiveMaxPool{nd}d")(size, return_indices=True)(zn.tensor(x))
+    theirs = getattr(torch.nn, f"AdaptiveMaxPool{nd}d")(size, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+    assert ours[1].dtype == np.int64
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])

@@ -13,11 +13,10 @@ class _AdaptiveMaxPool(_Activation):
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
-        if return_indices:
-            raise NotImplementedError(
-                f"{type(self).__name__}: return_indices=True is not supported."
-            )
         self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return type(self).function(x, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
