@@ -159,3 +159,66 @@ def test_trains_and_round_trips_the_state_dict(rng):
     load_into_torch(fresh, torch.nn.Sequential(
         torch.nn.utils.spectral_norm(torch.nn.Linear(4, 8)), torch.nn.ReLU(),
         torch.nn.utils.weight_norm(torch.nn.Linear(8, 1))))  # fmt: skip
+
+
+# ------------------------------------------------- torch.nn.utils.parametrizations' forms
+
+
+def both_parametrized(name, args, dtype, wrap, **options):
+    ours = getattr(nn, name)(*args, dtype=dtype)
+    theirs = getattr(torch.nn, name)(*args).to(torch.from_numpy(np.zeros(0, dtype)).dtype)
+    wrapped = getattr(nn.utils.parametrizations, wrap)(ours, **options)
+    return wrapped, getattr(torch.nn.utils.parametrizations, wrap)(theirs, **options)
+
+
+PARAMETRIZATIONS = [
+    ("weight_norm", {}),
+    ("weight_norm", dict(dim=None)),
+    ("spectral_norm", {}),
+    ("spectral_norm", dict(dim=1)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("wrap, options", PARAMETRIZATIONS)
+@pytest.mark.parametrize("name, args, shape", LAYERS[:3])
+def test_parametrizations_match_torch(rng, dtype, wrap, options, name, args, shape):
+    ours, theirs = both_parametrized(name, args, dtype, wrap, **options)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)  # ParametrizedLinear(... (parametrizations): ...)
+    rtol, atol = TOLERANCES[dtype]
+    for train in (True, True, False):
+        ours.zero_grad()
+        theirs.zero_grad()
+        same_as_torch(ours, theirs, rng.standard_normal(shape).astype(dtype), train=train,
+                      rtol=rtol, atol=atol)  # fmt: skip
+        for key, value in theirs.state_dict().items():  # u and v after the power iteration
+            np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=rtol,
+                                       atol=atol, err_msg=key)  # fmt: skip
+    for lib, module in ((nn, ours), (torch.nn, theirs)):
+        lib.utils.parametrize.remove_parametrizations(module, "weight")
+    assert type(ours) is getattr(nn, name) and list(ours.state_dict()) == list(theirs.state_dict())
+    np.testing.assert_allclose(
+        ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=rtol, atol=atol
+    )
+
+
+class Symmetric(nn.Module):
+    def forward(self, x):
+        return x.triu() + x.triu(1).transpose(0, 1)
+
+
+class TorchSymmetric(torch.nn.Module):
+    forward = Symmetric.forward
+
+
+def test_register_parametrization_chains_like_torch(rng):
+    ours, theirs = nn.Linear(4, 4, dtype=zn.float64), torch.nn.Linear(4, 4).double()
+    for lib, module, sym in ((nn, ours, Symmetric()), (torch.nn, theirs, TorchSymmetric())):
+        lib.utils.parametrize.register_parametrization(module, "weight", sym)
+        lib.utils.parametrizations.spectral_norm(module)  # chained after the first
+        assert lib.utils.parametrize.is_parametrized(module, "weight")
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    same_as_torch(ours, theirs, rng.standard_normal((3, 4)), rtol=1e-10, atol=1e-12)
+    with pytest.raises(NotImplementedError, match="assigning to the parametrized tensor"):
+        ours.weight = zn.zeros(4, 4)

@@ -6,3 +6,4 @@ from zennet.nn.utils import rnn
 from zennet.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from zennet.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
 from zennet.nn.utils.weight_norm import remove_weight_norm, weight_norm
+from zennet.nn.utils import parametrize, parametrizations
