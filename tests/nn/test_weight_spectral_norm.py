@@ -114,7 +114,8 @@ def test_spectral_norm_gradients_and_gradcheck(rng, dim):
     u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
 
     def run(hook, lib, w):
-        state = types.SimpleNamespace(weight_orig=w, weight_u=lib.tensor(u), weight_v=lib.tensor(v))
+        u_, v_ = lib.tensor(u).to(w.device), lib.tensor(v).to(w.device)  # on w's device
+        state = types.SimpleNamespace(weight_orig=w, weight_u=u_, weight_v=v_)
         return hook.compute_weight(state, do_power_iteration=False)
 
     compare(
