@@ -95,3 +95,45 @@ def test_bad_arguments_are_named():
         nn.PReLU(3)(zn.ones(2, 4))
     with pytest.raises(ValueError, match="Hardtanh: min_val"):
         nn.Hardtanh(1.0, 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rrelu_training_draws_slopes_as_pytorch_does(dtype):
+    """Random slopes: compared by their limits, mean and spread with PyTorch's, and the
+    gradient of each element is its slope (1 where x > 0)."""
+    lower, upper = 0.1, 0.4
+    x = -np.abs(np.random.default_rng(0).standard_normal(20000)).astype(dtype) - 0.1
+    x[:100] *= -1  # some positive inputs, passed through
+    zn.manual_seed(0)
+    xt = zn.tensor(x, requires_grad=True)
+    y = nn.RReLU(lower, upper).train()(xt)
+    y.sum().backward()
+    xr = torch.tensor(x, requires_grad=True)
+    yr = torch.nn.RReLU(lower, upper).train()(xr)
+    yr.sum().backward()
+    assert y.dtype == dtype
+    slopes = {}
+    runs = [("ours", y.numpy(), xt.grad.numpy()), ("theirs", yr.detach().numpy(), xr.grad.numpy())]
+    for name, out, grad in runs:
+        np.testing.assert_array_equal(out[:100], x[:100])
+        np.testing.assert_array_equal(grad[:100], 1)
+        a = out[100:] / x[100:]
+        np.testing.assert_allclose(grad[100:], a, rtol=1e-5)
+        assert lower <= a.min() and a.max() <= upper
+        slopes[name] = a
+    for stat in (np.mean, np.std):
+        np.testing.assert_allclose(stat(slopes["ours"]), stat(slopes["theirs"]), rtol=0.02)
+    np.testing.assert_allclose(np.std(slopes["ours"]), (upper - lower) / 12**0.5, rtol=0.02)
+
+
+def test_rrelu_evaluation_and_gradcheck(rng):
+    x = rng.standard_normal((3, 4))
+    ours = F.rrelu(zn.tensor(x), 0.2, 0.3, training=False).numpy()
+    theirs = torch.nn.functional.rrelu(torch.tensor(x), 0.2, 0.3, training=False).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+    def seeded(t):  # the same slopes on every evaluation
+        zn.manual_seed(1)
+        return F.rrelu(t, training=True)
+
+    assert zn.gradcheck(seeded, [zn.tensor(x + np.sign(x) * 0.1, requires_grad=True)])

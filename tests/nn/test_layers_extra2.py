@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import zennet as zn
+from tests.helpers import compare
 from tests.nn.torch_parity import same_as_torch, same_as_torch_inputs
 from zennet import nn
 from zennet.nn import functional as F
@@ -14,6 +15,7 @@ CASES = [
     ("AdaptiveMaxPool1d", (3,), (2, 3, 8)),
     ("AdaptiveMaxPool2d", ((3, 2),), (2, 3, 7, 5)),
     ("AdaptiveMaxPool2d", (1,), (2, 3, 4, 4)),
+    ("AdaptiveMaxPool3d", ((2, 3, None),), (2, 3, 5, 7, 3)),
     ("AdaptiveAvgPool3d", ((2, 3, 1),), (2, 3, 5, 6, 4)),
     ("LPPool1d", (2, 3), (2, 3, 9)),
     ("LPPool2d", (3, 2), (2, 3, 6, 4)),
@@ -109,9 +111,18 @@ def test_eye_and_sparse():
     assert ((s == 0).sum(0) >= 3).all() and s.std() > 0
 
 
-def test_adaptive_max_pool_refuses_indices_by_name():
-    with pytest.raises(NotImplementedError, match="AdaptiveMaxPool2d: return_indices=True"):
-        nn.AdaptiveMaxPool2d(2, return_indices=True)
+@pytest.mark.parametrize(
+    "nd, size, shape",
+    [(1, 3, (2, 3, 8)), (2, (3, 2), (2, 3, 7, 5)), (3, (2, None, 3), (1, 2, 5, 3, 7)),
+     (2, 2, (3, 4, 4))],
+)  # fmt: skip
+def test_adaptive_max_pool_indices_match_torch(rng, nd, size, shape):
+    x = rng.integers(0, 4, size=shape).astype(np.float64)  # ties: the first maximum wins
+    ours = getattr(nn, f"AdaptiveMaxPool{nd}d")(size, return_indices=True)(zn.tensor(x))
+    theirs = getattr(torch.nn, f"AdaptiveMaxPool{nd}d")(size, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+    assert ours[1].dtype == np.int64
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
@@ -131,10 +142,10 @@ def test_conv_padding_modes_match_torch(rng, mode, name, args, kwargs, shape):
 
 
 @pytest.mark.parametrize("align_corners", [False, True])
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
-@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 def test_affine_grid_and_grid_sample_match_torch(rng, align_corners, mode, padding_mode):
-    theta, x = rng.standard_normal((2, 2, 3)) * 0.5, rng.standard_normal((2, 3, 5, 6))
+    theta, x = rng.standard_normal((2, 2, 3)) * 0.8, rng.standard_normal((2, 3, 5, 6))
     results = []
     for lib, functional in ((zn, F), (torch, torch.nn.functional)):
         t, image = lib.tensor(theta, requires_grad=True), lib.tensor(x, requires_grad=True)
@@ -148,6 +159,31 @@ def test_affine_grid_and_grid_sample_match_torch(rng, align_corners, mode, paddi
         results.append((out.detach().numpy(), image.grad.numpy(), theta_grad))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize(
+    "mode, padding_mode",
+    [("bicubic", "zeros"), ("bicubic", "border"), ("bicubic", "reflection"),
+     ("bilinear", "reflection"), ("nearest", "reflection")],
+)  # fmt: skip
+def test_grid_sample_bicubic_and_reflection(rng, dtype, align_corners, mode, padding_mode):
+    """Grid points up to 2.5 image widths outside (several reflections), away from pixel
+    boundaries where nearest and the folds are not differentiable; gradchecked in float64.
+    float32: bicubic's grid gradient sums 16 taps whose weight derivatives cancel where the
+    taps hold equal values (the border), leaving float32 rounding of ~1e-5 of terms ~10."""
+    x = rng.standard_normal((2, 2, 4, 5)).astype(dtype)
+    grid = rng.uniform(-2.5, 2.5, (2, 3, 4, 2)).astype(dtype)
+    options = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    compare(
+        lambda x, g: F.grid_sample(x, g, **options),
+        x,
+        grid,
+        torch_fn=lambda x, g: torch.nn.functional.grid_sample(x, g, **options),
+        rtol=1e-4 if dtype == np.float32 else 1e-10,
+        atol=1e-4 if dtype == np.float32 else 1e-12,
+    )
 
 
 def test_gumbel_softmax_samples_and_hard_one_hot():

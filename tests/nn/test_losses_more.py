@@ -132,8 +132,6 @@ def test_registered_for_the_trainer():
 
 
 def test_bad_arguments_are_named():
-    with pytest.raises(NotImplementedError, match="size_average and reduce"):
-        nn.MarginRankingLoss(size_average=True)
     with pytest.raises(ValueError, match="MultiMarginLoss: p must be 1 or 2"):
         nn.MultiMarginLoss(p=3)
     with pytest.raises(ValueError, match="gaussian_nll_loss: var of shape"):

@@ -10,18 +10,6 @@ import torch
 import zennet as zn
 from zennet import nn
 
-# nn/losses.py belongs to the registry work: its classes still lack the deprecated
-# size_average/reduce slots (a keyword call works; a positional call past weight does not)
-LEGACY_SLOTS = {
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "CrossEntropyLoss",
-    "KLDivLoss",
-    "L1Loss",
-    "MSELoss",
-    "NLLLoss",
-    "SmoothL1Loss",
-}
 DEPRECATED = {"Hardtanh": {"min_value", "max_value"}}  # PyTorch's deprecated aliases
 
 
@@ -36,7 +24,7 @@ def _positional(parameters):
     return [k for k, p in parameters.items() if p.kind == p.POSITIONAL_OR_KEYWORD and k != "self"]
 
 
-@pytest.mark.parametrize("name", [n for n in _shared_classes() if n not in LEGACY_SLOTS])
+@pytest.mark.parametrize("name", list(_shared_classes()))
 def test_constructor_takes_pytorchs_arguments(name):
     ours = inspect.signature(getattr(nn, name).__init__).parameters
     theirs = inspect.signature(getattr(torch.nn, name).__init__).parameters

@@ -161,3 +161,20 @@ def test_embedding_bag_is_refused_not_exported_wrong(tmp_path, rng):
     with pytest.raises(ValueError, match="exported graph gives another output 0 than the model"):
         zn.onnx.export(nn.EmbeddingBag(10, 3), rng.integers(0, 10, (2, 4)), path)
     assert not path.exists()
+
+
+def test_embedding_with_max_norm_is_refused_by_name(tmp_path, rng):
+    """max_norm rescales the rows it reads in place: no ONNX graph does that."""
+    path = tmp_path / "model.onnx"
+    model = nn.Sequential(nn.Embedding(10, 4, max_norm=1.0))
+    with pytest.raises(
+        ValueError, match=r"embedding at .*embedding.py:\d+ in forward: embedding with max_norm"
+    ):
+        zn.onnx.export(model, rng.integers(0, 10, (2, 3)), path)
+    assert not path.exists()
+    assert_exports(
+        nn.Sequential(nn.Embedding(10, 4)),
+        rng.integers(0, 10, (2, 3)),
+        rng.integers(0, 10, (5, 3)),
+        tmp_path,
+    )

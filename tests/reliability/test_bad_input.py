@@ -326,7 +326,7 @@ def test_a_single_tensor_instead_of_a_list_is_refused():
 DATA = TensorDataset(np.zeros((5, 2)), np.zeros(5))
 
 
-@pytest.mark.parametrize("size", [0, -1, 2.5, True, "4", None])
+@pytest.mark.parametrize("size", [0, -1, 2.5, True, "4"])  # None: single samples, as PyTorch
 def test_a_bad_batch_size_is_refused(size):
     with pytest.raises(ValueError, match=r"DataLoader: batch_size must be a positive int, got "):
         DataLoader(DATA, batch_size=size)

@@ -1,10 +1,14 @@
 """Datasets: indexable collections of samples, and ways to split them.
 
-A dataset is anything with ``__len__`` and ``__getitem__(i) -> sample``.
-:class:`TensorDataset` wraps equally long arrays (inputs, labels, ...) and is
-the one :class:`~zennet.data.DataLoader` batches fastest: it indexes the arrays
-with a whole batch of indices at once instead of one sample at a time.
+A dataset is anything with ``__len__`` and ``__getitem__(i) -> sample`` (map-style), or an
+:class:`IterableDataset` that yields its samples. :class:`TensorDataset` wraps equally
+long arrays (inputs, labels, ...) and is the one :class:`~zennet.data.DataLoader` batches
+fastest: it indexes the arrays with a whole batch of indices at once instead of one
+sample at a time. ``ds1 + ds2`` concatenates (:class:`ConcatDataset`, or
+:class:`ChainDataset` for iterable ones), as in PyTorch.
 """
+
+import bisect
 
 import numpy as np
 
@@ -20,6 +24,69 @@ class Dataset:
 
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must define __len__(self).")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of data sets read as a stream: subclasses define ``__iter__``. A
+    DataLoader batches what it yields, in that order (no sampler, no shuffle)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__(self).")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several map-style data sets, one after another.
+
+    ``cumulative_sizes[k]`` is the number of samples in datasets[0..k]; index i belongs to
+    the first data set whose cumulative size exceeds it.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable.")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset; use ChainDataset.")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError(
+                    f"ConcatDataset: absolute value of index {index} should not exceed the "
+                    f"length {len(self)}."
+                )
+            index += len(self)
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        if k == len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {len(self)}.")
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+class ChainDataset(IterableDataset):
+    """Iterable data sets read one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset.")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
 
 
 def _as_ndarray(value):

@@ -93,15 +93,24 @@ from zennet.functional.loss import (
 
 from zennet.functional.attention import scaled_dot_product_attention
 
-from zennet.functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from zennet.functional.conv import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from zennet.functional.pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     interpolate,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 
 from zennet.functional.activation_extra import (
@@ -157,11 +166,12 @@ from zennet.functional.pool_extra import (
     adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     lp_pool1d,
     lp_pool2d,
     one_hot,
 )
-from zennet.functional.unpool import max_unpool1d, max_unpool2d
+from zennet.functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from zennet.functional.sampling import affine_grid, grid_sample, gumbel_softmax
 from zennet.functional.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from zennet.functional.ctc import ctc_loss

@@ -3,9 +3,11 @@ rule): PyTorch's relu6, hardtanh, selu, celu, mish, hardswish, hardsigmoid, soft
 softmin, glu, logsigmoid, threshold, tanhshrink, softshrink, hardshrink, prelu, rrelu."""
 
 from zennet.functional import activation as act
-from zennet.functional._util import as_tensor, normalize_dim
+from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim
 from zennet.functional.arith import abs, clamp, div, maximum, minimum, mul, sub, where
 from zennet.functional.shape import chunk, reshape
+from zennet.random import get_rng
+from zennet.tensor import Tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -121,8 +123,12 @@ def prelu(x, weight):
 
 
 def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    """Leaky ReLU with slope (lower + upper)/2 in evaluation; random slopes in training are
-    not implemented."""
-    if training:
-        raise NotImplementedError("rrelu: training=True (random slopes) is not supported.")
-    return act.leaky_relu(x, (lower + upper) / 2)
+    """Randomized leaky ReLU (Xu et al., 2015): y = x for x > 0, a·x for x <= 0, with
+    a ~ U(lower, upper) drawn per element in training (from zennet's generator; dy/dx = a
+    there) and a = (lower + upper)/2 in evaluation."""
+    if not training:
+        return act.leaky_relu(x, (lower + upper) / 2)
+    x = as_tensor(x)
+    slopes = x.device.put(get_rng().uniform(lower, upper, size=x.shape).astype(x.dtype))
+    slope = module_of(x).where(array_of(x) <= 0, slopes, x.dtype.type(1))  # constant of x
+    return mul(x, Tensor(slope))

@@ -1,5 +1,5 @@
-"""Convolutions: F.conv1d, F.conv2d, F.conv_transpose1d, F.conv_transpose2d (PyTorch's
-arguments and NCHW layout). The arithmetic is in zennet/ops/conv.py; this file checks
+"""Convolutions: F.conv1d/2d/3d and F.conv_transpose1d/2d/3d (PyTorch's arguments and
+NC*S layout), one N-d body each. The arithmetic is in zennet/ops/conv.py; this file checks
 and normalises the arguments, so that a bad call gets a message instead of a NumPy
 error from inside an im2col."""
 
@@ -194,6 +194,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution: input (N, C, D, H, W), weight (O, C/groups, kd, kh, kw)
+    -> (N, O, D_out, H_out, W_out), each size as conv2d's rule."""
+    return conv_nd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def conv_transpose1d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
@@ -212,3 +218,12 @@ def conv_transpose2d(
     """
     options = (stride, padding, output_padding, groups, dilation)
     return conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, *options)
+
+
+def conv_transpose3d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """3-d transposed convolution: input (N, Cin, D, H, W), weight (Cin, Cout/groups, kd, kh,
+    kw) -> (N, Cout, D_out, H_out, W_out), each size as conv_transpose2d's rule."""
+    options = (stride, padding, output_padding, groups, dilation)
+    return conv_transpose_nd("conv_transpose3d", 3, input, weight, bias, *options)

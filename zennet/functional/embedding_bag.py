@@ -48,13 +48,16 @@ def embedding_bag(
     gives zeros."""
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}.")
-    for name, value in (("max_norm", max_norm), ("scale_grad_by_freq", scale_grad_by_freq)):
-        if value:
-            raise NotImplementedError(f"embedding_bag: {name} is not supported.")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError(
+            "embedding_bag: scale_grad_by_freq needs mode 'sum' or 'mean' (max mode does not "
+            "support scaling the gradient by the frequency, as in PyTorch)."
+        )
     if per_sample_weights is not None and mode != "sum":
         raise ValueError("embedding_bag: per_sample_weights needs mode='sum' (as PyTorch).")
     flat, bags = _bags(input, offsets, include_last_offset)
-    rows = lookup("embedding_bag", flat, weight, None)  # (L, D)
+    options = dict(max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq)
+    rows = lookup("embedding_bag", flat, weight, None, **options)  # (L, D)
     if per_sample_weights is not None:
         rows = rows * reshape(as_tensor(per_sample_weights), (-1, 1))
     keep = (

@@ -7,6 +7,8 @@ Unlike PyTorch (which broadcasts with a warning), a target whose shape differs f
 input's is an error: broadcasting (N, 1) against (N,) silently gives an (N, N) loss.
 """
 
+import warnings
+
 import numpy as np
 
 from zennet.backend import is_floating
@@ -22,6 +24,25 @@ def check_reduction(op, reduction, allowed=REDUCTIONS):
     if reduction not in allowed:
         listed = ", ".join(repr(r) for r in allowed)
         raise ValueError(f"{op}: reduction must be one of {listed}, got {reduction!r}.")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated ``size_average`` and ``reduce`` as a ``reduction``, with its
+    warning (torch.nn._reduction.legacy_get_string): when either is given (None counts as
+    True), reduce=False gives 'none', else size_average=False gives 'sum', else 'mean';
+    when neither is given, ``reduction`` is kept."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    mapped = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{mapped}' "
+        "instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return mapped
 
 
 def _reduce(loss, reduction):
@@ -74,16 +95,35 @@ def _difference(op, input, target, reduction):
     return sub(input, target)
 
 
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error: l = (input - target)²."""
+def _weighted(op, loss, weight, reduction, by_weight=True):
+    """loss · weight (one weight per element, PyTorch 2.13's ``weight=``) reduced: "mean"
+    divides by Σ weight (mse, l1) or by the element count (huber), as PyTorch."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = as_tensor(weight)
+    if shape_of(weight) != shape_of(loss):
+        raise ValueError(
+            f"{op}: weights and input must have the same size, got {shape_of(weight)} and "
+            f"{shape_of(loss)}."
+        )
+    loss = mul(loss, weight)
+    if reduction == "mean" and by_weight:
+        return sum(loss) / sum(weight)
+    return _reduce(loss, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error: l = (input - target)² (times ``weight``)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     diff = _difference("mse_loss", input, target, reduction)
-    return _reduce(mul(diff, diff), reduction)
+    return _weighted("mse_loss", mul(diff, diff), weight, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error: l = |input - target|  (gradient sign(d), 0 at d = 0)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     diff = _difference("l1_loss", input, target, reduction)
-    return _reduce(abs(diff), reduction)
+    return _weighted("l1_loss", abs(diff), weight, reduction)
 
 
 def _huber(diff, delta):
@@ -92,16 +132,17 @@ def _huber(diff, delta):
     return where(size.data < delta, 0.5 * mul(diff, diff), delta * (size - 0.5 * delta))
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: l = ½ d² if |d| < delta else delta (|d| - ½ delta), d = input - target."""
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}.")
     diff = _difference("huber_loss", input, target, reduction)
-    return _reduce(_huber(diff, delta), reduction)
+    return _weighted("huber_loss", _huber(diff, delta), weight, reduction, by_weight=False)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Smooth L1: l = ½ d² / beta if |d| < beta else |d| - ½ beta (= huber / beta; L1 at beta 0)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}.")
     diff = _difference("smooth_l1_loss", input, target, reduction)
@@ -112,9 +153,12 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 # ------------------------------------------------------------ binary targets
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
     """l = -weight (y log p + (1 - y) log(1 - p)) for probabilities p; each log is clamped
     to >= -100 as in PyTorch. Prefer binary_cross_entropy_with_logits on logits."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
     _check_weight("binary_cross_entropy", "weight", weight, shape_of(input))
@@ -131,7 +175,15 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+    pos_weight=None,
+):
     """l = weight ((1 - y) x - L log σ(x)), L = 1 + (pos_weight - 1) y, for logits x.
 
     Stable for any logit: without pos_weight, l = max(x, 0) - x y + log(1 + e^-|x|).
@@ -139,6 +191,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     positive targets, trading recall for precision.
     """
     op = "binary_cross_entropy_with_logits"
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(op, reduction)
     _check_same_shape(op, input, target)
     _check_weight(op, "weight", weight, shape_of(input))
@@ -223,7 +276,14 @@ def _unbatched(fn, input, target, reduction, **options):
 
 
 def cross_entropy(
-    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
 ):
     """Softmax cross-entropy on logits: l = -Σ_c a_c log softmax(input)_c over dim 1.
 
@@ -236,6 +296,7 @@ def cross_entropy(
     The gradient is dl · (softmax(input) Σ_c a_c - a): softmax - one-hot for plain labels.
     """
     op = "cross_entropy"
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(op, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}.")
@@ -262,13 +323,16 @@ def cross_entropy(
     return sum(loss) / divisor if reduction == "mean" else _reduce(loss, reduction)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+):
     """Negative log-likelihood of log-probabilities: l = -weight[y] · input[y] over dim 1.
 
     input (N, C), (N, C, d1, ...) or (C,), usually log_softmax's output; target class
     indices. "mean" divides by Σ weight[y] over samples whose y != ignore_index.
     """
     op = "nll_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(op, reduction)
     input = as_tensor(input)
     check_numbers(op, input)
@@ -289,7 +353,7 @@ def _xlogx(t):
     return where(positive, mul(t, log(where(positive, t, 1))), 0)
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence KL(target ‖ exp(input)) for log-probabilities ``input``:
     l = target (log target - input)   (log_target: l = e^target (target - input)).
 
@@ -297,6 +361,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     "mean" (PyTorch's default) divides by the number of elements instead.
     """
     op = "kl_div"
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(op, reduction, REDUCTIONS + ("batchmean",))
     _check_same_shape(op, input, target)
     if log_target:

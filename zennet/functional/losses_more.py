@@ -13,7 +13,7 @@ from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.functional.activation_extra import logsigmoid
 from zennet.functional.arith import clamp, exp, log, minimum, sqrt, sum, where
 from zennet.functional.distance import pairwise_distance
-from zennet.functional.loss import _reduce, check_reduction
+from zennet.functional.loss import _reduce, check_reduction, legacy_reduction
 from zennet.functional.shape import getitem, reshape, unsqueeze
 from zennet.tensor import Tensor
 
@@ -21,14 +21,6 @@ from zennet.tensor import Tensor
 def _start(op, reduction, *tensors):
     check_reduction(op, reduction)
     return [as_tensor(t) for t in tensors]
-
-
-def _no_legacy(op, size_average, reduce):
-    if size_average is not None or reduce is not None:
-        raise NotImplementedError(
-            f"{op}: size_average and reduce (deprecated in PyTorch) are not supported; use "
-            f"reduction='mean', 'sum' or 'none'."
-        )
 
 
 def poisson_nll_loss(
@@ -44,7 +36,7 @@ def poisson_nll_loss(
     """Negative log-likelihood of target ~ Poisson(λ):
     log_input: l = e^input − target·input;  else l = input − target·log(input + eps);
     ``full`` adds Stirling's term target·log target − target + ½ log(2π target) (target > 1)."""
-    _no_legacy("poisson_nll_loss", size_average, reduce)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _start("poisson_nll_loss", reduction, input, target)
     if log_input:
         loss = exp(input) - target * input
@@ -82,28 +74,38 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def margin_ranking_loss(
+    input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
+):
     """max(0, −y·(x1 − x2) + margin), y = 1 when x1 should rank higher, −1 when lower."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     x1, x2, y = _start("margin_ranking_loss", reduction, input1, input2, target)
     return _reduce(clamp(-y * (x1 - x2) + margin, min=0.0), reduction)
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+def hinge_embedding_loss(
+    input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"
+):
     """x where y = 1, max(0, margin − x) where y = −1 (x: a distance)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = _start("hinge_embedding_loss", reduction, input, target)
     y = array_of(y)
     loss = where(y != -1, x, 0.0) + where(y != 1, clamp(margin - x, min=0.0), 0.0)
     return _reduce(loss, reduction)
 
 
-def soft_margin_loss(input, target, reduction="mean"):
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + e^(−y·x)), y = ±1: a smooth two-class hinge."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = _start("soft_margin_loss", reduction, input, target)
     return _reduce(act.softplus(-y * x), reduction)
 
 
-def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+def multilabel_soft_margin_loss(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
     """−(1/C) Σ_c [y_c log σ(x_c) + (1 − y_c) log σ(−x_c)]·w_c per sample: x, y (N, C)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = _start("multilabel_soft_margin_loss", reduction, input, target)
     loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
@@ -111,9 +113,12 @@ def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
     return _reduce(sum(loss, -1) / x.shape[-1], reduction)
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def cosine_embedding_loss(
+    input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
+):
     """1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1; cos along
     the last dimension with 1e-12 added to each squared norm (PyTorch's EPSILON)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     x1, x2, y = _start("cosine_embedding_loss", reduction, input1, input2, target)
     eps = 1e-12
     dot = sum(x1 * x2, -1)
@@ -134,8 +139,18 @@ def _rows_and_labels(op, x, target, multilabel):
     return x, y
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+def multi_margin_loss(
+    input,
+    target,
+    p=1,
+    margin=1.0,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+):
     """(1/C) Σ_{i≠y} max(0, margin − x_y + x_i)^p · w_y per sample: x (N, C), y (N,)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multi_margin_loss", reduction)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}.")
@@ -155,9 +170,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     return _reduce(loss, reduction)
 
 
-def multilabel_margin_loss(input, target, reduction="mean"):
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """(1/C) Σ_{j ∈ targets} Σ_{i ∉ targets} max(0, 1 − (x_j − x_i)) per sample; the
     targets of a row are its class indices up to the first −1: x, y (N, C)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("multilabel_margin_loss", reduction)
     unbatched = as_tensor(input).ndim < 2
     x, y = _rows_and_labels("multilabel_margin_loss", input, target, multilabel=True)
@@ -220,7 +236,7 @@ def triplet_margin_loss(
     reduction="mean",
 ):
     """Triplet loss with the p-norm distance ‖x − y + eps‖_p."""
-    _no_legacy("triplet_margin_loss", size_average, reduce)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     return triplet_margin_with_distance_loss(
         anchor,
         positive,

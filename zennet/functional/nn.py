@@ -215,16 +215,43 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     return norm.LayerNorm.apply(x, weight, bias, ndims=len(shape), eps=eps)
 
 
-@traced("embedding")
-def embedding(indices, weight, padding_idx=None):
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
     """Rows of weight (num_embeddings, dim) picked by integer indices (*) -> (*, dim).
 
-    ``padding_idx``: that row gets no gradient (its vector stays as it is).
+    ``padding_idx``: that row gets no gradient (its vector stays as it is). ``max_norm``:
+    first, each looked-up row whose ``norm_type``-norm exceeds it is scaled in place to
+    norm max_norm (weight changes, as in PyTorch). ``scale_grad_by_freq``: a row's
+    gradient is divided by how often it occurs in ``input``. ``sparse``: accepted; the
+    gradient stays dense (optim.SparseAdam updates only the rows it touches).
     """
-    return lookup("embedding", indices, weight, padding_idx)
+    options = dict(max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq)
+    return lookup("embedding", input, weight, padding_idx, **options)
 
 
-def lookup(op, indices, weight, padding_idx):
+def renorm_rows(weight, idx, max_norm, norm_type):
+    """W[i] ← W[i] · max_norm / (‖W[i]‖_p + 1e-7) for each distinct i in idx whose p-norm
+    exceeds max_norm; in place, outside the graph (PyTorch's embedding_renorm_)."""
+    xp = module_of(weight)
+    data = weight.data
+    rows = xp.unique(idx.reshape(-1))
+    norms = xp.linalg.norm(data[rows], ord=norm_type, axis=1)  # (rows,)
+    over = norms > max_norm
+    scale = max_norm / (norms[over].astype(np.float64) + 1e-7)
+    data[rows[over]] *= scale.astype(data.dtype)[:, None]
+
+
+@traced("embedding")  # F.embedding and nn.Embedding both come here
+def lookup(
+    op, indices, weight, padding_idx, max_norm=None, norm_type=2.0, scale_grad_by_freq=False
+):
     """F.embedding with errors that name ``op`` (the nn.Embedding module names itself)."""
     idx = module_of(weight).asarray(array_of(indices))
     num = weight.shape[0]
@@ -241,7 +268,11 @@ def lookup(op, indices, weight, padding_idx):
         )
     if padding_idx is not None:
         padding_idx = padding_index(op, padding_idx, num)
-    return emb.Embedding.apply(weight, indices=idx, padding_idx=padding_idx)
+    if max_norm is not None:
+        renorm_rows(weight, idx, max_norm, norm_type)
+    return emb.Embedding.apply(
+        weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq
+    )
 
 
 def padding_index(op, padding_idx, num):

@@ -1,4 +1,4 @@
-"""Pooling and resizing: F.max_pool1d/2d, F.avg_pool1d/2d, F.adaptive_avg_pool1d/2d,
+"""Pooling and resizing: F.max_pool1d/2d/3d, F.avg_pool1d/2d/3d, F.adaptive_avg_pool1d/2d,
 F.interpolate, with PyTorch's arguments, output sizes and edge rules."""
 
 import math
@@ -89,6 +89,16 @@ def max_pool2d(
     )
 
 
+def max_pool3d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """Max over kd×kh×kw windows, padding = -inf: (N, C, D, H, W) -> (N, C, D_out, H_out,
+    W_out). The gradient goes to the first maximum; indices are flat over (D, H, W)."""
+    return _max_pool(
+        "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
 def _avg_pool(op, nd, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor):
     x, kernel, stride, padding, _, out = pool_args(
         op, x, nd, kernel_size, stride, padding, 1, ceil_mode
@@ -135,6 +145,21 @@ def avg_pool2d(
         count_include_pad,
         divisor_override,
     )
+
+
+def avg_pool3d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """y = Σ window / divisor over kd×kh×kw windows: (N, C, D, H, W) -> (N, C, D_out, H_out,
+    W_out), the divisor as avg_pool2d's."""
+    options = (ceil_mode, count_include_pad, divisor_override)
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, *options)
 
 
 def adaptive_average_matrix(size, out):

@@ -1,4 +1,4 @@
-"""More pooling: F.adaptive_max_pool1d/2d, F.adaptive_avg_pool3d, F.lp_pool1d/2d, and
+"""More pooling: F.adaptive_max_pool1d/2d/3d, F.adaptive_avg_pool3d, F.lp_pool1d/2d, and
 F.one_hot, composed of primitives with PyTorch's window rules."""
 
 import numpy as np
@@ -17,8 +17,6 @@ def _windows(size, out):
 
 
 def _adaptive_max(op, nd, input, output_size, return_indices):
-    if return_indices:
-        raise NotImplementedError(f"{op}: return_indices=True is not supported.")
     x = as_tensor(input)
     if x.ndim not in (nd + 1, nd + 2):
         raise ValueError(f"{op}: expected a {nd + 1}-D or {nd + 2}-D input, got {x.shape}.")
@@ -26,11 +24,30 @@ def _adaptive_max(op, nd, input, output_size, return_indices):
     sizes = tuple(n if s is None else s for n, s in zip(x.shape[-nd:], sizes))
     grids = [_windows(n, s) for n, s in zip(x.shape[-nd:], sizes)]
     axes = tuple(range(-nd, 0))
-    cells = []
+    cells, windows = [], []
     for index in np.ndindex(*sizes):  # one max per output cell, over its window
         window = tuple(slice(*grids[d][i]) for d, i in enumerate(index))
         cells.append(amax(x[(Ellipsis,) + window], axes))
-    return reshape(stack(cells, -1), x.shape[:-nd] + sizes)
+        windows.append(window)
+    y = reshape(stack(cells, -1), x.shape[:-nd] + sizes)
+    if not return_indices:
+        return y
+    return y, Tensor(x.device.put(_argmax_indices(x.numpy(), windows, sizes)))
+
+
+def _argmax_indices(data, windows, sizes):
+    """Per output cell, the flat index over the spatial dims of its window's first maximum
+    (a NaN wins, as PyTorch): (*lead, *sizes) int64."""
+    nd = len(sizes)
+    spatial, lead = data.shape[-nd:], data.shape[:-nd]
+    found = []
+    for window in windows:
+        part = data[(Ellipsis,) + window]
+        flat = part.reshape(lead + (-1,))
+        local = np.unravel_index(flat.argmax(-1), part.shape[-nd:])  # first max (NaN first)
+        coords = [c + w.start for c, w in zip(local, window)]
+        found.append(np.ravel_multi_index(coords, spatial))
+    return np.stack(found, -1).reshape(lead + tuple(sizes)).astype(np.int64)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -41,6 +58,11 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max over near-equal windows to a set size: (N, C, H, W) -> (N, C, *output_size)."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over near-equal windows: (N, C, D, H, W) -> (N, C, *output_size)."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
 def adaptive_avg_pool3d(input, output_size):

@@ -1,12 +1,12 @@
-"""Spatial transformers and sampling: F.affine_grid, F.grid_sample (bilinear or nearest,
-zeros or border padding), F.gumbel_softmax; composed of primitives, so the gradients
-reach the input, the grid and theta."""
+"""Spatial transformers and sampling: F.affine_grid, F.grid_sample (bilinear, nearest or
+bicubic; zeros, border or reflection padding), F.gumbel_softmax; composed of primitives,
+so the gradients reach the input, the grid and theta."""
 
 import numpy as np
 
 from zennet.functional import activation as act
 from zennet.functional._util import array_of, as_tensor, module_of
-from zennet.functional.arith import clamp, matmul
+from zennet.functional.arith import clamp, matmul, where
 from zennet.functional.shape import getitem, permute, reshape, unsqueeze
 from zennet.random import get_rng
 from zennet.tensor import Tensor
@@ -42,17 +42,43 @@ def _unnormalize(coord, size, align_corners):
     return ((coord + 1) * size - 1) / 2
 
 
+def _reflect(coord, twice_low, twice_high):
+    """Fold positions into [low, high] as a mirror does (PyTorch's reflect_coordinates):
+    d = |coord - low|, then d mod span forward on even folds and backward on odd ones."""
+    if twice_low == twice_high:
+        return coord * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    sign = np.where(array_of(coord) >= low, 1.0, -1.0).astype(coord.dtype)
+    d = (coord - low) * module_of(coord).asarray(sign)
+    flips = np.floor(array_of(d) / span)
+    extra = d - module_of(coord).asarray((flips * span).astype(coord.dtype))  # fmod(d, span)
+    return where(flips % 2 == 0, extra + low, span - extra + low)
+
+
+def _pad_coordinate(coord, size, padding_mode, align_corners):
+    """Pixel positions moved inside [0, size - 1] by 'border' (clamped) or 'reflection'
+    (mirrored at the edges, or at the outer pixel borders without align_corners)."""
+    if padding_mode == "zeros":
+        return coord
+    if padding_mode == "reflection":
+        twice = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        coord = _reflect(coord, *twice)
+    return clamp(coord, 0, size - 1)
+
+
+_MODES, _PADDINGS = ("bilinear", "nearest", "bicubic"), ("zeros", "border", "reflection")
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """y[n, c, i, j] = input[n, c] read at grid[n, i, j] = (x, y) in [-1, 1] (bilinear:
-    the four neighbours weighted by distance; nearest: the closest one); positions
-    outside read 0 ('zeros') or the edge ('border'). input (N, C, H, W), grid (N, Ho, Wo, 2)."""
-    if mode not in ("bilinear", "nearest"):
-        raise NotImplementedError(
-            f"grid_sample: mode={mode!r} is not supported (bilinear, nearest)."
-        )
-    if padding_mode not in ("zeros", "border"):
-        raise NotImplementedError(
-            f"grid_sample: padding_mode={padding_mode!r} is not supported (zeros, border)."
+    the four neighbours weighted by distance; nearest: the closest one; bicubic: 4×4
+    neighbours with Keys' cubic weights, a = -0.75); positions outside read 0 ('zeros'),
+    the edge ('border') or the mirror image ('reflection'). input (N, C, H, W), grid
+    (N, Ho, Wo, 2)."""
+    if mode not in _MODES or padding_mode not in _PADDINGS:
+        raise ValueError(
+            f"grid_sample: mode must be one of {_MODES} and padding_mode one of {_PADDINGS}, "
+            f"got mode={mode!r}, padding_mode={padding_mode!r}."
         )
     x, grid = as_tensor(input), as_tensor(grid)
     N, C, H, W = x.shape
@@ -61,9 +87,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     corners = bool(align_corners)
     px = _unnormalize(grid[..., 0], W, corners)  # (N, Ho, Wo) pixel positions
     py = _unnormalize(grid[..., 1], H, corners)
-    if padding_mode == "border":
-        px, py = clamp(px, 0, W - 1), clamp(py, 0, H - 1)
     batch = np.arange(N)[:, None, None]
+    if mode == "bicubic":  # padding applies to each tap, not to the position
+        return _bicubic(x, batch, px, py, padding_mode, corners)
+    px = _pad_coordinate(px, W, padding_mode, corners)
+    py = _pad_coordinate(py, H, padding_mode, corners)
     if mode == "nearest":
         ix, iy = np.rint(array_of(px)).astype(np.int64), np.rint(array_of(py)).astype(np.int64)
         return _read(x, batch, iy, ix, None)
@@ -74,6 +102,40 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     for iy, wy in ((y0, wy0), (y0 + 1, wy1)):
         for ix, wx in ((x0, wx0), (x0 + 1, wx1)):
             term = _read(x, batch, iy, ix, wx * wy)
+            out = term if out is None else out + term
+    return out
+
+
+def _cubic_weights(t, a=-0.75):
+    """Keys' cubic-convolution weights of the taps at distances 1 + t, t, 1 - t, 2 - t."""
+
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _tap(index, size, padding_mode, corners):
+    """An integer tap position after padding (-1 outside for 'zeros', so _read gives 0)."""
+    if padding_mode == "zeros":
+        return index
+    moved = _pad_coordinate(Tensor(index.astype(np.float64)), size, padding_mode, corners)
+    return array_of(moved).astype(np.int64)
+
+
+def _bicubic(x, batch, px, py, padding_mode, corners):
+    """Σ over the 4×4 taps around (px, py) of wx_i · wy_j · x[tap], PyTorch's bicubic."""
+    H, W = x.shape[2:]
+    x0, y0 = np.floor(array_of(px)).astype(np.int64), np.floor(array_of(py)).astype(np.int64)
+    wxs, wys = _cubic_weights(px - x0), _cubic_weights(py - y0)
+    out = None
+    for j, wy in enumerate(wys):
+        iy = _tap(y0 - 1 + j, H, padding_mode, corners)
+        for i, wx in enumerate(wxs):
+            term = _read(x, batch, iy, _tap(x0 - 1 + i, W, padding_mode, corners), wx * wy)
             out = term if out is None else out + term
     return out
 

@@ -1,5 +1,5 @@
 """Where the maxima of a max pool came from, and back: the indices of
-F.max_pool1d/2d(return_indices=True) and F.max_unpool1d/2d, which puts each value at its
+F.max_pool1d/2d/3d(return_indices=True) and F.max_unpool1d/2d/3d, which puts each value at its
 index of a zero map (the scatter below is the one private op it needs)."""
 
 import itertools
@@ -57,12 +57,16 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     kernel = ntuple(op, "kernel_size", kernel_size, nd, minimum=1)
     stride = kernel if stride is None else ntuple(op, "stride", stride, nd, minimum=1)
     padding = ntuple(op, "padding", padding, nd)
-    if output_size is None:
-        sizes = tuple(
-            (n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[-nd:], stride, padding, kernel)
-        )
-    else:
-        sizes = tuple(output_size)[-nd:]
+    default = tuple(
+        (n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[-nd:], stride, padding, kernel)
+    )
+    sizes = default if output_size is None else tuple(output_size)[-nd:]
+    for d, (size, n, s) in enumerate(zip(sizes, default, stride)):
+        if not n - s < size < n + s:  # PyTorch's rule
+            raise ValueError(
+                f"{op}: output_size {tuple(output_size)} is invalid: dim {d} must be between "
+                f"{n - s} and {n + s} (exclusive) for input of shape {x.shape}."
+            )
     batched = x.ndim == nd + 2
     lead = x.shape[:2] if batched else (1, x.shape[0])
     index = (
@@ -84,3 +88,8 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The inverse of max_pool2d: each value at its index of an (H, W) map, zeros elsewhere."""
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool3d: each value at its index of a (D, H, W) map, zeros elsewhere."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)

@@ -48,14 +48,23 @@ from zennet.nn.transformer import (
 
 from zennet.nn.preprocessing import Standardize
 
-from zennet.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from zennet.nn.conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
 from zennet.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AvgPool1d,
     AvgPool2d,
+    AvgPool3d,
     MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
     Upsample,
 )
 
@@ -133,10 +142,12 @@ from zennet.nn.pooling_extra import (
     AdaptiveAvgPool3d,
     AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
     LPPool1d,
     LPPool2d,
     MaxUnpool1d,
     MaxUnpool2d,
+    MaxUnpool3d,
 )
 from zennet.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from zennet.nn.upsampling import UpsamplingBilinear2d, UpsamplingNearest2d

@@ -115,7 +115,8 @@ class Softmax2d(Module):
 
 
 class RReLU(_Activation):
-    """leaky ReLU with slope (lower + upper)/2 (evaluation mode only)"""
+    """leaky ReLU with random slopes a ~ U(lower, upper) for x <= 0 in training, the mean
+    slope (lower + upper)/2 in evaluation"""
 
     arguments = ("lower", "upper")
 

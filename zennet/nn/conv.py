@@ -1,4 +1,4 @@
-"""Convolution layers: nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d.
+"""Convolution layers: nn.Conv1d/2d/3d, nn.ConvTranspose1d/2d/3d.
 
 PyTorch's arguments, weight shapes ((out, in/groups, *k); transposed: (in, out/groups, *k)),
 state-dict keys (weight, bias) and default initialisation:
@@ -205,6 +205,13 @@ class Conv2d(_Conv):
     nd, function = 2, staticmethod(F.conv2d)
 
 
+class Conv3d(_Conv):
+    """3-d convolution (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out);
+    weight (C_out, C_in/groups, kd, kh, kw)."""
+
+    nd, function = 3, staticmethod(F.conv3d)
+
+
 class ConvTranspose1d(_ConvTranspose):
     """1-d transposed convolution (N, C_in, L) -> (N, C_out, L_out);
     weight (C_in, C_out/groups, k)."""
@@ -219,3 +226,10 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     nd, function = 2, staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-d transposed convolution (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out);
+    weight (C_in, C_out/groups, kd, kh, kw)."""
+
+    nd, function = 3, staticmethod(F.conv_transpose3d)

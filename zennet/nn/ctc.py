@@ -9,7 +9,7 @@ class CTCLoss(_Loss):
     (T, N, C), targets, input_lengths, target_lengths)``."""
 
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):

@@ -15,7 +15,10 @@ class Embedding(Module):
     weight (num_embeddings, embedding_dim) ~ N(0, 1), as in PyTorch. With ``padding_idx``
     that row starts at zero and gets no gradient, so padding tokens stay the zero vector.
     Looking up a row is the same as multiplying a one-hot vector by weight, without
-    building the one-hot matrix.
+    building the one-hot matrix. ``max_norm`` rescales looked-up rows in place,
+    ``scale_grad_by_freq`` divides a row's gradient by its count in the batch (see
+    F.embedding); with ``sparse=True`` the gradient is still dense (zero in the rows not
+    looked up): optim.SparseAdam then updates only the looked-up rows, as PyTorch's does.
     """
 
     def __init__(
@@ -33,16 +36,6 @@ class Embedding(Module):
         dtype=None,
     ):
         super().__init__()
-        for option, value in (
-            ("max_norm", max_norm),
-            ("scale_grad_by_freq", scale_grad_by_freq),
-            ("sparse", sparse),
-        ):
-            if value:
-                raise NotImplementedError(
-                    f"Embedding: {option}={value!r} is not supported (dense gradients, no "
-                    f"renormalisation); leave it at its default."
-                )
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
@@ -64,7 +57,16 @@ class Embedding(Module):
                 )
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+    def from_pretrained(
+        cls,
+        embeddings,
+        freeze=True,
+        padding_idx=None,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        sparse=False,
+    ):
         """An Embedding holding ``embeddings`` (num_embeddings, dim); frozen by default."""
         data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
@@ -72,7 +74,14 @@ class Embedding(Module):
                 f"Embedding.from_pretrained: embeddings must be 2-D (num_embeddings, dim), "
                 f"got shape {data.shape}."
             )
-        module = cls(*data.shape, padding_idx=padding_idx, _weight=data.copy())
+        options = dict(max_norm=max_norm, norm_type=norm_type, sparse=sparse)
+        module = cls(
+            *data.shape,
+            padding_idx=padding_idx,
+            scale_grad_by_freq=scale_grad_by_freq,
+            _weight=data.copy(),
+            **options,
+        )
         module.weight.requires_grad_(not freeze)
         return module
 
@@ -85,8 +94,19 @@ class Embedding(Module):
         name = (
             f"Embedding(num_embeddings={self.num_embeddings}, embedding_dim={self.embedding_dim})"
         )
-        return lookup(name, indices, self.weight, self.padding_idx)
+        options = (self.max_norm, self.norm_type, self.scale_grad_by_freq)
+        return lookup(name, indices, self.weight, self.padding_idx, *options)
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
-        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse:
+            text += ", sparse=True"
+        return text

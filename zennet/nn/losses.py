@@ -2,22 +2,26 @@
 functional/loss.py (``nn.CrossEntropyLoss()(logits, y)`` is ``F.cross_entropy(logits, y)``).
 
 Class weights and ``pos_weight`` are buffers, so they appear in ``state_dict`` under
-PyTorch's keys ("weight", "pos_weight") when they are given.
+PyTorch's keys ("weight", "pos_weight") when they are given. Constructors take PyTorch's
+arguments in PyTorch's order, the deprecated ``size_average`` and ``reduce`` included
+(mapped to a ``reduction`` as PyTorch maps them, with its warning).
 """
 
 from zennet import functional as F
-from zennet.functional.loss import REDUCTIONS, check_reduction
+from zennet.functional.loss import REDUCTIONS, check_reduction, legacy_reduction
 from zennet.nn.module import Module
 from zennet.registry import Registry
 
 
 class _Loss(Module):
-    """A loss with a ``reduction`` ("mean", "sum" or "none"), checked at construction."""
+    """A loss with a ``reduction`` ("mean", "sum" or "none"), checked at construction;
+    the legacy ``size_average`` / ``reduce`` pair, when given, decides it instead."""
 
     reductions = REDUCTIONS
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
+        reduction = legacy_reduction(size_average, reduce, reduction)
         check_reduction(type(self).__name__, reduction, self.reductions)
         self.reduction = reduction
 
@@ -28,8 +32,8 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     """A loss with per-class (or per-element) weights kept as a buffer."""
 
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
 
@@ -51,7 +55,7 @@ class HuberLoss(_Loss):
     """½ d² for |d| < delta, delta (|d| - ½ delta) beyond."""
 
     def __init__(self, reduction="mean", delta=1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
     def forward(self, input, target):
@@ -61,8 +65,8 @@ class HuberLoss(_Loss):
 class SmoothL1Loss(_Loss):
     """½ d² / beta for |d| < beta, |d| - ½ beta beyond."""
 
-    def __init__(self, reduction="mean", beta=1.0):
-        super().__init__(reduction)
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def forward(self, input, target):
@@ -79,8 +83,10 @@ class BCELoss(_WeightedLoss):
 class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy of logits, sigmoid included (stable for any logit)."""
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(weight, reduction)
+    def __init__(
+        self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+    ):
+        super().__init__(weight, size_average, reduce, reduction)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
@@ -92,8 +98,16 @@ class BCEWithLogitsLoss(_WeightedLoss):
 class CrossEntropyLoss(_WeightedLoss):
     """Softmax cross-entropy of logits (N, C[, d1, ...]) against labels or probabilities."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(weight, reduction)
+    def __init__(
+        self,
+        weight=None,
+        size_average=None,
+        ignore_index=-100,
+        reduce=None,
+        reduction="mean",
+        label_smoothing=0.0,
+    ):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
@@ -110,8 +124,10 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (after log_softmax)."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(weight, reduction)
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+    ):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
@@ -129,8 +145,8 @@ class KLDivLoss(_Loss):
 
     reductions = REDUCTIONS + ("batchmean",)
 
-    def __init__(self, reduction="mean", log_target=False):
-        super().__init__(reduction)
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input, target):

@@ -1,21 +1,14 @@
 """The rest of torch.nn's loss modules, with PyTorch's constructor signatures (including
-the deprecated ``size_average`` and ``reduce``, refused unless None); each calls its
+the deprecated ``size_average`` and ``reduce``, mapped as in nn/losses.py); each calls its
 function in functional/losses_more.py and registers its name for ``Trainer(loss=...)``."""
 
 from zennet.functional import losses_more as L
-from zennet.functional.loss import REDUCTIONS, check_reduction
+from zennet.nn import losses
 from zennet.nn.losses import LOSSES
-from zennet.nn.module import Module
 
 
-class _Loss(Module):
-    """``reduction`` checked at construction; legacy size_average/reduce refused."""
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        super().__init__()
-        L._no_legacy(type(self).__name__, size_average, reduce)
-        check_reduction(type(self).__name__, reduction, REDUCTIONS)
-        self.reduction = reduction
+class _Loss(losses._Loss):
+    """nn/losses.py's base, with PyTorch's bare repr (``SoftMarginLoss()``)."""
 
     def extra_repr(self):
         return ""
@@ -67,7 +60,7 @@ class MarginRankingLoss(_MarginLoss):
     """max(0, −y·(x1 − x2) + margin)"""
 
     def forward(self, input1, input2, target):
-        return L.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+        return L.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
 
 
 class HingeEmbeddingLoss(_MarginLoss):
@@ -76,21 +69,23 @@ class HingeEmbeddingLoss(_MarginLoss):
     default_margin = 1.0
 
     def forward(self, input, target):
-        return L.hinge_embedding_loss(input, target, self.margin, self.reduction)
+        return L.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
 class CosineEmbeddingLoss(_MarginLoss):
     """1 − cos for y = 1, max(0, cos − margin) for y = −1"""
 
     def forward(self, input1, input2, target):
-        return L.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
+        return L.cosine_embedding_loss(
+            input1, input2, target, self.margin, reduction=self.reduction
+        )
 
 
 class SoftMarginLoss(_Loss):
     """log(1 + e^(−y·x))"""
 
     def forward(self, input, target):
-        return L.soft_margin_loss(input, target, self.reduction)
+        return L.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_Loss):
@@ -101,14 +96,14 @@ class MultiLabelSoftMarginLoss(_Loss):
         self.register_buffer("weight", weight)
 
     def forward(self, input, target):
-        return L.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+        return L.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
 
 
 class MultiLabelMarginLoss(_Loss):
     """Hinge between every target class and every other class (targets end at −1)."""
 
     def forward(self, input, target):
-        return L.multilabel_margin_loss(input, target, self.reduction)
+        return L.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiMarginLoss(_Loss):
@@ -124,7 +119,9 @@ class MultiMarginLoss(_Loss):
         self.register_buffer("weight", weight)
 
     def forward(self, input, target):
-        return L.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+        return L.multi_margin_loss(
+            input, target, self.p, self.margin, self.weight, reduction=self.reduction
+        )
 
 
 class TripletMarginLoss(_Loss):

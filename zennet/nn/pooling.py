@@ -1,4 +1,4 @@
-"""Pooling and resizing layers: nn.MaxPool1d/2d, nn.AvgPool1d/2d, nn.AdaptiveAvgPool1d/2d,
+"""Pooling and resizing layers: nn.MaxPool1d/2d/3d, nn.AvgPool1d/2d/3d, nn.AdaptiveAvgPool1d/2d,
 nn.Upsample. No parameters; each is its F.* function with the arguments kept, and the
 repr PyTorch prints."""
 
@@ -49,6 +49,12 @@ class MaxPool2d(_MaxPoolNd):
     function = staticmethod(F.max_pool2d)
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Max over kd×kh×kw windows: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+
+    function = staticmethod(F.max_pool3d)
+
+
 def _single(value):
     """AvgPool1d keeps its arguments as 1-tuples, as PyTorch's does."""
     return value if isinstance(value, tuple) else (value,)
@@ -76,9 +82,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    """Mean over kh×kw windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
-
+class _AvgPoolNd(Module):
     def __init__(
         self,
         kernel_size,
@@ -96,7 +100,7 @@ class AvgPool2d(Module):
 
     def forward(self, x):
         x = check_input(repr(self), x)
-        return F.avg_pool2d(
+        return self.function(
             x,
             self.kernel_size,
             self.stride,
@@ -108,6 +112,18 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over kh×kw windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
+
+    function = staticmethod(F.avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """Mean over kd×kh×kw windows: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+
+    function = staticmethod(F.avg_pool3d)
 
 
 class _AdaptiveAvgPoolNd(Module):

@@ -1,5 +1,5 @@
-"""AdaptiveMaxPool1d/2d, AdaptiveAvgPool3d, LPPool1d/2d (functional/pool_extra.py) and
-MaxUnpool1d/2d (functional/unpool.py)."""
+"""AdaptiveMaxPool1d/2d/3d, AdaptiveAvgPool3d, LPPool1d/2d (functional/pool_extra.py) and
+MaxUnpool1d/2d/3d (functional/unpool.py)."""
 
 from zennet.functional import pool_extra as P
 from zennet.functional import unpool as U
@@ -13,11 +13,10 @@ class _AdaptiveMaxPool(_Activation):
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
-        if return_indices:
-            raise NotImplementedError(
-                f"{type(self).__name__}: return_indices=True is not supported."
-            )
         self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return type(self).function(x, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
@@ -30,6 +29,12 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """Max to a fixed size: (N, C, H, W) -> (N, C, *output_size)."""
 
     function = P.adaptive_max_pool2d
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max to a fixed size: (N, C, D, H, W) -> (N, C, *output_size)."""
+
+    function = P.adaptive_max_pool3d
 
 
 class AdaptiveAvgPool3d(_Activation):
@@ -94,3 +99,9 @@ class MaxUnpool2d(_MaxUnpool):
     """The inverse of MaxPool2d(return_indices=True)."""
 
     function = U.max_unpool2d
+
+
+class MaxUnpool3d(_MaxUnpool):
+    """The inverse of MaxPool3d(return_indices=True)."""
+
+    function, nd = U.max_unpool3d, 3

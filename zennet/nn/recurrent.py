@@ -13,6 +13,7 @@ from zennet import functional as F
 from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.nn import init
 from zennet.nn.checks import check_input
+from zennet.nn.lstm_projection import projected_lstm
 from zennet.nn.module import Module, Parameter
 from zennet.nn.utils.rnn import PackedSequence
 from zennet.ops import recurrent as ops
@@ -34,11 +35,15 @@ def _reset_uniform(params, hidden_size):
         init.uniform_(p, -bound, bound)
 
 
-def _refuse_proj_size(name, proj_size):
-    if proj_size:
-        raise NotImplementedError(
-            f"{name}: proj_size={proj_size} (LSTM with projections) is not supported; "
-            f"use proj_size=0 and an nn.Linear on the output."
+def _check_proj_size(name, mode, proj_size, hidden_size):
+    if not isinstance(proj_size, (int, np.integer)) or proj_size < 0:
+        raise ValueError(f"{name}: proj_size must be a non-negative int, got {proj_size!r}.")
+    if proj_size and mode != "LSTM":
+        raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU.")
+    if proj_size >= hidden_size:
+        raise ValueError(
+            f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+            f"and hidden_size={hidden_size}."
         )
 
 
@@ -68,16 +73,17 @@ class _RNNBase(Module):
         batch_first=False,
         dropout=0.0,
         bidirectional=False,
-        nonlinearity="tanh",
         proj_size=0,
         device=None,
         dtype=None,
+        *,
+        nonlinearity="tanh",
     ):
         super().__init__()
         name = type(self).__name__
-        _refuse_proj_size(name, proj_size)
         made = dict(device=device, dtype=dtype)
         check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        _check_proj_size(name, self.mode, proj_size, hidden_size)
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}.")
         _check_nonlinearity(name, nonlinearity)
@@ -85,17 +91,20 @@ class _RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.nonlinearity = bidirectional, nonlinearity
         self.num_directions = 2 if bidirectional else 1
-        gates = _OPS[self.mode].n_gates
+        self.proj_size = int(proj_size)
+        gates, out = _OPS[self.mode].n_gates, self.proj_size or hidden_size  # h's size
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            layer_input = input_size if layer == 0 else out * self.num_directions
             for direction in range(self.num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 shapes = {
                     "weight_ih": (gates * hidden_size, layer_input),
-                    "weight_hh": (gates * hidden_size, hidden_size),
+                    "weight_hh": (gates * hidden_size, out),
                 }
                 if bias:
                     shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))
+                if self.proj_size:
+                    shapes.update(weight_hr=(self.proj_size, hidden_size))
                 for key, shape in shapes.items():
                     setattr(self, key + suffix, _uniform_parameter(shape, hidden_size, **made))
 
@@ -104,6 +113,8 @@ class _RNNBase(Module):
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         for key, default in (
@@ -120,7 +131,8 @@ class _RNNBase(Module):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
         weights = [getattr(self, n + suffix) for n in names]
-        return weights + [None] * (4 - len(weights))
+        weights += [None] * (4 - len(weights))
+        return weights + [getattr(self, "weight_hr" + suffix)] if self.proj_size else weights
 
     # ---------------------------------------------------------------- checks
 
@@ -152,8 +164,10 @@ class _RNNBase(Module):
         return x
 
     def _initial_state(self, state, key, batch, batched, like):
-        """The (layers·dirs, N, H) initial state (zeros when not given), checked."""
-        expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        """The (layers·dirs, N, H) initial state (zeros when not given), checked; h0 is
+        (layers·dirs, N, proj_size) with projections."""
+        size = self.proj_size if self.proj_size and key == "h0" else self.hidden_size
+        expected = (self.num_layers * self.num_directions, batch, size)
         if state is None:
             return module_of(like).zeros(expected, dtype=like.dtype)
         state = as_tensor(state)
@@ -201,37 +215,44 @@ class _RNNBase(Module):
         initial = [self._initial_state(s, k, N, batched, x) for s, k in zip(hx, keys)]
         if lengths is not None:
             lengths = self._check_lengths(lengths, T, N)
-        output, final = self._layers(x, initial, lengths)  # (T, N, D·H), (S, L·D, N, H)
+        output, final = self._layers(x, initial, lengths)  # (T, N, D·H), S × (L·D, N, H)
         if lengths is not None:  # zero past each sequence's end
             output = output * (np.arange(T)[:, None, None] < lengths[:, None]).astype(x.dtype)
         if not batched:
-            return F.squeeze(output, 1), [final[s, :, 0] for s in range(len(keys))]
+            return F.squeeze(output, 1), [f[:, 0] for f in final]
         if self.batch_first:
             output = F.transpose(output, 0, 1)
-        return output, [final[s] for s in range(len(keys))]
+        return output, final
 
     def _layers(self, x, initial, lengths):
-        """Every layer and direction: one fused op each. x (T, N, I) -> (T, N, D·H)."""
+        """Every layer and direction: one fused op each (a composite with projections).
+        x (T, N, I) -> (T, N, D·H) and the final states, each (L·D, N, H)."""
         T, op = x.shape[0], _OPS[self.mode]
-        finals, layer_input = [], x
+        finals, layer_input = [], x  # finals: the final states of each layer and direction
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
-                states = op.apply(
-                    layer_input,
-                    *self._weights(layer, direction),
-                    *(s[index] for s in initial),
-                    lengths=lengths,
-                    reverse=bool(direction),
-                    nonlinearity=self.nonlinearity,
-                )  # (S, T, N, H)
-                outputs.append(states[0])
-                finals.append(states[:, 0 if direction else T - 1])  # (S, N, H)
+                weights, start = self._weights(layer, direction), [s[index] for s in initial]
+                if self.proj_size:
+                    out, *final = projected_lstm(
+                        layer_input, weights, *start, lengths, reverse=bool(direction)
+                    )
+                else:
+                    states = op.apply(
+                        layer_input, *weights, *start, lengths=lengths,
+                        reverse=bool(direction), nonlinearity=self.nonlinearity,
+                    )  # (S, T, N, H)  # fmt: skip
+                    out, final = states[0], states[:, 0 if direction else T - 1]  # (S, N, H)
+                outputs.append(out)
+                finals.append(final)
             layer_input = outputs[0] if len(outputs) == 1 else F.cat(outputs, dim=2)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout)
-        return layer_input, F.stack(finals, dim=1)
+        if not self.proj_size:
+            stacked = F.stack(finals, dim=1)  # (S, L·D, N, H): one op
+            return layer_input, [stacked[s] for s in range(len(initial))]
+        return layer_input, [F.stack([f[s] for f in finals], 0) for s in range(len(initial))]
 
 
 _FORWARD_DOC = """
@@ -283,9 +304,9 @@ class RNN(_RNNBase):
             batch_first,
             dropout,
             bidirectional,
-            nonlinearity,
             device=device,
             dtype=dtype,
+            nonlinearity=nonlinearity,
         )
 
     def forward(self, input, hx=None, lengths=None):
@@ -300,7 +321,9 @@ class LSTM(_RNNBase):
         c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
 
     weight_ih_l{l} (4H, in), weight_hh_l{l} (4H, H), biases (4H,); see RNN for layers,
-    dropout and directions.
+    dropout and directions. With ``proj_size`` P > 0, h_t = (o ⊙ tanh c_t)·W_hrᵀ with
+    weight_hr_l{l} (P, H), so h, the output and weight_hh's columns have size P
+    (nn/lstm_projection.py).
     """
 
     mode = "LSTM"

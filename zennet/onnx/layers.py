@@ -180,7 +180,13 @@ def layer_norm(g, module, name, x):
 register(nn.LayerNorm)(layer_norm)
 
 
-@register(nn.Embedding)
+def embedding_check(module):
+    if module.max_norm is not None:
+        return "max_norm renormalizes the rows it reads, in place"
+    return None
+
+
+@register(nn.Embedding, check=embedding_check)
 def embedding(g, module, name, x):
     """weight[ids]: Gather along the rows."""
     return g.node("Gather", [g.weight(key(name, "weight"), module.weight), x.name], axis=0)

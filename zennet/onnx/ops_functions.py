@@ -274,6 +274,8 @@ def _take(g, args, kwargs, outs):
 
 @function("embedding")
 def _embedding(g, args, kwargs, outs):
+    if kwargs.get("max_norm") is not None:  # renormalizes the rows it reads, in place
+        raise Unsupported("embedding with max_norm")
     return g.node(
         "Gather", [tensor(g, kwargs["weight"], outs[0].dtype), _int64(g, kwargs["indices"])], axis=0
     )

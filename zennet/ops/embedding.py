@@ -8,17 +8,23 @@ class Embedding(Function):
 
     W (num_embeddings, dim), indices (*) of ints -> y (*, dim). The backward scatters
     each row of dy onto the row it came from with ``add.at`` (an index used twice gets
-    both gradients). The ``padding_idx`` row gets no gradient, as in PyTorch.
+    both gradients). The ``padding_idx`` row gets no gradient, as in PyTorch. With
+    ``scale_grad_by_freq``, dW[i] is divided by the number of times i occurs in indices.
     """
 
-    def forward(self, weight, indices, padding_idx=None):
+    def forward(self, weight, indices, padding_idx=None, scale_grad_by_freq=False):
         self.indices, self.padding_idx, self.shape = indices, padding_idx, weight.shape
+        self.scale_grad_by_freq = scale_grad_by_freq
         return weight[indices]  # (*, dim)
 
     def backward(self, dy):
         xp = self.xp
         dw = xp.zeros(self.shape, dtype=dy.dtype)  # (num_embeddings, dim)
-        xp.add.at(dw, self.indices.reshape(-1), dy.reshape(-1, self.shape[1]))
+        flat = self.indices.reshape(-1)
+        xp.add.at(dw, flat, dy.reshape(-1, self.shape[1]))
+        if self.scale_grad_by_freq:
+            counts = xp.bincount(flat, minlength=self.shape[0])  # (num_embeddings,)
+            dw /= xp.maximum(counts, 1).astype(dw.dtype)[:, None]
         if self.padding_idx is not None:
             dw[self.padding_idx] = 0
         return dw

@@ -14,6 +14,7 @@ from zennet.optim.registry import OPTIMIZERS, get
 from zennet.optim.adam_variants import Adamax, NAdam, RAdam
 from zennet.optim.classic import ASGD, Adadelta, Rprop
 from zennet.optim.lbfgs import LBFGS
+from zennet.optim.sparse_adam import SparseAdam
 from zennet.optim import lr_scheduler_extra
 
 for _name in lr_scheduler_extra.__all__:  # optim.lr_scheduler.LambdaLR, as PyTorch
