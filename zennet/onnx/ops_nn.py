@@ -63,8 +63,10 @@ def _pads(padding):
 
 
 def _conv_inputs(g, args, kwargs, outs):
-    names = _names(g, args, outs)
-    bias = kwargs.get("b", names[2] if len(names) > 2 else None)
+    names = _names(g, args, outs)  # x, w and, given positionally, b (None: no bias)
+    if len(names) > 2:
+        return names[:3] if names[2] is not None else names[:2]
+    bias = kwargs.get("b")
     return names[:2] + ([tensor(g, bias, outs[0].dtype)] if bias is not None else [])
 
 
