@@ -6,6 +6,18 @@ from collections import namedtuple
 
 from zennet.functional._util import as_tensor, module_of
 from zennet.functional.arith import add, matmul, mul, sub, where
+from zennet.functional.decomposition import (  # noqa: F401 (zn.linalg.NAME)
+    cholesky_ex,
+    eigvalsh,
+    lstsq,
+    matrix_rank,
+    pinv,
+    svdvals,
+)
+from zennet.functional.decomposition import linalg_cholesky as cholesky  # noqa: F401
+from zennet.functional.decomposition import linalg_eigh as eigh  # noqa: F401
+from zennet.functional.decomposition import linalg_qr as qr  # noqa: F401
+from zennet.functional.decomposition import linalg_svd as svd  # noqa: F401
 from zennet.functional.shape import cat
 from zennet.ops import linalg as la
 from zennet.ops.einsum import Einsum, parse_equation
