@@ -3,7 +3,7 @@ rounding, remainders). Each is ``zn.NAME``, a Tensor method, and ``x.NAME_()`` i
 
 from zennet.functional._inplace import inplace_variant
 from zennet.functional._util import array_of, as_tensor, module_of
-from zennet.functional.arith import _binary, add, clamp, div, mul, pow, sub
+from zennet.functional.arith import _binary, add, clamp, div, mul, pow, sub, where
 from zennet.ops import math as m
 from zennet.tensor import Tensor, tensor_method
 from zennet.trace import traced
@@ -41,6 +41,8 @@ __all__ = [  # exported as zn.NAME and F.NAME
     "float_power",
     "floor",
     "floor_divide",
+    "fmax",
+    "fmin",
     "fmod",
     "frac",
     "heaviside",
@@ -348,3 +350,23 @@ def ldexp(x, exponent):
 
 for _fn in (addcmul, addcdiv, ldexp):
     inplace_variant(_fn)
+
+
+def _nan_ignoring(a, b, pick_a):
+    """where(pick_a(a, b) or b is NaN, a, b): the other value where one is NaN."""
+    xp = module_of(a, b)
+    a_, b_ = xp.asarray(array_of(a)), xp.asarray(array_of(b))
+    return where(pick_a(a_, b_) | xp.isnan(b_), a, b)
+
+
+@tensor_method
+def fmax(a, b):
+    """The larger of a and b, ignoring NaN (NaN only where both are); a tie and its
+    gradient go to a, as in PyTorch."""
+    return _nan_ignoring(a, b, lambda x, y: x >= y)
+
+
+@tensor_method
+def fmin(a, b):
+    """The smaller of a and b, ignoring NaN (NaN only where both are)."""
+    return _nan_ignoring(a, b, lambda x, y: x <= y)
