@@ -209,7 +209,25 @@ def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
         sums = x.abs().sum(along, keepdim=True)
         out = sums.amax(across, keepdim=True) if ord > 0 else sums.amin(across, keepdim=True)
         return out if keepdim else out.squeeze(tuple(sorted({d0 % x.ndim, d1 % x.ndim})))
-    raise NotImplementedError(f"matrix_norm: ord={ord!r} is not supported (nuc and ±2 need SVD).")
+    if ord in ("nuc", 2, -2):  # from the singular values: their sum, largest or smallest
+        d0, d1 = sorted((d0 % x.ndim, d1 % x.ndim))
+        s = svdvals(x.movedim((d0, d1), (-2, -1)))  # (..., k)
+        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        return out.unsqueeze(d0).unsqueeze(d1) if keepdim else out
+    raise ValueError(
+        f"matrix_norm: ord={ord!r} is not a matrix norm; use 'fro', 'nuc', 1, -1, 2, -2, "
+        f"inf or -inf."
+    )
+
+
+def cond(A, p=None):
+    """The condition number: σ_max / σ_min (p = None or 2), σ_min / σ_max (p = -2), or
+    ‖A‖_p·‖A⁻¹‖_p for the other matrix norms (square A)."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = s[..., 0], s[..., -1]
+        return big / small if p != -2 else small / big
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 def norm(x, ord=None, dim=None, keepdim=False, dtype=None):
