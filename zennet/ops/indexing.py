@@ -59,7 +59,7 @@ class ScatterReduce(Function):
         xp, reduce = self.xp, self.reduce
         y = x.copy()
         if not self.include_self:
-            y[self.index] = _identity(reduce, x.dtype)
+            y[self.index] = reduction_identity(reduce, x.dtype)
         ufunc = {"amax": xp.maximum, "amin": xp.minimum, "prod": xp.multiply}.get(reduce, xp.add)
         ufunc.at(y, self.index, src)
         if reduce == "mean":
@@ -95,7 +95,7 @@ class ScatterReduce(Function):
         return dx, dsrc
 
 
-def _identity(reduce, dtype):
+def reduction_identity(reduce, dtype):
     """The value a reduction starts from: 0, 1, or the lowest / highest of the dtype."""
     if reduce in ("sum", "mean"):
         return 0
