@@ -151,6 +151,8 @@ def test_cholesky_ex_and_empty_and_batched_shapes():
     assert info.dtype == np.int32 and int(info) == 0
     u, s, vh = zn.linalg.svd(zn.zeros(2, 0, 3, dtype=zn.float64))
     assert (u.shape, s.shape, vh.shape) == ((2, 0, 0), (2, 0), (2, 3, 3))
+    u, s, v = zn.svd(zn.ones(5, 3), compute_uv=False)
+    assert (u.shape, s.shape, v.shape) == ((5, 5), (3,), (3, 3)) and not u.numpy().any()
     q, r = zn.linalg.qr(zn.zeros(0, 3, 3))
     assert q.shape == r.shape == (0, 3, 3)
 

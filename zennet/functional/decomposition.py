@@ -219,10 +219,18 @@ def qr(input, some=True):
 
 @tensor_method
 def svd(input, some=True, compute_uv=True):
-    """torch.svd: (U, S, V) with V = Vhᵀ; compute_uv=False gives zero U and V."""
-    u, s, vh = linalg_svd(input, full_matrices=not some)
+    """torch.svd: (U, S, V) with V = Vhᵀ; compute_uv=False gives S and zero U (m, m) and
+    V (n, n)."""
     if not compute_uv:
-        return SVDLegacy(u.detach() * 0, s, vh.detach().mT * 0)
+        a = _matrices("svd", input)
+        m, n = a.shape[-2:]
+        zeros = module_of(a).zeros
+        return SVDLegacy(
+            Tensor._from_op(zeros(a.shape[:-2] + (m, m), a.dtype), None),
+            svdvals(a),
+            Tensor._from_op(zeros(a.shape[:-2] + (n, n), a.dtype), None),
+        )
+    u, s, vh = linalg_svd(input, full_matrices=not some)
     return SVDLegacy(u, s, vh.mT)
 
 
