@@ -4,6 +4,8 @@ friends, kron, tensordot. All are composites of matmul (ops/linalg.py), mul and 
 import math
 from collections import namedtuple
 
+import numpy as np
+
 from zennet.functional._util import as_tensor, module_of
 from zennet.functional.arith import add, matmul, mul, sub, where
 from zennet.functional.decomposition import (  # noqa: F401 (zn.linalg.NAME)
@@ -19,9 +21,16 @@ from zennet.functional.decomposition import linalg_eigh as eigh  # noqa: F401
 from zennet.functional.decomposition import linalg_qr as qr  # noqa: F401
 from zennet.functional.decomposition import linalg_svd as svd  # noqa: F401
 from zennet.functional.shape import cat
+from zennet.functional.solvers import (  # noqa: F401 (zn.linalg.NAME)
+    diagonal,
+    solve_triangular,
+    tensorinv,
+    tensorsolve,
+    vander,
+)
 from zennet.ops import linalg as la
 from zennet.ops.einsum import Einsum, parse_equation
-from zennet.tensor import tensor_method
+from zennet.tensor import Tensor, tensor_method
 
 __all__ = [
     "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "dot", "einsum", "inner", "kron",
@@ -272,6 +281,30 @@ def solve(a, b, left=True):
     return la.Solve.apply(a, b, vector=vector)
 
 
+def inv_ex(A, *, check_errors=False):
+    """(A⁻¹, info) with info = 0; a singular A is refused (PyTorch: info > 0, no inverse)."""
+    return InvEx(_nonsingular("inv_ex", lambda: inv(A)), _info(A))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(X, info) with A X = B and info = 0; a singular A is refused."""
+    return SolveEx(_nonsingular("solve_ex", lambda: solve(A, B, left=left)), _info(A))
+
+
+def _info(a):
+    return Tensor._from_op(module_of(a).zeros(as_tensor(a).shape[:-2], np.int32), None)
+
+
+def _nonsingular(op, compute):
+    try:
+        return compute()
+    except np.linalg.LinAlgError:
+        raise NotImplementedError(
+            f"linalg.{op}: a singular matrix (info > 0 in PyTorch, with no usable result) "
+            f"is not supported; check it with linalg.matrix_rank first."
+        ) from None
+
+
 def matrix_power(a, n):
     """A^n by repeated products (n < 0 inverts first)."""
     a = _square("matrix_power", a)
@@ -323,6 +356,8 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
 
 
 SignLogAbsDet = namedtuple("SignLogAbsDet", ["sign", "logabsdet"])
+InvEx = namedtuple("InvEx", ["inverse", "info"])
+SolveEx = namedtuple("SolveEx", ["result", "info"])
 inverse = inv
 
 
