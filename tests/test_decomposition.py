@@ -196,6 +196,13 @@ def test_a_model_with_a_decomposition_is_refused_by_onnx_export(tmp_path, rng):
     )
     assert list(tmp_path.iterdir()) == []
 
+    class Ranked(Whitened):
+        def forward(self, x):
+            return self.fc(x) * zn.linalg.matrix_rank(self.fc(x))
+
+    with pytest.raises(ValueError, match=r"matrix_rank at .*: computed outside the graph"):
+        zn.onnx.export(Ranked(), randn(rng, (3, 4)), tmp_path / "m.onnx")
+
 
 # ---------------------------------------------------------------- indexing and ordering
 

@@ -15,6 +15,7 @@ from zennet.functional._util import array_of, as_tensor, module_of
 from zennet.functional.arith import matmul
 from zennet.ops import decomposition as dec
 from zennet.tensor import Tensor, tensor_method
+from zennet.trace import traced
 
 __all__ = ["cholesky", "pinverse", "qr", "svd"]  # zn.NAME (PyTorch's older functions)
 
@@ -137,7 +138,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     return CholeskyEx(low, Tensor._from_op(info, None))
 
 
-def _tolerances(op, a, atol, rtol):
+def _tolerances(a, atol, rtol):
     """PyTorch's rule: rtol = eps·max(m, n) unless atol > 0 is given (then 0)."""
     xp = module_of(a)
     given = atol is not None and bool(xp.any(xp.asarray(array_of(atol)) > 0))
@@ -156,15 +157,16 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
         if rtol is not None:
             raise ValueError("linalg.pinv: give rcond or rtol, not both (rcond is rtol).")
         rtol = rcond
-    atol, rtol = _tolerances("linalg.pinv", a, atol, rtol)
+    atol, rtol = _tolerances(a, atol, rtol)
     return dec.Pinv.apply(a, atol=atol, rtol=rtol, hermitian=hermitian)
 
 
+@traced("matrix_rank")  # computed outside the graph: zn.onnx.export refuses it
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values (|eigenvalues| when hermitian) above
     max(atol, rtol·σ_max), int64; no gradient."""
     a = _matrices("linalg.matrix_rank", A, square=hermitian).detach()
-    atol, rtol = _tolerances("linalg.matrix_rank", a, atol, rtol)
+    atol, rtol = _tolerances(a, atol, rtol)
     xp = module_of(a)
     if hermitian:
         s = xp.abs(xp.linalg.eigh(a.data)[0])
