@@ -175,7 +175,7 @@ def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
     axis = 0 if dim is None else normalize_dim("unique_consecutive", dim, data.ndim)
     rows = data.reshape(-1, 1) if dim is None else xp.moveaxis(data, axis, 0)
     flat = rows.reshape(rows.shape[0], int(np.prod(rows.shape[1:])))  # (n, slice size)
-    changed = (flat[1:] != flat[:-1]).any(axis=1) if flat.shape[1] else xp.zeros(0, bool)
+    changed = (flat[1:] != flat[:-1]).any(axis=1)  # (n - 1,): False for empty slices
     starts = xp.concatenate([xp.ones(min(len(flat), 1), bool), changed])
     values = rows[starts] if dim is None else xp.moveaxis(rows[starts], 0, axis)
     inverse = xp.cumsum(starts) - 1
