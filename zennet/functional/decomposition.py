@@ -145,8 +145,7 @@ def _tolerances(a, atol, rtol):
     if rtol is None:
         rtol = 0.0 if given else np.finfo(a.dtype).eps * max(a.shape[-2:])
     atol = 0.0 if atol is None else atol
-    as_array = lambda t: xp.asarray(array_of(t), dtype=a.dtype)  # noqa: E731
-    return as_array(atol), as_array(rtol)
+    return tuple(xp.asarray(array_of(t), dtype=a.dtype) for t in (atol, rtol))
 
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
