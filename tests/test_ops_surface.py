@@ -213,8 +213,8 @@ def test_from_numpy_shares_memory_and_new_methods_keep_dtype():
 
 def test_unsupported_argument_combinations_name_the_argument():
     x = zn.ones(2, 3)
-    with pytest.raises(NotImplementedError, match="reduce='amax'"):
-        x.scatter_reduce(1, zn.tensor([[0, 1, 0], [1, 1, 0]]), x, reduce="amax")
+    with pytest.raises(NotImplementedError, match="linalg.svd: driver='gesvdj'"):
+        zn.linalg.svd(x, driver="gesvdj")
     with pytest.raises(NotImplementedError, match="memory_format"):
         x.float(memory_format="channels_last")
     with pytest.raises(ValueError, match="gather: index has 1 dimensions"):

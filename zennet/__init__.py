@@ -87,6 +87,8 @@ from zennet.functional.indexing import *  # noqa: F403 (its __all__)
 from zennet.functional.ordering import *  # noqa: F403 (its __all__)
 from zennet.functional.structure import *  # noqa: F403 (its __all__)
 from zennet.functional.linalg import *  # noqa: F403 (its __all__)
+from zennet.functional.decomposition import *  # noqa: F403 (its __all__)
+from zennet.functional.solvers import *  # noqa: F403 (its __all__)
 from zennet.functional.reductions import *  # noqa: F403 (its __all__)
 from zennet.functional import linalg  # zn.linalg.norm, det, inv, solve, ...
 from zennet.functional import (

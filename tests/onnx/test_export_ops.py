@@ -114,6 +114,27 @@ OPS = {
         floats(),
     ),
     "scatter_add": (lambda x, w: x.scatter_add(2, x.argsort(dim=2), x * 2), floats()),
+    "scatter_reduce": (
+        lambda x, w: (
+            x.scatter_reduce(2, x.argsort(2)[..., :3], x[..., 1:] * 2, "prod")
+            + x.scatter_reduce(
+                2,
+                zn.tensor([[[0, 0, 3]] * 3]).expand(x.shape[0], 3, 3),
+                x[..., :3],
+                "mean",
+                include_self=False,
+            )
+            + x.scatter_reduce(
+                1,
+                zn.tensor([[[2, 0, 0, 2]]]).expand(x.shape[0], 1, 4),
+                x[:, :1] * 3,
+                "sum",
+                include_self=False,
+            )
+        ),
+        floats(),
+    ),
+    "fmax_fmin": (lambda x, w: zn.fmax(x, w) + zn.fmin(x, w * 2), floats()),
     "index_select": (lambda x, w: zn.index_select(x, 2, zn.tensor([3, 0, 0])), floats()),
     "index_add_fill_copy": (
         lambda x, w: (
@@ -274,3 +295,14 @@ def _masked_set(x):
 def test_op_exports(tmp_path, rng, name):
     fn, make = OPS[name]
     assert_exports(Lambda(fn), make(rng, 2), make(rng, 5), tmp_path)
+
+
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+def test_scatter_reduce_max_min_export_from_opset_18(tmp_path, rng, reduce):
+    def fn(x, w):
+        return x.scatter_reduce(2, x.argsort(2), x * w, reduce, include_self=reduce == "amax")
+
+    make = floats()
+    assert_exports(Lambda(fn), make(rng, 2), make(rng, 5), tmp_path, opset=18)
+    with pytest.raises(ValueError, match=f"reduce='{reduce}' needs opset 18"):
+        zn.onnx.export(Lambda(fn), make(rng, 2), tmp_path / "m17.onnx")

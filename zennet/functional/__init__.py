@@ -54,6 +54,8 @@ from zennet.functional.indexing import *  # noqa: F403 (its __all__)
 from zennet.functional.ordering import *  # noqa: F403 (its __all__)
 from zennet.functional.structure import *  # noqa: F403 (its __all__)
 from zennet.functional.linalg import *  # noqa: F403 (its __all__)
+from zennet.functional.decomposition import *  # noqa: F403 (its __all__)
+from zennet.functional.solvers import *  # noqa: F403 (its __all__)
 from zennet.functional.reductions import *  # noqa: F403 (its __all__)
 from zennet.functional._inplace import fill
 from zennet.functional import convert  # noqa: F401 (makes .to, .cpu, .float, ... Tensor methods)

@@ -7,7 +7,7 @@ import numpy as np
 from zennet.functional._inplace import assign, inplace_variant, shadow
 from zennet.functional._util import array_of, as_tensor, module_of, normalize_dim
 from zennet.functional.arith import mul, where
-from zennet.ops.indexing import IndexPut
+from zennet.ops.indexing import IndexPut, ScatterReduce
 from zennet.ops.shape import GetItem
 from zennet.tensor import Tensor, _index_arrays, tensor_method
 from zennet.trace import traced
@@ -142,12 +142,23 @@ def scatter_add(x, dim, index, src):
 @tensor_method
 @traced("scatter_reduce")
 def scatter_reduce(x, dim, index, src, reduce, include_self=True):
-    if reduce != "sum" or not include_self:
-        raise NotImplementedError(
-            f"scatter_reduce: reduce={reduce!r}, include_self={include_self} is not supported; "
-            f"only reduce='sum' with include_self=True."
-        )
-    return scatter_add(x, dim, index, src)
+    """out = x with src[i][j] reduced into out[i][index[i][j]] (dim = 1) by ``reduce``:
+    "sum", "prod", "mean", "amax" or "amin"; include_self=False leaves x's own values
+    out of the positions written."""
+    if reduce not in _REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {_REDUCTIONS}, got {reduce!r}.")
+    if reduce == "sum" and include_self:
+        return scatter_add(x, dim, index, src)
+    x = as_tensor(x)
+    if x.ndim == 0:  # one position: reduce over a 1-element tensor
+        flat_index = module_of(x).asarray(array_of(index)).reshape(-1)
+        flat_src = as_tensor(src).reshape(-1)
+        return scatter_reduce(x.reshape(1), 0, flat_index, flat_src, reduce, include_self)[0]
+    full, src = _scatter_index("scatter_reduce", x, dim, index, src)
+    return ScatterReduce.apply(x, src, index=full, reduce=reduce, include_self=include_self)
+
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
 def _index_along(op, x, dim, index):

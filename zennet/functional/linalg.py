@@ -4,12 +4,33 @@ friends, kron, tensordot. All are composites of matmul (ops/linalg.py), mul and 
 import math
 from collections import namedtuple
 
+import numpy as np
+
 from zennet.functional._util import as_tensor, module_of
 from zennet.functional.arith import add, matmul, mul, sub, where
+from zennet.functional.decomposition import (  # noqa: F401 (zn.linalg.NAME)
+    cholesky_ex,
+    eigvalsh,
+    lstsq,
+    matrix_rank,
+    pinv,
+    svdvals,
+)
+from zennet.functional.decomposition import linalg_cholesky as cholesky  # noqa: F401
+from zennet.functional.decomposition import linalg_eigh as eigh  # noqa: F401
+from zennet.functional.decomposition import linalg_qr as qr  # noqa: F401
+from zennet.functional.decomposition import linalg_svd as svd  # noqa: F401
 from zennet.functional.shape import cat
+from zennet.functional.solvers import (  # noqa: F401 (zn.linalg.NAME)
+    diagonal,
+    solve_triangular,
+    tensorinv,
+    tensorsolve,
+    vander,
+)
 from zennet.ops import linalg as la
 from zennet.ops.einsum import Einsum, parse_equation
-from zennet.tensor import tensor_method
+from zennet.tensor import Tensor, tensor_method
 
 __all__ = [
     "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "dot", "einsum", "inner", "kron",
@@ -197,7 +218,25 @@ def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
         sums = x.abs().sum(along, keepdim=True)
         out = sums.amax(across, keepdim=True) if ord > 0 else sums.amin(across, keepdim=True)
         return out if keepdim else out.squeeze(tuple(sorted({d0 % x.ndim, d1 % x.ndim})))
-    raise NotImplementedError(f"matrix_norm: ord={ord!r} is not supported (nuc and ±2 need SVD).")
+    if ord in ("nuc", 2, -2):  # from the singular values: their sum, largest or smallest
+        d0, d1 = sorted((d0 % x.ndim, d1 % x.ndim))
+        s = svdvals(x.movedim((d0, d1), (-2, -1)))  # (..., k)
+        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        return out.unsqueeze(d0).unsqueeze(d1) if keepdim else out
+    raise ValueError(
+        f"matrix_norm: ord={ord!r} is not a matrix norm; use 'fro', 'nuc', 1, -1, 2, -2, "
+        f"inf or -inf."
+    )
+
+
+def cond(A, p=None):
+    """The condition number: σ_max / σ_min (p = None or 2), σ_min / σ_max (p = -2), or
+    ‖A‖_p·‖A⁻¹‖_p for the other matrix norms (square A)."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = s[..., 0], s[..., -1]
+        return big / small if p != -2 else small / big
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
 def norm(x, ord=None, dim=None, keepdim=False, dtype=None):
@@ -240,6 +279,30 @@ def solve(a, b, left=True):
     a, b = _square("solve", a), as_tensor(b)
     vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
     return la.Solve.apply(a, b, vector=vector)
+
+
+def inv_ex(A, *, check_errors=False):
+    """(A⁻¹, info) with info = 0; a singular A is refused (PyTorch: info > 0, no inverse)."""
+    return InvEx(_nonsingular("inv_ex", lambda: inv(A)), _info(A))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(X, info) with A X = B and info = 0; a singular A is refused."""
+    return SolveEx(_nonsingular("solve_ex", lambda: solve(A, B, left=left)), _info(A))
+
+
+def _info(a):
+    return Tensor._from_op(module_of(a).zeros(as_tensor(a).shape[:-2], np.int32), None)
+
+
+def _nonsingular(op, compute):
+    try:
+        return compute()
+    except np.linalg.LinAlgError:
+        raise NotImplementedError(
+            f"linalg.{op}: a singular matrix (info > 0 in PyTorch, with no usable result) "
+            f"is not supported; check it with linalg.matrix_rank first."
+        ) from None
 
 
 def matrix_power(a, n):
@@ -293,6 +356,8 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
 
 
 SignLogAbsDet = namedtuple("SignLogAbsDet", ["sign", "logabsdet"])
+InvEx = namedtuple("InvEx", ["inverse", "info"])
+SolveEx = namedtuple("SolveEx", ["result", "info"])
 inverse = inv
 
 

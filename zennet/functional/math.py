@@ -3,7 +3,8 @@ rounding, remainders). Each is ``zn.NAME``, a Tensor method, and ``x.NAME_()`` i
 
 from zennet.functional._inplace import inplace_variant
 from zennet.functional._util import array_of, as_tensor, module_of
-from zennet.functional.arith import _binary, add, clamp, div, mul, pow, sub
+from zennet.functional.arith import _binary, add, clamp, div, mul, pow, sub, where
+from zennet.functional.compare import ge, isnan, le, logical_or
 from zennet.ops import math as m
 from zennet.tensor import Tensor, tensor_method
 from zennet.trace import traced
@@ -41,6 +42,8 @@ __all__ = [  # exported as zn.NAME and F.NAME
     "float_power",
     "floor",
     "floor_divide",
+    "fmax",
+    "fmin",
     "fmod",
     "frac",
     "heaviside",
@@ -348,3 +351,22 @@ def ldexp(x, exponent):
 
 for _fn in (addcmul, addcdiv, ldexp):
     inplace_variant(_fn)
+
+
+def _nan_ignoring(a, b, pick_a):
+    """where(pick_a(a, b) or b is NaN, a, b): the other value where one is NaN. The
+    condition is made of traced comparisons, so that zn.onnx.export follows it."""
+    return where(logical_or(pick_a(a, b), isnan(as_tensor(b))), a, b)
+
+
+@tensor_method
+def fmax(a, b):
+    """The larger of a and b, ignoring NaN (NaN only where both are); a tie and its
+    gradient go to a, as in PyTorch."""
+    return _nan_ignoring(a, b, ge)
+
+
+@tensor_method
+def fmin(a, b):
+    """The smaller of a and b, ignoring NaN (NaN only where both are)."""
+    return _nan_ignoring(a, b, le)

@@ -137,15 +137,28 @@ def mode(x, dim=-1, keepdim=False):
 
 @traced("unique")
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """The distinct values (sorted), with the inverse map and counts on request."""
-    if dim is not None:
-        raise NotImplementedError("unique: dim is not supported; unique flattens the tensor.")
+    """The distinct values (sorted), with the inverse map and counts on request; with
+    ``dim``, the distinct slices along dim, in lexicographic order."""
     data = as_tensor(x).data
     xp = module_of(data)
-    values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True)
-    out = [Tensor._from_op(values, None)]
+    if dim is None:
+        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(data.shape)
+    else:
+        axis = normalize_dim("unique", dim, data.ndim)
+        values, inverse, counts = xp.unique(
+            data, return_inverse=True, return_counts=True, axis=axis
+        )
+        inverse = inverse.reshape(-1)  # (x.shape[dim],): the slice each one became
+    return _with_extras(
+        Tensor._from_op(values, None), inverse, counts, return_inverse, return_counts
+    )
+
+
+def _with_extras(values, inverse, counts, return_inverse, return_counts):
+    out = [values]
     if return_inverse:
-        out.append(_int64(inverse.reshape(data.shape)))
+        out.append(_int64(inverse))
     if return_counts:
         out.append(_int64(counts))
     return out[0] if len(out) == 1 else tuple(out)
@@ -156,18 +169,22 @@ tensor_method("unique")(unique)
 
 @traced("unique_consecutive")
 def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
-    """Collapse runs of equal consecutive values."""
-    if dim is not None:
-        raise NotImplementedError("unique_consecutive: dim is not supported.")
-    data = as_tensor(x).data.reshape(-1)
+    """Collapse runs of equal consecutive values (or, with ``dim``, of equal slices)."""
+    data = as_tensor(x).data
     xp = module_of(data)
-    starts = xp.concatenate([xp.ones(min(data.size, 1), bool), data[1:] != data[:-1]])
-    out = [Tensor._from_op(data[starts], None)]
-    if return_inverse:
-        out.append(_int64((xp.cumsum(starts) - 1).reshape(as_tensor(x).shape)))
-    if return_counts:
-        out.append(_int64(xp.diff(xp.append(xp.flatnonzero(starts), data.size))))
-    return out[0] if len(out) == 1 else tuple(out)
+    axis = 0 if dim is None else normalize_dim("unique_consecutive", dim, data.ndim)
+    rows = data.reshape(-1, 1) if dim is None else xp.moveaxis(data, axis, 0)
+    flat = rows.reshape(rows.shape[0], int(np.prod(rows.shape[1:])))  # (n, slice size)
+    changed = (flat[1:] != flat[:-1]).any(axis=1)  # (n - 1,): False for empty slices
+    starts = xp.concatenate([xp.ones(min(len(flat), 1), bool), changed])
+    values = rows[starts] if dim is None else xp.moveaxis(rows[starts], 0, axis)
+    inverse = xp.cumsum(starts) - 1
+    if dim is None:
+        values, inverse = values.reshape(-1), inverse.reshape(data.shape)
+    counts = xp.diff(xp.append(xp.flatnonzero(starts), len(flat)))
+    return _with_extras(
+        Tensor._from_op(values, None), inverse, counts, return_inverse, return_counts
+    )
 
 
 tensor_method("unique_consecutive")(unique_consecutive)

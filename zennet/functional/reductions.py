@@ -8,7 +8,7 @@ import numpy as np
 from zennet.functional._util import as_tensor, normalize_dim
 from zennet.functional.arith import _reduce, amax, amin, cast, mean, std, sum, var, where
 from zennet.functional.compare import isnan
-from zennet.functional.linalg import vector_norm
+from zennet.functional.linalg import matrix_norm, vector_norm
 from zennet.ops import reduce as red
 from zennet.tensor import tensor_method
 
@@ -69,9 +69,10 @@ def aminmax(x, dim=None, keepdim=False):
 
 @tensor_method
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
-    """torch.norm: the p-norm of the elements over dim ("fro" is p = 2; "nuc" is refused)."""
+    """torch.norm: the p-norm of the elements over dim ("fro" is p = 2; "nuc" the nuclear
+    norm of the matrices in dim, the last two by default)."""
     if p == "nuc":
-        raise NotImplementedError("norm: p='nuc' is not supported (it needs singular values).")
+        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     if p == "fro" or p is None:
         p = 2
     x = as_tensor(x)

@@ -217,3 +217,4 @@ def getitem(x, index):
 
 tensor_method("T")(property(lambda x: permute(x, tuple(reversed(range(x.ndim))))))
 tensor_method("mT")(property(lambda x: transpose(x, -2, -1)))
+tensor_method("mH")(property(lambda x: transpose(x, -2, -1)))  # real tensors: mH = mT

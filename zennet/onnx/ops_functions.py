@@ -8,6 +8,7 @@ import numpy as np
 
 from zennet.onnx.emit import Unsupported, function, has_ref, onnx_type, reduce, tensor
 from zennet.onnx.graph import Value
+from zennet.ops.indexing import reduction_identity
 
 
 def _operands(kwargs):
@@ -303,6 +304,40 @@ def _scatter(g, args, kwargs, outs):
     )
 
 
+_SCATTER_REDUCTIONS = {"sum": "add", "mean": "add", "prod": "mul", "amax": "max", "amin": "min"}
+
+
+@function("scatter_reduce")
+def _scatter_reduce(g, args, kwargs, outs):
+    """ScatterElements with the reduction (max and min from opset 18); include_self=False
+    first writes the reduction's identity at the positions written, and mean divides by
+    the count there (a ScatterElements of ones), at least 1."""
+    x, reduce, dtype = kwargs["x"], kwargs["reduce"], outs[0].dtype
+    index, src = _int64(g, kwargs["index"]), kwargs["src"]
+    if not isinstance(src, Value) or src.shape != tuple(kwargs["index"].shape):
+        raise Unsupported("scatter_reduce with src not shaped like index")
+    if reduce in ("amax", "amin") and g.opset < 18:
+        raise Unsupported(f"scatter_reduce with reduce={reduce!r} needs opset 18 (pass opset=18)")
+    if reduce == "mean" and np.dtype(dtype).kind != "f":
+        raise Unsupported("scatter_reduce with reduce='mean' on integers (floor division)")
+    axis, spread = kwargs["dim"] % x.ndim, g.node("Shape", [index])
+
+    def scatter(data, value, reduction):
+        updates = g.node("Expand", [tensor(g, value, dtype), spread])
+        return g.node("ScatterElements", [data, index, updates], axis=axis, reduction=reduction)
+
+    y = tensor(g, x, dtype)
+    if not kwargs["include_self"]:
+        y = scatter(y, reduction_identity(reduce, np.dtype(dtype)), "none")
+    how = _SCATTER_REDUCTIONS[reduce]
+    y = g.node("ScatterElements", [y, index, src.name], axis=axis, reduction=how)
+    if reduce != "mean":
+        return y
+    start = g.node("Expand", [tensor(g, int(kwargs["include_self"]), dtype), g.node("Shape", [y])])
+    count = g.node("Max", [scatter(start, 1, "add"), tensor(g, 1, dtype)])
+    return g.node("Div", [y, count])
+
+
 @function("one_hot")
 def _one_hot(g, args, kwargs, outs):
     depth = outs[0].shape[-1]
@@ -348,7 +383,7 @@ def _index_of(name):
 
 # Computed outside the graph with no ONNX equivalent here: recorded (and refused) when the
 # index that makes them data-dependent comes from the input; else their primitives are.
-for _name in ("index_add", "index_copy", "index_fill", "scatter_reduce"):
+for _name in ("index_add", "index_copy", "index_fill"):
     function(_name, when=_index_of("index"))(None)
 function("repeat_interleave", when=_index_of("repeats"))(None)
 function("masked_select", "masked_scatter", when=_index_of("mask"))(None)
