@@ -24,6 +24,7 @@ from zennet.io import load_checkpoint
 from zennet.jobs import runs
 from zennet.jobs.runs import CHECKPOINT, CONFIG, HISTORY, MODEL, RESULTS
 from zennet.jobs.speech import train_ctc_model
+from zennet.jobs.text import is_text_data, train_language_model_job
 from zennet.models import MODELS, adapt, build_model, image_shape
 from zennet.optim import OPTIMIZERS
 from zennet.optim import get as get_optimizer
@@ -64,6 +65,7 @@ def train(
     log=print,
     callbacks=(),
     checkpoint_seconds=None,
+    steps=None,
 ):
     """Train a preset on a data set; returns a dict with the test metrics ("test_loss",
     "test_accuracy"), the run directory ("run"), the files written ("files") and, when
@@ -76,7 +78,8 @@ def train(
     zennet.data.augment spec such as ``"rotate=10,scale=0.1"``. ``log`` prints the
     progress lines when ``verbose``; ``callbacks`` join the run's own. A checkpoint is
     saved after every epoch and, inside an epoch, every ``checkpoint_seconds`` (default
-    ``CHECKPOINT_SECONDS``).
+    ``CHECKPOINT_SECONDS``). Text (``--data fortunes`` or ``text:PATH``) trains a language
+    model for ``steps`` steps instead (zennet.jobs.text).
     """
     given = {"data": data, "model": model, "batch_size": batch_size, "optimizer": optimizer,
              "lr": lr, "seed": seed, "augment": augment,
@@ -98,6 +101,13 @@ def train(
         if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else mlp
             entry = DATASETS.get(config["data"]) if config["data"] in DATASETS else None
             config["model"] = getattr(entry, "default_model", DEFAULTS["model"])
+            config["model"] = "gpt" if is_text_data(config["data"]) else config["model"]
+        if is_text_data(config["data"]) or steps is not None:  # a language model: jobs/text.py
+            if epochs is not None:
+                raise ValueError("language models train for --steps N, not --epochs.")
+            settings = [config[k] for k in ("data", "model")] + [steps, batch_size or 16]
+            settings += [config["lr"] or 1e-3, config["seed"], out or runs.new_run_dir()]
+            return train_language_model_job(*settings, verbose=verbose, log=log)
         config["epochs"] = epochs or DEFAULT_EPOCHS.get(config["data"], 10)
         if getattr(MODELS.get(config["model"]), "ctc", False):  # label sequences: jobs/speech.py
             settings = [config[k] for k in ("data", "model", "epochs", "batch_size", "lr", "seed")]
