@@ -152,6 +152,15 @@ def _parser():
     ]
     for option, kind, default, text in options:
         generate.add_argument(option, type=kind, default=default, help=f"{text} ({default=})")
+    translate = commands.add_parser("translate", help="translate a sentence with a translator")
+    translate.add_argument("model")
+    translate.add_argument("text")
+    translate.add_argument(
+        "--beam", type=int, default=4, help="beam width; 1 is greedy decoding (default: 4)"
+    )
+    translate.add_argument(
+        "--attention", metavar="PNG", help="also draw the attention map into this PNG file"
+    )
     detect = commands.add_parser("detect", help="draw boxes around the faces in an image")
     detect.add_argument("model", help="a face classifier (examples/faces.py --final PATH)")
     detect.add_argument("image")
@@ -230,6 +239,16 @@ def _generate(args):
     return 0
 
 
+def _translate(args):
+    from zennet.jobs.translate import translate_job
+
+    result = translate_job(args.model, args.text, args.beam, args.attention)
+    print(result["translation"])
+    if args.attention:
+        print(f"wrote {args.attention}", file=sys.stderr)
+    return 0
+
+
 def _evaluate(args):
     print(_key_values(jobs.evaluate(args.model, args.data)))
     return 0
@@ -282,6 +301,7 @@ COMMANDS = {
     "explain": _explain,
     "detect": _detect,
     "generate": _generate,
+    "translate": _translate,
 }
 
 

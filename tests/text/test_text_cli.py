@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from zennet.cli import main
+from zennet.jobs import text as text_job
 from zennet.jobs.text import xz_bits_per_char
 
 
@@ -15,9 +16,10 @@ def text_path(tmp_path):
     return path
 
 
-def test_train_generate_on_a_text_file(text_path, tmp_path, capsys):
+def test_train_generate_on_a_text_file(text_path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(text_job, "SAMPLE_CHARS", 20)
     out = tmp_path / "run"
-    args = ["train", "--data", f"text:{text_path}", "--model", "char-lstm", "--steps", "3"]
+    args = ["train", "--data", f"text:{text_path}", "--model", "gpt", "--steps", "3"]
     assert main(args + ["--batch-size", "4", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "test_bits_per_char=" in printed and "xz_test_bits_per_char=" in printed

@@ -18,6 +18,7 @@ from zennet.text.lm_training import bits_per_token, train_language_model
 BLOCK_SIZE = {"gpt": 256, "char-lstm": 128}
 DEFAULT_STEPS = 1000
 START = "\n"  # the context of an empty prompt
+SAMPLE_CHARS = 400  # the sample a training run writes into its results
 
 
 def is_text_data(spec):
@@ -31,16 +32,18 @@ def xz_bits_per_char(text):
     return 8 * len(lzma.compress(text.encode("utf-8"), preset=9)) / len(text)
 
 
+def check_model_kind(model, kind, what):
+    """Refuse a preset that is not of ``kind`` ("language_model", "translation")."""
+    if not getattr(MODELS.get(model), kind, False):
+        names = [n for n in MODELS if getattr(MODELS.get(n), kind, False)]
+        raise ValueError(f"{what} on it (--model {' or '.join(names)}), not {model!r}.")
+
+
 def train_language_model_job(data, model, steps, batch_size, lr, seed, out, verbose=1, log=print):
     """Train preset ``model`` on the text ``data`` ("fortunes" or "text:PATH"); returns the
     test bits per character, xz's, a sampled paragraph and the files written."""
     say = log if verbose else (lambda *args, **kwargs: None)
-    if not getattr(MODELS.get(model), "language_model", False):
-        names = [n for n in MODELS if getattr(MODELS.get(n), "language_model", False)]
-        raise ValueError(
-            f"--data {data} is text: train a language model on it (--model "
-            f"{' or '.join(names)}), not {model!r}."
-        )
+    check_model_kind(model, "language_model", f"--data {data} is text: train a language model")
     runs.check_new_run_dir(out)
     splits = load_text(data)
     vocab = CharVocab.build(splits.train)
@@ -69,7 +72,7 @@ def train_language_model_job(data, model, steps, batch_size, lr, seed, out, verb
         "test_chars": len(splits.test),
         "test_chars_unknown": sum(i == vocab.unk_id for i in ids[2]),
         "train_seconds": seconds,
-        "sample": generate_job(path, "", 400, 0.8, seed=seed),
+        "sample": generate_job(path, "", SAMPLE_CHARS, 0.8, seed=seed),
     }
     settings = {
         "data": data,
@@ -78,23 +81,31 @@ def train_language_model_job(data, model, steps, batch_size, lr, seed, out, verb
         "batch_size": batch_size,
         "lr": lr,
         "seed": seed,
-        "block_size": block,
     }
-    runs.write_json(out / runs.CONFIG, settings)
-    runs.write_json(out / runs.RESULTS, {**results, "history": history})
-    return {**results, "stopped": None, "files": [str(path), str(out / runs.RESULTS)]}
+    settings["block_size"] = block
+    return runs.write_results(out, settings, results, history, path)
+
+
+def load_with_vocabularies(path, kind, keys, refusal):
+    """(model in eval mode, the vocabularies stored under ``keys``) from a model file of a
+    text job; ``refusal`` is the error's text when the model is no ``kind`` preset."""
+    net, recipe = load_model(path)
+    extra = load_checkpoint(path)["extra"]
+    if not getattr(MODELS.get(recipe["name"]), kind, False) or not all(k in extra for k in keys):
+        raise ValueError(f"{path} is not a {refusal}.")
+    return net, *[vocab_from_json(extra[k]) for k in keys]
 
 
 def load_text_model(path):
-    """(model in eval mode, its vocabulary) from a model file of a text job."""
-    net, _ = load_model(path)
-    extra = load_checkpoint(path)["extra"]
-    if not isinstance(extra, dict) or "vocab" not in extra:
-        raise ValueError(
-            f"{path}: this model file holds no vocabulary; it was not written by "
-            f"`zennet train` on text."
-        )
-    return net, vocab_from_json(extra["vocab"])
+    """(language model in eval mode, its vocabulary) from a model file of the text job."""
+    return load_with_vocabularies(
+        path,
+        "language_model",
+        ["vocab"],
+        "language model; "
+        "`zennet generate` samples from models trained with --model "
+        "gpt or char-lstm on text",
+    )
 
 
 def generate_job(
@@ -103,11 +114,6 @@ def generate_job(
     """The text a language model writes after ``prompt`` (``length`` characters)."""
     check_sampling(temperature, top_k, top_p, length)
     net, vocab = load_text_model(model_path)
-    if not hasattr(net, "step"):
-        raise ValueError(
-            f"{model_path} is not a language model; `zennet generate` samples "
-            f"from models trained with --model gpt or char-lstm."
-        )
     unknown = sorted({c for c in prompt if c not in vocab})
     if unknown:
         raise ValueError(

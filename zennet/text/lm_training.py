@@ -3,7 +3,7 @@
 Each step takes ``batch_size`` windows of ``block_size`` tokens from random places in the
 training stream (nanoGPT's sampling), and minimises the mean cross-entropy of every
 position's next token, with AdamW, a linear warm-up then a cosine decay of the learning
-rate to a tenth, and the gradient norm clipped at 1.
+rate to a tenth, and the gradient norm clipped at 1 (``zennet.text.steps``).
 
 Bits per token = mean cross-entropy / ln 2 over windows laid side by side on the held-out
 stream (each window starts with no context, as ``xz`` compresses the same text from
@@ -11,28 +11,20 @@ scratch); for a character vocabulary that is bits per character.
 """
 
 import math
-import time
 
 import numpy as np
 
 import zennet.functional as F
-from zennet import nn, optim
+from zennet import optim
 from zennet.grad_mode import no_grad
 from zennet.text.batch import LanguageModelWindows
+from zennet.text.steps import train_steps
 
 
 def next_token_loss(model, x, y):
     """Mean cross-entropy of the next tokens: x, y (B, T) ids."""
     logits = model(x)  # (B, T, V)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-
-
-def learning_rate(step, steps, lr, warmup):
-    """Linear warm-up over ``warmup`` steps, then cosine from ``lr`` down to ``lr / 10``."""
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    progress = (step - warmup) / max(1, steps - warmup)
-    return lr / 10 + (lr - lr / 10) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def train_language_model(
@@ -58,33 +50,15 @@ def train_language_model(
     optimizer = optim.AdamW(
         [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}], lr=lr
     )
-    history, total, start = [], 0.0, time.perf_counter()
-    for step in range(steps):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, steps, lr, warmup)
-        model.train()
-        x, y = data.random_batch(batch_size, rng)
-        loss = next_token_loss(model, x, y)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        total += loss.item()
-        if (step + 1) % eval_every == 0 or step + 1 == steps:
-            row = {"step": step + 1, "loss": total / (step % eval_every + 1)}
-            if validation is not None:
-                row["val_bits"] = bits_per_token(model, validation, block_size)
-            row["seconds"] = time.perf_counter() - start
-            history.append(row)
-            log(
-                " ".join(
-                    f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
-                )
-            )
-            total = 0.0
-            if not math.isfinite(row["loss"]):
-                raise FloatingPointError(f"the training loss is {row['loss']} at step {step + 1}.")
-    return history
+
+    def batch_loss(step):
+        return next_token_loss(model, *data.random_batch(batch_size, rng))
+
+    def evaluate():
+        return {"val_bits": bits_per_token(model, validation, block_size)}
+
+    evaluate = evaluate if validation is not None else None
+    return train_steps(model, optimizer, batch_loss, steps, lr, warmup, evaluate, eval_every, log)
 
 
 def bits_per_token(model, ids, block_size, batch_size=32):

@@ -11,6 +11,7 @@ from zennet.data.datasets.image import load_image
 from zennet.data.datasets.npz import load_npz
 from zennet.data.datasets.registry import DATASETS
 from zennet.data.datasets.speech import spoken_digit_strings, spoken_digits, spoken_languages
+from zennet.data.datasets.numbers import number_pairs
 from zennet.data.datasets.text import TextSplits, fortunes, load_text, text_file
 
 
