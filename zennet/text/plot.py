@@ -2,6 +2,8 @@
 target tokens down, each cell the weight the decoder gave that source token when it wrote
 that target token (each row sums to 1)."""
 
+import textwrap
+
 import numpy as np
 
 
@@ -25,7 +27,8 @@ def save_attention(path, weights, source_tokens, target_tokens, title="attention
     shown = ax.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(source_tokens)), [repr(t)[1:-1] for t in source_tokens], rotation=90)
     ax.set_yticks(range(len(target_tokens)), [repr(t)[1:-1] for t in target_tokens])
-    ax.set(title=title, xlabel="source token", ylabel="target token written")
+    ax.set_title(textwrap.fill(title, 50), fontsize=9)
+    ax.set(xlabel="source token", ylabel="target token written")
     fig.colorbar(shown, ax=ax, label="attention weight")
     fig.tight_layout()
     fig.savefig(path)
