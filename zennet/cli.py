@@ -88,6 +88,12 @@ def _parser():
         help="continue the run in DIR (e.g. runs/latest) with its settings; a larger "
         "--epochs extends it",
     )
+    train.add_argument(
+        "--steps",
+        type=int,
+        metavar="N",
+        help="training steps of a language model or translator (default: 1000 for text)",
+    )
     train.add_argument("--quiet", action="store_true", help="print only the final metrics")
     train.add_argument(
         "--workers", type=int, metavar="N", help="train with N MPI processes (docs/distributed.md)"
@@ -133,6 +139,27 @@ def _parser():
         action="store_true",
         help="print one training step of an MLP layer by layer instead, in zennet's notation "
         "and the primer's (the textbook course's: one sample per column)",
+    )
+    generate = commands.add_parser("generate", help="sample text from a language model")
+    generate.add_argument("model")
+    generate.add_argument("--prompt", default="", help="the text to continue (default: none)")
+    options = [  # (option, type, default, help)
+        ("--length", int, 200, "characters to write"),
+        ("--temperature", float, 1.0, "divide the logits by it; 0 takes the likeliest"),
+        ("--top-k", int, None, "sample among the K likeliest tokens only"),
+        ("--top-p", float, None, "sample among the likeliest tokens holding probability P"),
+        ("--seed", int, None, "the same seed writes the same text"),
+    ]
+    for option, kind, default, text in options:
+        generate.add_argument(option, type=kind, default=default, help=f"{text} ({default=})")
+    translate = commands.add_parser("translate", help="translate a sentence with a translator")
+    translate.add_argument("model")
+    translate.add_argument("text")
+    translate.add_argument(
+        "--beam", type=int, default=4, help="beam width; 1 is greedy decoding (default: 4)"
+    )
+    translate.add_argument(
+        "--attention", metavar="PNG", help="also draw the attention map into this PNG file"
     )
     detect = commands.add_parser("detect", help="draw boxes around the faces in an image")
     detect.add_argument("model", help="a face classifier (examples/faces.py --final PATH)")
@@ -190,6 +217,7 @@ def _train(args):
         augment=args.augment,
         label_smoothing=args.label_smoothing,
         checkpoint_seconds=args.checkpoint_every,
+        steps=args.steps,
     )
     if not is_main_process():
         return 0  # rank 0 reports
@@ -206,7 +234,27 @@ def _train(args):
         return 3
     if results.get("finished"):
         print(f"zennet train: {results['finished']}")
+    if results.get("sample"):
+        print(f"sample:\n{results['sample']}")
     print(_key_values(results))
+    return 0
+
+
+def _generate(args):
+    from zennet.jobs.text import generate_job
+
+    options = (args.length, args.temperature, args.top_k, args.top_p, args.seed)
+    print(generate_job(args.model, args.prompt, *options))
+    return 0
+
+
+def _translate(args):
+    from zennet.jobs.translate import translate_job
+
+    result = translate_job(args.model, args.text, args.beam, args.attention)
+    print(result["translation"])
+    if args.attention:
+        print(f"wrote {args.attention}", file=sys.stderr)
     return 0
 
 
@@ -280,6 +328,8 @@ COMMANDS = {
     "explain": _explain,
     "detect": _detect,
     "playground": _playground,
+    "generate": _generate,
+    "translate": _translate,
 }
 
 

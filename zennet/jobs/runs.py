@@ -85,3 +85,11 @@ def write_json(path, value):
     """Write ``value`` as JSON to ``path``, atomically."""
     text = json.dumps(value, indent=2) + "\n"
     atomic_write(path, lambda f: f.write(text.encode()), "zennet train")
+
+
+def write_results(out, settings, results, history, model_path):
+    """The end of a run of the text jobs: its settings in config.json, its results and
+    history in results.json; the job's return value (results, files)."""
+    write_json(out / CONFIG, settings)
+    write_json(out / RESULTS, {**results, "history": history})
+    return {**results, "stopped": None, "files": [str(model_path), str(out / RESULTS)]}

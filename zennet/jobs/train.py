@@ -24,6 +24,8 @@ from zennet.io import load_checkpoint
 from zennet.jobs import runs
 from zennet.jobs.runs import CHECKPOINT, CONFIG, HISTORY, MODEL, RESULTS
 from zennet.jobs.speech import train_ctc_model
+from zennet.jobs.text import is_text_data, train_language_model_job
+from zennet.jobs.translate import is_translation_data, train_translator_job
 from zennet.models import MODELS, adapt, build_model, image_shape
 from zennet.optim import OPTIMIZERS
 from zennet.optim import get as get_optimizer
@@ -64,6 +66,7 @@ def train(
     log=print,
     callbacks=(),
     checkpoint_seconds=None,
+    steps=None,
 ):
     """Train a preset on a data set; returns a dict with the test metrics ("test_loss",
     "test_accuracy"), the run directory ("run"), the files written ("files") and, when
@@ -76,7 +79,8 @@ def train(
     zennet.data.augment spec such as ``"rotate=10,scale=0.1"``. ``log`` prints the
     progress lines when ``verbose``; ``callbacks`` join the run's own. A checkpoint is
     saved after every epoch and, inside an epoch, every ``checkpoint_seconds`` (default
-    ``CHECKPOINT_SECONDS``).
+    ``CHECKPOINT_SECONDS``). Text (``--data fortunes`` or ``text:PATH``) trains a language
+    model, sentence pairs (``--data numbers-fr``) a translator, for ``steps`` steps instead.
     """
     given = {"data": data, "model": model, "batch_size": batch_size, "optimizer": optimizer,
              "lr": lr, "seed": seed, "augment": augment,
@@ -98,6 +102,9 @@ def train(
         if model is None:  # the data set's own preset (spoken-digits: speech-cnn), else mlp
             entry = DATASETS.get(config["data"]) if config["data"] in DATASETS else None
             config["model"] = getattr(entry, "default_model", DEFAULTS["model"])
+            config["model"] = "gpt" if is_text_data(config["data"]) else config["model"]
+        if is_text_data(config["data"]) or is_translation_data(config["data"]) or steps:
+            return _train_sequence_model(config, epochs, steps, batch_size, out, verbose, log)
         config["epochs"] = epochs or DEFAULT_EPOCHS.get(config["data"], 10)
         if getattr(MODELS.get(config["model"]), "ctc", False):  # label sequences: jobs/speech.py
             settings = [config[k] for k in ("data", "model", "epochs", "batch_size", "lr", "seed")]
@@ -127,6 +134,19 @@ def train(
         *callbacks,
     ]
     return _fit(setup, config, run_dir, resume is not None, verbose, callbacks)
+
+
+def _train_sequence_model(config, epochs, steps, batch_size, out, verbose, log):
+    """A language model (jobs/text.py) or a translator (jobs/translate.py), trained for
+    ``steps`` steps."""
+    if epochs is not None:
+        raise ValueError("language models and translators train for --steps N, not --epochs.")
+    pairs = is_translation_data(config["data"])
+    job = train_translator_job if pairs else train_language_model_job
+    defaults = (64, 2e-3) if pairs else (16, 1e-3)  # batch size, learning rate
+    settings = [config["data"], config["model"], steps, batch_size or defaults[0]]
+    settings += [config["lr"] or defaults[1], config["seed"], out or runs.new_run_dir()]
+    return job(*settings, verbose=verbose, log=log)
 
 
 def _check_positive(**numbers):
