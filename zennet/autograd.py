@@ -17,6 +17,14 @@ array module of the inputs' device (NumPy on the CPU, CuPy on a GPU): an op comp
 with ``xp = self.xp``, never with a module it imported, so it runs on any device.
 The engine (``Tensor.backward``) reduces each gradient to its input's shape
 after broadcasting and sums the gradients of tensors used more than once.
+
+An op may also have ``backward_graph(self, dy, y)``: the same derivative written with
+Tensor ops on Tensors (``dy`` and the output ``y``; the inputs are ``self.parents``), so
+the gradient it returns has a graph of its own. ``create_graph=True`` (second
+derivatives) walks the graph with these; the ordinary backward never calls them::
+
+        def backward_graph(self, dy, y):
+            return dy * y
 """
 
 import numpy as np
@@ -109,6 +117,8 @@ class Function:
     def backward(self, grad):
         raise NotImplementedError
 
+    backward_graph = None  # an op that has one: backward_graph(self, dy, y) on Tensors
+
     def release(self):
         """Drop the saved arrays and the links to the inputs once backward has used them."""
         self.__dict__.clear()
@@ -116,6 +126,17 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def same_backward(fn, dy, y):
+    """``backward_graph`` for an op whose gradient is dy times something that does not
+    depend on the inputs' values, or only piecewise (negation, a copy, relu's mask, a
+    clamp): its array ``backward`` run on the Tensor ``dy`` is already differentiable.
+
+    >>> class Neg(Function):
+    ...     backward_graph = same_backward
+    """
+    return fn.backward(dy)
 
 
 def _check_same_device(op, inputs):
@@ -142,19 +163,20 @@ def grad(
     outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
 ):
     """d(outputs)/d(inputs) as a tuple of tensors, without touching any ``.grad``
-    (``torch.autograd.grad``). ``grad_outputs`` weight the outputs (1 for a scalar)."""
-    from zennet.tensor import _as_array, _run_backward
+    (``torch.autograd.grad``). ``grad_outputs`` weight the outputs (1 for a scalar).
 
-    if create_graph:
-        raise NotImplementedError(
-            "autograd.grad: create_graph=True is not supported; zennet's backward runs on "
-            "arrays, so gradients cannot be differentiated again."
-        )
+    With ``create_graph=True`` the gradients are built from differentiable ops and carry
+    a graph, so they can be differentiated again (Hessians, gradient penalties); every op
+    on the way needs a ``backward_graph``, else NotImplementedError names the op. The
+    graph is kept unless ``retain_graph=False``."""
+    from zennet.tensor import _as_array, _run_backward, _run_backward_graph
+
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs)
+    retain_graph = True if retain_graph is None else retain_graph
     captured = {id(x): None for x in inputs}
     for out, weight in zip(outputs, grad_outputs):
         if weight is None:
@@ -164,9 +186,13 @@ def grad(
                     f"outputs; got shape {out.shape}."
                 )
             weight = out.data * 0 + 1
-        seed = _as_array(weight).astype(out.data.dtype)
         found = dict.fromkeys(captured)
-        _run_backward(out, seed, True if retain_graph is None else retain_graph, found)
+        if create_graph:
+            seed = weight if isinstance(weight, Tensor) else Tensor(weight, dtype=out.dtype)
+            _run_backward_graph(out, seed, retain_graph, found)
+        else:
+            seed = _as_array(weight).astype(out.data.dtype)
+            _run_backward(out, seed, retain_graph, found)
         for key, g in found.items():
             if g is not None:
                 captured[key] = g if captured[key] is None else captured[key] + g
@@ -178,5 +204,7 @@ def grad(
                 "autograd.grad: one of the inputs was not used to compute the outputs; pass "
                 "allow_unused=True to get None for it."
             )
-        result.append(None if g is None else Tensor._from_op(g, None))
+        if g is not None and not create_graph:
+            g = Tensor._from_op(g, None)
+        result.append(g)
     return tuple(result)

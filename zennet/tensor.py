@@ -157,11 +157,14 @@ class Tensor:
         """The same data, cut from the graph (shares memory, like PyTorch)."""
         return Tensor._from_op(self.data, None)
 
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
         ``grad`` is the gradient of some scalar with respect to ``self``; it may be
-        omitted only when ``self`` holds a single element (then it is 1).
+        omitted only when ``self`` holds a single element (then it is 1). With
+        ``create_graph=True`` the gradients are built from differentiable ops, so each
+        ``leaf.grad`` has a graph of its own and can be differentiated again (second
+        derivatives); the graph is then kept unless ``retain_graph=False``.
         """
         if not self._requires_grad:
             raise RuntimeError(
@@ -175,15 +178,20 @@ class Tensor:
                     f"has shape {self.shape}. Reduce it first (e.g. loss.sum() or loss.mean()) "
                     f"or pass backward(grad) with a tensor of shape {self.shape}."
                 )
-            grad = array_module(self.data).ones_like(self.data)
+            seed = array_module(self.data).ones_like(self.data)
         else:
-            grad = self.device.put(_as_array(grad))
-            if grad.shape != self.data.shape:
+            seed = self.device.put(_as_array(grad))
+            if seed.shape != self.data.shape:
                 raise ValueError(
-                    f"backward: grad has shape {grad.shape} but the tensor has shape "
+                    f"backward: grad has shape {seed.shape} but the tensor has shape "
                     f"{self.shape}; they must match."
                 )
-        _run_backward(self, grad, retain_graph)
+        retain_graph = create_graph if retain_graph is None else retain_graph
+        if create_graph:
+            graph_seed = grad if isinstance(grad, Tensor) else Tensor._from_op(seed, None)
+            _run_backward_graph(self, graph_seed, retain_graph)
+        else:
+            _run_backward(self, seed, retain_graph)
 
     # ------------------------------------------------------------ array access
 
@@ -337,10 +345,14 @@ def _store_grad(tensor, grad):
     tensor.grad = grad.detach() if tensor.grad is None else tensor.grad + grad.detach()
 
 
+def _runs_last(hook):
+    return getattr(hook, "retains", False)
+
+
 def _call_hooks(node, grad):
     """Run node's hooks on its gradient array; returns the (maybe replaced) array.
     retain_grad's hook runs last, so .grad holds what the other hooks made (as PyTorch)."""
-    for hook in sorted(node._hooks, key=lambda h: getattr(h, "retains", False)):
+    for hook in sorted(node._hooks, key=_runs_last):
         replaced = hook(Tensor._from_op(grad, None))
         if replaced is not None:
             grad = _as_array(replaced)
@@ -453,3 +465,87 @@ def is_tensor(obj):
 def numel(x):
     """The number of elements of x (``torch.numel``)."""
     return x.numel()
+
+
+# ------------------------------------------------- the backward pass on Tensors
+
+
+def sum_to_shape(grad, shape):
+    """``unbroadcast`` for a gradient Tensor: sum it back to ``shape`` with differentiable
+    ops (the leading axes broadcasting added, and the axes that grew from length 1)."""
+    if grad.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    grown = [lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1]
+    axes = tuple(range(lead)) + tuple(grown)
+    if axes:
+        grad = grad.sum(dim=axes, keepdim=True)
+    return grad.reshape(tuple(shape))
+
+
+def _ops_with_graph_backward(fn):
+    """The names of the ops that have a ``backward_graph``, for the error message."""
+    base = type(fn).__mro__[-2]  # the Function base class (the engine cannot import it)
+    found, stack = set(), list(base.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if getattr(cls, "backward_graph", None) is not None:
+            found.add(cls.__name__)
+    return ", ".join(sorted(found))
+
+
+def _graph_backward_of(fn):
+    backward_graph = getattr(fn, "backward_graph", None)
+    if backward_graph is None:
+        raise NotImplementedError(
+            f"create_graph=True: {type(fn).__name__} has no differentiable backward yet, so "
+            f"its gradient cannot be differentiated again. Ops that have one: "
+            f"{_ops_with_graph_backward(fn)}."
+        )
+    return backward_graph
+
+
+def _run_backward_graph(root, seed, retain_graph, captured=None):
+    """``_run_backward`` with Tensors for gradients (``create_graph=True``): the same walk,
+    but each op's ``backward_graph`` builds its input gradients from differentiable ops,
+    so the gradients carry a graph and can be differentiated again."""
+    from zennet.grad_mode import enable_grad
+
+    order = _topological_order(root)
+    for node in order:  # refuse before any .grad changes
+        if node._ctx is not None:
+            _graph_backward_of(node._ctx)
+    grads = {id(root): seed}
+    with enable_grad():
+        for node in reversed(order):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            for hook in sorted(getattr(node, "_hooks", None) or (), key=_runs_last):
+                replaced = hook(grad)
+                grad = grad if replaced is None else replaced
+            fn = node._ctx
+            if captured is not None:
+                if id(node) in captured:
+                    captured[id(node)] = grad
+                if fn is None:
+                    continue
+            if fn is None:  # a leaf: .grad keeps the graph (accumulated out of place)
+                node.grad = grad.clone() if node.grad is None else node.grad + grad
+                continue
+            input_grads = fn.backward_graph(grad, node)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if mode.anomaly:
+                check_finite(fn, "backward", [g.data for g in input_grads if g is not None])
+            for parent, needed, g in zip(fn.parents, fn.needs_input_grad, input_grads):
+                if not needed or g is None:
+                    continue
+                if g.dtype != parent.data.dtype:
+                    g = g.to(parent.data.dtype)
+                g = sum_to_shape(g, parent.data.shape)
+                previous = grads.get(id(parent))
+                grads[id(parent)] = g if previous is None else previous + g
+            if not retain_graph:
+                fn.release()

@@ -2,8 +2,9 @@
 
 import math
 
-from zennet.autograd import Function
+from zennet.autograd import Function, same_backward
 from zennet.backend import array_module
+from zennet.ops.elementwise import Where
 
 
 class ReLU(Function):
@@ -17,6 +18,8 @@ class ReLU(Function):
     def backward(self, dy):
         return dy * (self.y > 0)
 
+    backward_graph = same_backward  # the mask x > 0 is piecewise constant
+
 
 class LeakyReLU(Function):
     """y = x if x > 0 else slope * x   |   dx = dy * (1 if x > 0 else slope)"""
@@ -29,6 +32,9 @@ class LeakyReLU(Function):
     def backward(self, dy):
         xp = self.xp
         return xp.where(self.positive, dy, dy * self.slope), None
+
+    def backward_graph(self, dy, y):
+        return dy * self.xp.where(self.positive, 1, self.slope).astype(dy.dtype), None
 
 
 class ELU(Function):
@@ -62,6 +68,9 @@ class Sigmoid(Function):
     def backward(self, dy):
         return dy * self.y * (1 - self.y)
 
+    def backward_graph(self, dy, y):
+        return dy * y * (1 - y)
+
 
 class Tanh(Function):
     """y = tanh(x)   |   dx = dy * (1 - y^2)"""
@@ -74,6 +83,9 @@ class Tanh(Function):
     def backward(self, dy):
         return dy * (1 - self.y * self.y)
 
+    def backward_graph(self, dy, y):
+        return dy * (1 - y * y)
+
 
 class Softplus(Function):
     """y = log(1 + e^(beta x)) / beta (linear above threshold)   |   dx = dy * sigmoid(beta x)"""
@@ -81,13 +93,17 @@ class Softplus(Function):
     def forward(self, x, beta=1.0, threshold=20.0):
         xp = self.xp
         bx = x * beta
-        self.bx, self.linear = bx, bx > threshold
+        self.bx, self.linear, self.beta = bx, bx > threshold, beta
         soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
         return xp.where(self.linear, x, soft)
 
     def backward(self, dy):
         xp = self.xp
         return xp.where(self.linear, dy, dy * stable_sigmoid(self.bx)), None, None
+
+    def backward_graph(self, dy, y):
+        x = self.parents[0]
+        return Where.apply(self.linear, dy, dy * Sigmoid.apply(x * self.beta))
 
 
 class SiLU(Function):
@@ -100,6 +116,11 @@ class SiLU(Function):
     def backward(self, dy):
         s = self.s
         return dy * s * (1 + self.x * (1 - s))
+
+    def backward_graph(self, dy, y):
+        x = self.parents[0]
+        s = Sigmoid.apply(x)
+        return dy * s * (1 + x * (1 - s))
 
 
 def erfc(x):
@@ -180,6 +201,9 @@ class Softmax(Function):
         y = self.y
         return y * (dy - (dy * y).sum(axis=self.dim, keepdims=True)), None
 
+    def backward_graph(self, dy, y):
+        return y * (dy - (dy * y).sum(dim=self.dim, keepdim=True)), None
+
 
 class LogSoftmax(Function):
     """y = x - max - log Σ e^(x - max)   |   dx = dy - e^y * Σ dy   (sums along dim)"""
@@ -195,3 +219,6 @@ class LogSoftmax(Function):
     def backward(self, dy):
         xp = self.xp
         return dy - xp.exp(self.y) * dy.sum(axis=self.dim, keepdims=True), None
+
+    def backward_graph(self, dy, y):
+        return dy - y.exp() * dy.sum(dim=self.dim, keepdim=True), None

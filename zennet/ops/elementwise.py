@@ -1,7 +1,7 @@
 """Elementwise arithmetic. Inputs may broadcast; the engine sums each gradient back
 to its input's shape, so ``backward`` here returns gradients of the broadcast shape."""
 
-from zennet.autograd import Function
+from zennet.autograd import Function, same_backward
 
 
 class Add(Function):
@@ -13,6 +13,8 @@ class Add(Function):
     def backward(self, dy):
         return dy, dy
 
+    backward_graph = same_backward
+
 
 class Sub(Function):
     """y = a - b   |   da = dy,  db = -dy"""
@@ -22,6 +24,8 @@ class Sub(Function):
 
     def backward(self, dy):
         return dy, (-dy if self.needs_input_grad[1] else None)
+
+    backward_graph = same_backward
 
 
 class Mul(Function):
@@ -34,6 +38,12 @@ class Mul(Function):
     def backward(self, dy):
         da = dy * self.b if self.needs_input_grad[0] else None
         db = dy * self.a if self.needs_input_grad[1] else None
+        return da, db
+
+    def backward_graph(self, dy, y):
+        a, b = self.parents
+        da = dy * b if self.needs_input_grad[0] else None
+        db = dy * a if self.needs_input_grad[1] else None
         return da, db
 
 
@@ -50,6 +60,12 @@ class Div(Function):
         db = -dy * self.y / self.b if self.needs_input_grad[1] else None
         return da, db
 
+    def backward_graph(self, dy, y):
+        b = self.parents[1]
+        da = dy / b if self.needs_input_grad[0] else None
+        db = -dy * y / b if self.needs_input_grad[1] else None
+        return da, db
+
 
 class Neg(Function):
     """y = -x   |   dx = -dy"""
@@ -59,6 +75,8 @@ class Neg(Function):
 
     def backward(self, dy):
         return -dy
+
+    backward_graph = same_backward
 
 
 class Pow(Function):
@@ -87,6 +105,22 @@ class Pow(Function):
                     db = xp.where((a == 0) & (b >= 0), 0, db)
         return da, db
 
+    def backward_graph(self, dy, y):
+        xp = self.xp
+        a, b = self.parents
+        da = db = None
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                da = dy * b * a ** (b - 1)
+                if xp.any(self.b == 0):
+                    da = Where.apply(self.b == 0, 0.0, da)
+            if self.needs_input_grad[1]:
+                log_a = a.log() if hasattr(a, "log") else xp.log(self.a)
+                db = dy * y * log_a
+                if xp.any(self.a == 0):
+                    db = Where.apply((self.a == 0) & (self.b >= 0), 0.0, db)
+        return da, db
+
 
 class Exp(Function):
     """y = exp(x)   |   dx = dy * y"""
@@ -98,6 +132,9 @@ class Exp(Function):
 
     def backward(self, dy):
         return dy * self.y
+
+    def backward_graph(self, dy, y):
+        return dy * y
 
 
 class Log(Function):
@@ -111,6 +148,9 @@ class Log(Function):
     def backward(self, dy):
         return dy / self.x
 
+    def backward_graph(self, dy, y):
+        return dy / self.parents[0]
+
 
 class Sqrt(Function):
     """y = sqrt(x)   |   dx = dy / (2 y)"""
@@ -122,6 +162,9 @@ class Sqrt(Function):
 
     def backward(self, dy):
         return dy / (2 * self.y)
+
+    def backward_graph(self, dy, y):
+        return dy / (2 * y)
 
 
 class Abs(Function):
@@ -135,6 +178,8 @@ class Abs(Function):
     def backward(self, dy):
         xp = self.xp
         return dy * xp.sign(self.x)
+
+    backward_graph = same_backward  # sign(x) is piecewise constant
 
 
 class Clamp(Function):
@@ -154,6 +199,8 @@ class Clamp(Function):
             inside &= self.x <= self.high
         return dy * inside
 
+    backward_graph = same_backward  # the mask is piecewise constant
+
 
 class Maximum(Function):
     """y = max(a, b)   |   the larger input gets dy; ties split it in halves (as PyTorch)"""
@@ -170,6 +217,8 @@ class Maximum(Function):
         da = dy * a_wins if self.needs_input_grad[0] else None
         db = dy * (1 - a_wins) if self.needs_input_grad[1] else None
         return da, db
+
+    backward_graph = same_backward  # who wins is piecewise constant
 
 
 class Minimum(Maximum):
@@ -193,6 +242,11 @@ class Where(Function):
         db = xp.where(self.cond, zero, dy) if self.needs_input_grad[2] else None
         return None, da, db
 
+    def backward_graph(self, dy, y):
+        da = Where.apply(self.cond, dy, 0.0) if self.needs_input_grad[1] else None
+        db = Where.apply(self.cond, 0.0, dy) if self.needs_input_grad[2] else None
+        return None, da, db
+
 
 class Cast(Function):
     """y = x as another dtype   |   dx = dy as x's dtype"""
@@ -206,6 +260,9 @@ class Cast(Function):
     def backward(self, dy):
         return dy.astype(self.dtype), None
 
+    def backward_graph(self, dy, y):
+        return Cast.apply(dy, self.dtype), None
+
 
 class Clone(Function):
     """y = copy of x   |   dx = dy"""
@@ -215,3 +272,5 @@ class Clone(Function):
 
     def backward(self, dy):
         return dy
+
+    backward_graph = same_backward

@@ -1,6 +1,9 @@
 """Matrix products: the Z = W·A + b of every dense layer."""
 
 from zennet.autograd import Function, unbroadcast
+from zennet.ops.reduce import Sum
+from zennet.ops.shape import Permute, Reshape
+from zennet.tensor import sum_to_shape
 
 
 class MatMul(Function):
@@ -26,6 +29,21 @@ class MatMul(Function):
             da = unbroadcast(dy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
             db = unbroadcast(xp.swapaxes(a2, -1, -2) @ dy, b2.shape).reshape(b.shape)
+        return da, db
+
+    def backward_graph(self, dy, y):
+        a, b = self.parents
+        a2 = Reshape.apply(a, shape=(1,) + a.shape) if a.ndim == 1 else a  # (m, k)
+        b2 = Reshape.apply(b, shape=b.shape + (1,)) if b.ndim == 1 else b  # (k, n)
+        if b.ndim == 1:  # first: a dot product's dy is 0-d
+            dy = Reshape.apply(dy, shape=dy.shape + (1,))
+        if a.ndim == 1:
+            dy = Reshape.apply(dy, shape=dy.shape[:-1] + (1,) + dy.shape[-1:])
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = sum_to_shape(MatMul.apply(dy, _swap_last(b2)), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            db = sum_to_shape(MatMul.apply(_swap_last(a2), dy), b2.shape).reshape(b.shape)
         return da, db
 
 
@@ -55,6 +73,22 @@ class Linear(Function):
         dw = dz2.T @ a.reshape(-1, a.shape[-1]) if need_w else None  # (out, in)
         db = dz2.sum(axis=0) if need_b else None  # (out,)
         return da, dw, db
+
+    def backward_graph(self, dz, z):
+        a, w = self.parents[:2]
+        need_a, need_w, need_b = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
+        dz2 = Reshape.apply(dz, shape=(-1, dz.shape[-1]))  # (m, out)
+        a2 = Reshape.apply(a, shape=(-1, a.shape[-1]))  # (m, in)
+        da = Reshape.apply(MatMul.apply(dz2, w), shape=a.shape) if need_a else None
+        dw = MatMul.apply(_swap_last(dz2), a2) if need_w else None  # (out, in)
+        db = Sum.apply(dz2, axis=0) if need_b else None  # (out,)
+        return da, dw, db
+
+
+def _swap_last(t):
+    """A Tensor with its last two axes swapped (differentiable)."""
+    axes = tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)
+    return Permute.apply(t, axes=axes)
 
 
 def _mT(xp, a):

@@ -4,7 +4,9 @@ composed from primitives in functional/loss.py."""
 
 from zennet.autograd import Function
 from zennet.backend import array_module
-from zennet.ops.activation import stable_sigmoid
+from zennet.ops.activation import LogSoftmax, Softmax, stable_sigmoid
+from zennet.ops.reduce import Sum
+from zennet.ops.shape import Reshape
 
 
 class SoftmaxCrossEntropy(Function):
@@ -40,6 +42,19 @@ class SoftmaxCrossEntropy(Function):
             dx -= self.a * dl
         if self.needs_input_grad[1]:
             da = -dl * self.logp
+        return dx, da
+
+    def backward_graph(self, dl, loss):
+        x, a = self.parents
+        kept = list(self.e.shape)
+        kept[self.axis] = 1  # dl with the class axis back, as length 1
+        dl = Reshape.apply(dl, shape=tuple(kept))
+        dx = da = None
+        if self.needs_input_grad[0]:
+            total = Sum.apply(a, axis=self.axis, keepdims=True)
+            dx = dl * (Softmax.apply(x, dim=self.axis) * total - a)
+        if self.needs_input_grad[1]:
+            da = -dl * LogSoftmax.apply(x, dim=self.axis)
         return dx, da
 
 

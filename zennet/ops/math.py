@@ -31,6 +31,9 @@ class Sin(Unary):
     def df(self, xp, x, y):
         return xp.cos(x)
 
+    def backward_graph(self, dy, y):
+        return dy * Cos.apply(self.parents[0])
+
 
 class Cos(Unary):
     """y = cos x   |   dx = -dy sin x"""
@@ -41,6 +44,9 @@ class Cos(Unary):
     def df(self, xp, x, y):
         return -xp.sin(x)
 
+    def backward_graph(self, dy, y):
+        return -dy * Sin.apply(self.parents[0])
+
 
 class Tan(Unary):
     """y = tan x   |   dx = dy (1 + y²)"""
@@ -50,6 +56,9 @@ class Tan(Unary):
 
     def df(self, xp, x, y):
         return 1 + y * y
+
+    def backward_graph(self, dy, y):
+        return dy * (1 + y * y)
 
 
 class Asin(Unary):
@@ -91,6 +100,9 @@ class Sinh(Unary):
     def df(self, xp, x, y):
         return xp.cosh(x)
 
+    def backward_graph(self, dy, y):
+        return dy * Cosh.apply(self.parents[0])
+
 
 class Cosh(Unary):
     """y = cosh x   |   dx = dy sinh x"""
@@ -100,6 +112,9 @@ class Cosh(Unary):
 
     def df(self, xp, x, y):
         return xp.sinh(x)
+
+    def backward_graph(self, dy, y):
+        return dy * Sinh.apply(self.parents[0])
 
 
 class Asinh(Unary):

@@ -5,6 +5,8 @@ import math
 
 from zennet.autograd import Function
 from zennet.backend import array_module
+from zennet.ops.elementwise import Exp, Where
+from zennet.ops.shape import Expand, Reshape
 
 
 def _restore_axes(dy, shape, axis, keepdims):
@@ -13,6 +15,17 @@ def _restore_axes(dy, shape, axis, keepdims):
     if keepdims or axis is None:
         return dy.reshape([1] * len(shape)) if axis is None else dy
     return xp.expand_dims(dy, axis)
+
+
+def _kept_shape(shape, axis):
+    """``shape`` with its reduced axes kept as length 1 (a reduction's keepdims shape)."""
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread_graph(dy, shape, axis):
+    """dy (a Tensor) broadcast back over the reduced axes of ``shape``."""
+    return Expand.apply(Reshape.apply(dy, shape=_kept_shape(shape, axis)), shape=shape)
 
 
 def _count(shape, axis):
@@ -37,6 +50,9 @@ class Sum(Function):
         dy = _restore_axes(dy, self.shape, self.axis, self.keepdims)
         return xp.broadcast_to(dy, self.shape)
 
+    def backward_graph(self, dy, y):
+        return _spread_graph(dy, self.shape, self.axis)
+
 
 class Mean(Function):
     """y = Σ x / n   |   dx = dy / n broadcast over the averaged axes"""
@@ -49,6 +65,9 @@ class Mean(Function):
         xp = self.xp
         dy = _restore_axes(dy, self.shape, self.axis, self.keepdims)
         return xp.broadcast_to(dy / _count(self.shape, self.axis), self.shape)
+
+    def backward_graph(self, dy, y):
+        return _spread_graph(dy / _count(self.shape, self.axis), self.shape, self.axis)
 
 
 class Var(Function):
@@ -69,6 +88,13 @@ class Var(Function):
         with xp.errstate(invalid="ignore"):
             return dy * self.centered * self.scale
 
+    def backward_graph(self, dy, y):
+        x = self.parents[0]
+        dy = Reshape.apply(dy, shape=_kept_shape(x.shape, self.axis))
+        centered = x - Mean.apply(x, axis=self.axis, keepdims=True)
+        with self.xp.errstate(invalid="ignore"):
+            return dy * centered * self.scale
+
 
 class Std(Var):
     """y = √var(x)   |   dx = dy · (x - x̄) / ((n - correction) · y), and 0 where y = 0
@@ -86,6 +112,11 @@ class Std(Var):
         with xp.errstate(divide="ignore", invalid="ignore"):
             dvar = xp.where(self.y == 0, 0, dy / (2 * self.y))
         return super().backward(dvar)
+
+    def backward_graph(self, dy, y):
+        with self.xp.errstate(divide="ignore", invalid="ignore"):
+            dvar = Where.apply(self.y == 0, 0.0, dy / (2 * y))
+        return super().backward_graph(dvar, None)
 
 
 class Amax(Function):
@@ -139,6 +170,11 @@ class LogSumExp(Function):
         xp = self.xp
         dy = _restore_axes(dy, self.x.shape, self.axis, self.keepdims)
         return dy * xp.exp(self.x - self.y)
+
+    def backward_graph(self, dy, y):
+        kept = _kept_shape(self.x.shape, self.axis)
+        dy, y = Reshape.apply(dy, shape=kept), Reshape.apply(y, shape=kept)
+        return dy * Exp.apply(self.parents[0] - y)
 
 
 class Prod(Function):

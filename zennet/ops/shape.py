@@ -14,6 +14,9 @@ class Reshape(Function):
     def backward(self, dy):
         return dy.reshape(self.shape), None
 
+    def backward_graph(self, dy, y):
+        return Reshape.apply(dy, shape=self.shape), None
+
 
 class Permute(Function):
     """y = x with axes reordered   |   dx = dy with the inverse order"""
@@ -26,6 +29,9 @@ class Permute(Function):
     def backward(self, dy):
         return dy.transpose(self.inverse), None
 
+    def backward_graph(self, dy, y):
+        return Permute.apply(dy, axes=self.inverse), None
+
 
 class Expand(Function):
     """y = x broadcast to ``shape`` (a view)   |   dx = dy summed over the broadcast axes"""
@@ -36,6 +42,9 @@ class Expand(Function):
 
     def backward(self, dy):
         return dy, None  # the engine sums dy back to x's shape
+
+    def backward_graph(self, dy, y):
+        return dy, None
 
 
 class Repeat(Function):
@@ -68,6 +77,12 @@ class Concat(Function):
         xp = self.xp
         return tuple(xp.split(dy, self.bounds, axis=self.axis))
 
+    def backward_graph(self, dy, y):
+        starts = [0, *self.bounds.tolist()]
+        ends = [*self.bounds.tolist(), dy.shape[self.axis]]
+        before = (slice(None),) * (self.axis % dy.ndim)
+        return tuple(GetItem.apply(dy, index=before + (slice(a, b),)) for a, b in zip(starts, ends))
+
 
 class Stack(Function):
     """y = [x0, x1, ...] stacked along a new ``axis``   |   dx_i = dy[..., i, ...]"""
@@ -80,6 +95,11 @@ class Stack(Function):
     def backward(self, dy):
         xp = self.xp
         return tuple(xp.moveaxis(dy, self.axis, 0))
+
+    def backward_graph(self, dy, y):
+        axis = self.axis % dy.ndim
+        before = (slice(None),) * axis
+        return tuple(GetItem.apply(dy, index=before + (i,)) for i in range(dy.shape[axis]))
 
 
 class Pad(Function):
@@ -94,11 +114,24 @@ class Pad(Function):
     def backward(self, dy):
         return dy[self.inside], None
 
+    def backward_graph(self, dy, y):
+        return GetItem.apply(dy, index=self.inside), None
+
 
 def is_basic_index(index):
     """True for ints, slices, None and Ellipsis: such an index never repeats an element."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def placed(xp, shape, index, values):
+    """zeros(shape) with ``values`` added at ``index`` (repeated indices add up)."""
+    out = xp.zeros(shape, dtype=values.dtype)
+    if is_basic_index(index):
+        out[index] = values
+    else:
+        xp.add.at(out, index, values)
+    return out
 
 
 class GetItem(Function):
@@ -109,13 +142,24 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, dy):
-        xp = self.xp
-        dx = xp.zeros(self.shape, dtype=dy.dtype)
-        if is_basic_index(self.index):
-            dx[self.index] = dy
-        else:
-            xp.add.at(dx, self.index, dy)
-        return dx, None
+        return placed(self.xp, self.shape, self.index, dy), None
+
+    def backward_graph(self, dy, y):
+        return PutItem.apply(dy, shape=self.shape, index=self.index), None
+
+
+class PutItem(Function):
+    """y = zeros(shape) with x added at index (GetItem's backward)   |   dx = dy[index]"""
+
+    def forward(self, x, shape, index):
+        self.index = index
+        return placed(self.xp, shape, index, x)
+
+    def backward(self, dy):
+        return dy[self.index]
+
+    def backward_graph(self, dy, y):
+        return GetItem.apply(dy, index=self.index)
 
 
 class ToDevice(Function):
