@@ -34,7 +34,13 @@ import numpy as np
 
 import zennet as zn
 from zennet import nn
-from zennet.pretrained import fashion_cnn, fashion_cnn_architecture, fashion_cnn_channels
+from zennet.pretrained import (
+    fashion_cnn,
+    fashion_cnn_architecture,
+    fashion_cnn_channels,
+    printed_digits_cnn,
+    printed_digits_cnn_architecture,
+)
 from zennet.training import Callback, LearningRateScheduler
 
 # fine-tuning lrs as fractions of the base lr (the first matching pattern wins; the head and
@@ -92,16 +98,55 @@ def resize(data, size):
         return zn.functional.interpolate(zn.tensor(x), size=(size, size), mode="bilinear").data, y
 
 
-def build(pretrained, num_classes=10, lr=3e-3, strategy="full", weights=None, shrink=None):
-    """(model, optimizer): the pretrained CNN with a new head and per-block lrs, or the
-    same architecture from scratch with one lr. Initialisation uses zennet's generator.
-    With ``shrink``, the pretrained weights are shrunk (``shrink_weights``) first."""
+# source name -> (the pretrained model from a weights file (None: the shipped one), the same
+# architecture freshly initialised)
+SOURCES = {
+    "fashion": (
+        lambda weights: fashion_cnn(pretrained=True, path=weights),
+        lambda weights: fashion_cnn_architecture(10, channels=fashion_cnn_channels(weights)),
+    ),
+    "printed": (
+        lambda weights: printed_digits_cnn(path=weights),
+        lambda weights: printed_digits_cnn_architecture(),
+    ),
+}
+
+
+def freeze_features(model):
+    """The linear probe: every parameter but the last Linear's stops learning. The batch
+    norms still re-estimate their statistics on the new data (``requires_grad_`` only)."""
+    head = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in head.parameters():
+        p.requires_grad_(True)
+    return model
+
+
+def build(
+    pretrained, num_classes=10, lr=3e-3, strategy="full", weights=None, shrink=None,
+    source="fashion", keep_head=False, probe=False,
+):  # fmt: skip
+    """(model, optimizer): the pretrained CNN of ``source`` with a new head (or its own,
+    ``keep_head``) and per-block lrs, or the same architecture from scratch with one lr.
+    Initialisation uses zennet's generator. With ``shrink``, the pretrained weights are
+    shrunk (``shrink_weights``) first. With ``probe``, only the last Linear learns."""
+    load, fresh = SOURCES[source]
     if not pretrained:  # the same architecture as the pretrained file's
-        model = fashion_cnn_architecture(num_classes, channels=fashion_cnn_channels(weights))
-        return model, zn.optim.Adam(model.parameters(), lr=lr)
-    model = nn.replace_head(fashion_cnn(pretrained=True, path=weights), num_classes)
+        model = fresh(weights)
+        if probe:
+            freeze_features(model)
+        return model, zn.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    model = load(weights)
+    if not keep_head:
+        nn.replace_head(model, num_classes)
     if shrink:
         nn.shrink_weights(model, shrink)
+    if probe:
+        freeze_features(model)
+        return model, zn.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    if source != "fashion" and strategy != "full":
+        raise ValueError(f"--strategy {strategy} is for the fashion source; use full.")
     lrs = {pattern: lr * scale for pattern, scale in FINE_TUNE_LR_SCALES[strategy].items()}
     optimizer = zn.optim.Adam(nn.param_groups(model, lrs, default_lr=lr))
     if strategy == "lp-ft":
@@ -120,10 +165,14 @@ def train_and_test(
     strategy="full",
     weights=None,
     shrink=SHRINK,
+    **options,
 ):
-    """Test accuracy of one model trained on ``train`` = (x, y) with the given budget."""
+    """Test accuracy of one model trained on ``train`` = (x, y) with the given budget;
+    ``options`` (source, keep_head, probe) go to :func:`build`."""
     zn.manual_seed(seed)
-    model, optimizer = build(pretrained, lr=lr, strategy=strategy, weights=weights, shrink=shrink)
+    model, optimizer = build(
+        pretrained, lr=lr, strategy=strategy, weights=weights, shrink=shrink, **options
+    )
     schedule = zn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     trainer = zn.Trainer(model, optimizer, "cross_entropy", ["accuracy"])
     callbacks = [LearningRateScheduler(schedule)]
@@ -153,6 +202,7 @@ def compare(
     weights=None,
     shrink=SHRINK,
     scratch_lr=SCRATCH_LR,
+    **options,
 ):
     """``{(n_per_class, method): [accuracy per seed]}`` for method in fine-tuned, scratch.
 
@@ -160,7 +210,9 @@ def compare(
     training images outside its labelled subset instead of the test split. ``weights`` is
     another pretrained file for the fine-tuned models (default: the shipped one). The
     fine-tuned models learn at ``lr`` after ``nn.shrink_weights(model, shrink)`` (None:
-    not shrunk), the models from scratch at ``scratch_lr`` (None: ``lr``).
+    not shrunk), the models from scratch at ``scratch_lr`` (None: ``lr``). ``options``
+    (source, keep_head, probe) go to :func:`build`; with ``probe`` both arms train only
+    their last Linear, on pretrained and on random features.
     """
     train, test = zn.datasets.load_digits(flat=False, seed=0)
     results = {}
@@ -175,7 +227,7 @@ def compare(
             ):
                 acc = train_and_test(
                     subset, scored, pretrained, seed, epochs, batch_size, rate, strategy,
-                    weights, shrink,
+                    weights, shrink, **options,
                 )  # fmt: skip
                 results.setdefault((n, method), []).append(acc)
                 split = "validation" if validate else "test"
@@ -183,19 +235,30 @@ def compare(
     return results
 
 
-def format_table(results):
-    """A markdown table: one row per size, mean ± std (over seeds) per method."""
+def paired(results, n):
+    """(mean difference, its paired standard error, wins, ties, losses) of fine-tuned minus
+    scratch at ``n`` per class, the seeds paired (the same labelled images on both sides)."""
+    diff = np.array(results[(n, "fine-tuned")]) - np.array(results[(n, "scratch")])
+    se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+    return diff.mean(), se, int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())
+
+
+def format_table(results, names=("fine-tuned (pretrained)", "from scratch")):
+    """A markdown table: one row per size, mean ± std (over seeds) per method, and the
+    paired difference with its standard error and the seeds won, tied and lost."""
     sizes = sorted({n for n, _ in results})
     lines = [
-        "| labelled digits per class | fine-tuned (pretrained) | from scratch | difference |",
-        "|---|---|---|---|",
+        f"| labelled digits per class | {names[0]} | {names[1]} | difference (paired SE) "
+        f"| seeds won / tied / lost |",
+        "|---|---|---|---|---|",
     ]
     for n in sizes:
         ft, sc = np.array(results[(n, "fine-tuned")]), np.array(results[(n, "scratch")])
+        mean, se, won, tied, lost = paired(results, n)
         lines.append(
             f"| {n} ({10 * n} images) | {100 * ft.mean():.1f} ± {100 * ft.std():.1f} % "
             f"| {100 * sc.mean():.1f} ± {100 * sc.std():.1f} % "
-            f"| {100 * (ft.mean() - sc.mean()):+.1f} points |"
+            f"| {100 * mean:+.1f} ({100 * se:.2f}) points | {won} / {tied} / {lost} |"
         )
     return "\n".join(lines)
 
@@ -219,14 +282,27 @@ def main(argv=None):
         "--validate", action="store_true", help="score on held-out training images, not the tests"
     )
     parser.add_argument("--weights", default=None, help="a pretrained file other than the shipped")
+    parser.add_argument(
+        "--source", choices=sorted(SOURCES), default="fashion",
+        help="the pretrained model: fashion_cnn or printed_digits_cnn",
+    )  # fmt: skip
+    parser.add_argument(
+        "--keep-head", action="store_true", help="fine-tune the pretrained head, not a new one"
+    )
+    parser.add_argument(
+        "--probe", action="store_true",
+        help="linear probe: only the last Linear learns, on pretrained vs random features",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()
     results = compare(
         args.sizes, args.seeds, args.epochs, args.batch_size, args.lr, args.strategy,
         size=args.size, validate=args.validate, weights=args.weights,
-        shrink=args.shrink or None, scratch_lr=args.scratch_lr,
+        shrink=args.shrink or None, scratch_lr=args.scratch_lr, source=args.source,
+        keep_head=args.keep_head, probe=args.probe,
     )  # fmt: skip
-    print(format_table(results))
+    names = ("pretrained features", "random features") if args.probe else None
+    print(format_table(results, *([names] if names else [])))
     print(f"minutes={(time.perf_counter() - start) / 60:.1f}")
     return results
 
