@@ -13,8 +13,9 @@ from zennet import nn
 from zennet.pretrained import PRINTED_DIGITS_CNN_FILE, printed_digits_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
-# measured zero-shot on the 359 test digits (split seed 0) by pretrain_printed_digits.py
-ZERO_SHOT_MIN_ACCURACY = 0.5
+# measured by examples/pretrain_printed_digits.py: 0.8886 on these 359 test digits (split
+# seed 0), none of them seen in training; chance is 0.1
+ZERO_SHOT_MIN_ACCURACY = 0.8
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_shipped_weights_classify_handwritten_digits_without_training():
     with zn.no_grad():
         predicted = model(zn.tensor(x)).data.argmax(axis=1)
     accuracy = float(np.mean(predicted == y))
-    assert accuracy > ZERO_SHOT_MIN_ACCURACY  # chance is 0.1
+    assert accuracy > ZERO_SHOT_MIN_ACCURACY
     assert PRINTED_DIGITS_CNN_FILE.stat().st_size < 300_000  # small enough to ship
 
 
@@ -66,7 +67,7 @@ def test_fine_tuning_keeps_or_replaces_the_printed_head(study):
     state = zn.load(PRINTED_DIGITS_CNN_FILE)
     kept, _ = study.build(True, source="printed", keep_head=True)
     new, _ = study.build(True, source="printed")
-    last = [k for k in state if k.endswith(".weight")][-1]
+    last = [k for k in kept.state_dict() if k.endswith(".weight")][-1]  # the head's
     np.testing.assert_array_equal(kept.state_dict()[last], state[last])
     assert not np.array_equal(new.state_dict()[last], state[last])
     with pytest.raises(ValueError, match="for the fashion source"):
