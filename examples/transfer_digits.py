@@ -1,30 +1,40 @@
-"""Transfer learning against data hunger: fine-tune the Fashion-MNIST CNN on a few digits.
+"""Transfer learning against data hunger: fine-tune a pretrained CNN on a few digits.
 
-    python examples/transfer_digits.py                       # the table in docs/transfer.md
+    python examples/transfer_digits.py --source printed --keep-head --sizes 1 5 10 50 100 \\
+        --lr LR --shrink 0 --scratch-lr LR      # the printed-digits table (docs/transfer.md)
+    python examples/transfer_digits.py                       # the Fashion-MNIST table
     python examples/transfer_digits.py --strategy discriminative   # lower lrs for blocks 1-3
     python examples/transfer_digits.py --sizes 10 --seeds 0 --epochs 2   # a quick look
 
-For 10, 50 and 100 labelled 8×8 digits per class (drawn with the seed from the digits
-training split; seeds 0-9), the same network is trained twice with the same data,
-optimizer (Adam), learning-rate schedule (cosine over the epochs), batch size and number
-of epochs; each arm has its own learning rate, the best of each on validation images:
+For n labelled 8×8 digits per class (10, 50 and 100 by default, drawn with the seed from
+the digits training split; seeds 0-9), the same network is trained twice with the same
+data, optimizer (Adam), learning-rate schedule (cosine over the epochs), batch size and
+number of epochs; each arm has its own learning rate, the best of each on validation images:
 
-- ``fine-tuned``: start from ``zn.pretrained.fashion_cnn()`` with a new 10-class head
-  (``nn.replace_head``), its convolutions shrunk to 0.1 × a fresh layer's size without
-  changing its outputs (``shrink_weights``, ``--shrink``; 0 leaves them as trained),
-  every layer learning at ``--lr`` 3e-3 (``--strategy full``, the default). Nothing is
-  frozen, so the batch norms re-estimate their statistics on the digits. With
-  ``--strategy discriminative``, per-block learning rates (``nn.param_groups``): lr/10
-  for blocks 1-2, lr/3 for block 3, lr for the head.
+- ``fine-tuned``: start from the pretrained CNN of ``--source``: ``fashion``
+  (``zn.pretrained.fashion_cnn()``, Fashion-MNIST) or ``printed``
+  (``zn.pretrained.printed_digits_cnn()``, digits printed in every installed font), with a
+  new 10-class head (``nn.replace_head``; ``--keep-head`` keeps the printed model's own
+  digit head), its convolutions shrunk to ``--shrink`` × a fresh layer's size without
+  changing its outputs (``shrink_weights``; 0 leaves them as trained), every layer
+  learning at ``--lr`` (``--strategy full``, the default). Nothing is frozen, so the batch
+  norms re-estimate their statistics on the digits. With ``--strategy discriminative``
+  (fashion only), per-block learning rates (``nn.param_groups``): lr/10 for blocks 1-2,
+  lr/3 for block 3, lr for the head.
 - ``scratch``: the same architecture freshly initialised, every parameter at
-  ``--scratch-lr`` 1e-2.
+  ``--scratch-lr``.
 
-The digits go in at their own 8×8 size: the network ends in global average pooling, so
-8 → 4 → 2 → 1 through the three blocks (``--size 28`` upsamples them, at about 12× the
-compute). Both are evaluated on the 359-image digits test split (``--validate``: on the
-training images outside the labelled subset instead); the table gives mean ± std of the
-accuracy over the seeds. ``--strategy lp-ft`` trains the new head alone for the first
-quarter of the epochs; ``--weights FILE`` fine-tunes another pretrained file.
+``--probe`` compares linear probes instead: only the last Linear learns (a new one on the
+pretrained network, at ``--lr``; on a freshly initialised one, at ``--scratch-lr``), the
+batch norms still re-estimating their statistics.
+
+The digits go in at their own 8×8 size (the fashion network ends in global average
+pooling, so 8 → 4 → 2 → 1 through its three blocks; ``--size 28`` upsamples them, at about
+12× the compute). Both are evaluated on the 359-image digits test split (``--validate``:
+on the training images outside the labelled subset instead); the table gives mean ± std
+of the accuracy over the seeds and the paired difference with its standard error.
+``--strategy lp-ft`` trains the new head alone for the first quarter of the epochs;
+``--weights FILE`` fine-tunes another pretrained file.
 """
 
 import argparse
