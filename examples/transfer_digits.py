@@ -311,8 +311,8 @@ def main(argv=None):
         shrink=args.shrink or None, scratch_lr=args.scratch_lr, source=args.source,
         keep_head=args.keep_head, probe=args.probe,
     )  # fmt: skip
-    names = ("pretrained features", "random features") if args.probe else None
-    print(format_table(results, *([names] if names else [])))
+    probe_names = ("pretrained features", "random features")
+    print(format_table(results, probe_names) if args.probe else format_table(results))
     print(f"minutes={(time.perf_counter() - start) / 60:.1f}")
     return results
 

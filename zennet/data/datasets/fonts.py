@@ -300,7 +300,10 @@ def _generate(fonts, per_font, size, seed, distortions, log):
 
 
 def _cache_file(fonts, per_font, size, seed, distortions):
-    text = repr((FORMAT_VERSION, per_font, size, seed, sorted(distortions.items()), fonts))
+    """The cache file of these settings and fonts (their paths and sizes: an upgraded font
+    package usually changes a file's size, and then the images are drawn again)."""
+    files = [(path, os.path.getsize(path)) for path in fonts]
+    text = repr((FORMAT_VERSION, per_font, size, seed, sorted(distortions.items()), files))
     key = hashlib.sha1(text.encode()).hexdigest()[:16]
     return data_home() / "rendered-digits" / f"{size}px-{per_font}-seed{seed}-{key}.npz"
 
