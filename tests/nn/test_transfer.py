@@ -298,7 +298,9 @@ def test_compare_gives_each_arm_its_lr_and_shrinks_only_the_pretrained(
 ):
     calls = []
 
-    def record(train, test, pretrained, seed, epochs, batch_size, lr, strategy, weights, shrink):
+    def record(
+        train, test, pretrained, seed, epochs, batch_size, lr, strategy, weights, shrink, **options
+    ):
         calls.append((pretrained, lr, shrink))
         return 0.5
 

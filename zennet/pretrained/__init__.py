@@ -1,8 +1,10 @@
 """Pretrained models shipped inside the package (weights in zennet/pretrained/*.safetensors).
 
 ``fashion_cnn()`` is a small CNN trained on Fashion-MNIST by examples/pretrain_fashion_cnn.py;
-docs/transfer.md records how it was made, its test accuracy and how it transfers to the
-8×8 digits.
+``printed_digits_cnn()`` is the ``cnn`` preset for 8×8 digits trained on digits printed in
+every installed font (``zn.datasets.rendered_digits``) by examples/pretrain_printed_digits.py.
+docs/transfer.md records how they were made, their accuracies and how they transfer to the
+handwritten 8×8 digits.
 """
 
 from collections import OrderedDict
@@ -12,6 +14,7 @@ from zennet import nn
 
 WEIGHTS_DIR = Path(__file__).resolve().parent
 FASHION_CNN_FILE = WEIGHTS_DIR / "fashion_cnn.safetensors"
+PRINTED_DIGITS_CNN_FILE = WEIGHTS_DIR / "printed_digits_cnn.safetensors"
 
 
 def _block(c_in, c_out, pool):
@@ -70,13 +73,40 @@ def _channels(state):
     return tuple(int(state[key].shape[0]) for key in _CONVS)
 
 
-def _weights(path):
+def printed_digits_cnn_architecture(num_classes=10):
+    """The ``cnn`` preset of zennet.models for (1, 8, 8) digits: two Conv3×3-BatchNorm-ReLU-
+    MaxPool2 blocks (32, 64 channels), then Flatten-Linear(256, 128)-ReLU-Dropout(0.3)-
+    Linear(128, num_classes); what ``zennet train --data digits --model cnn`` builds."""
+    from zennet.models import build_model
+
+    return build_model("cnn", (1, 8, 8), num_classes)
+
+
+def printed_digits_cnn(pretrained=True, path=None):
+    """The digits ``cnn`` preset trained on printed digits from every installed font, in
+    eval mode: (N, 1, 8, 8) images in [0, 1] (UCI counts / 16, as ``load_digits``) ->
+    (N, 10) logits for the digits 0-9.
+
+    With ``pretrained`` the weights come from the shipped file (or ``path``), loaded
+    strictly; otherwise freshly initialised from zennet's generator. It classifies the
+    handwritten digits without having seen one (docs/transfer.md); fine-tune it with
+    ``zn.nn.replace_head(model, 10)`` or keep its head.
+    """
+    model = printed_digits_cnn_architecture()
+    if pretrained:
+        file = PRINTED_DIGITS_CNN_FILE if path is None else path
+        state = _weights(file, "printed_digits_cnn", "pretrain_printed_digits.py")
+        model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def _weights(path, who="fashion_cnn", script="pretrain_fashion_cnn.py"):
     from zennet.io import load
 
     file = Path(path) if path is not None else FASHION_CNN_FILE
     if not file.exists():
         raise FileNotFoundError(
-            f"fashion_cnn: the weights file {file} is missing. Reinstall zennet, or make "
-            f"it with `python examples/pretrain_fashion_cnn.py`."
+            f"{who}: the weights file {file} is missing. Reinstall zennet, or make "
+            f"it with `python examples/{script}`."
         )
     return load(file)

@@ -1,4 +1,5 @@
 """Data sets: ``zn.datasets.load_digits()`` (shipped), ``load_fashion_mnist()`` (IDX on disk),
+``rendered_digits()`` (printed digits drawn from the installed fonts),
 the 2-D toy sets of ``PLANAR`` (circles, moons, spirals, xor, blobs), and :func:`load` for a
 registered name (``DATASETS``) or a path."""
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from zennet.data.datasets.digits import load_digits
 from zennet.data.datasets.faces import cross_validate, kfold_indices, lfw_faces, lfw_faces_all
 from zennet.data.datasets.fashion_mnist import load_fashion_mnist
+from zennet.data.datasets.fonts import digit_fonts, rendered_digits
 from zennet.data.datasets.idx import read_idx
 from zennet.data.datasets.image import load_image
 from zennet.data.datasets.npz import load_npz
