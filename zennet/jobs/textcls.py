@@ -6,8 +6,8 @@ and macro-F1; ``zennet explain MODEL "some text"`` shows which tokens its decisi
 import sys
 import time
 
-from zennet.data.datasets.registry import DATASETS
 from zennet.autograd import no_grad
+from zennet.data.datasets.registry import DATASETS
 from zennet.io import load_checkpoint, save_checkpoint
 from zennet.jobs import runs
 from zennet.jobs.predict import softmax
@@ -36,7 +36,8 @@ def train_text_classifier_job(data, model, steps, batch_size, lr, seed, out, ver
     """Train preset ``model`` on the labelled texts ``data``; returns the test accuracy
     and macro-F1 (and the validation ones) and the files written."""
     say = log if verbose else (lambda *args, **kwargs: None)
-    check_model_kind(model, "text_classifier", f"--data {data} is labelled text: train a classifier")
+    what = f"--data {data} is labelled text: train a classifier"
+    check_model_kind(model, "text_classifier", what)
     runs.check_new_run_dir(out)
     splits = DATASETS.get(data)()
     vocab = WordVocab.build([t.lower() for t, _ in splits.train], min_freq=MIN_FREQ)

@@ -25,7 +25,8 @@ class _FromEmbeddings(nn.Module):
         self.classifier, self.mask = classifier, mask
 
     def forward(self, embeddings):
-        return self.classifier.classify(embeddings, np.broadcast_to(self.mask, embeddings.shape[:2]))
+        mask = np.broadcast_to(self.mask, embeddings.shape[:2])
+        return self.classifier.classify(embeddings, mask)
 
 
 def token_attributions(model, ids, target=None, steps=64):

@@ -64,9 +64,7 @@ class BagOfEmbeddings(TextClassifier):
 class TextTransformer(TextClassifier):
     """Embeddings + positions -> pre-norm transformer encoder -> masked mean -> norm -> linear."""
 
-    def __init__(
-        self, vocab_size, num_classes, max_len=64, dim=64, layers=2, heads=4, dropout=0.1
-    ):
+    def __init__(self, vocab_size, num_classes, max_len=64, dim=64, layers=2, heads=4, dropout=0.1):
         super().__init__()
         self.max_len = max_len
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD)
