@@ -81,7 +81,8 @@ def train(
     progress lines when ``verbose``; ``callbacks`` join the run's own. A checkpoint is
     saved after every epoch and, inside an epoch, every ``checkpoint_seconds`` (default
     ``CHECKPOINT_SECONDS``). Text (``--data fortunes`` or ``text:PATH``) trains a language
-    model, sentence pairs (``--data numbers-fr``) a translator, for ``steps`` steps instead.
+    model, sentence pairs (``--data numbers-fr``) a translator, labelled texts (``--data
+    debian-packages``) a text classifier, for ``steps`` steps instead.
     """
     given = {"data": data, "model": model, "batch_size": batch_size, "optimizer": optimizer,
              "lr": lr, "seed": seed, "augment": augment,
