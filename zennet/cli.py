@@ -124,12 +124,16 @@ def _parser():
         epilog=_listing("methods (--method)", jobs.METHODS),
     )
     explain.add_argument("model")
-    explain.add_argument("input", help="an image file or a .npy array of inputs")
+    explain.add_argument(
+        "input", help="an image file or a .npy array of inputs; for a text classifier, the text"
+    )
     explain.add_argument(
         "--method", default="ig", metavar=_names(jobs.METHODS), help="(default: ig)"
     )
     explain.add_argument(
-        "--out", help="the PNG to write (default: heatmap.png, or heatmap-2.png, ... if taken)"
+        "--out",
+        help="the PNG to write (default: heatmap.png, or heatmap-2.png, ... if taken); "
+        "for a text classifier, an HTML page of the coloured tokens (default: none)",
     )
     explain.add_argument(
         "--target", type=int, default=None, help="class to explain (default: the predicted one)"
@@ -285,6 +289,19 @@ def _explain(args):
     result = jobs.explain(args.model, args.input, args.method, args.out, args.target, args.trace)
     if args.trace:
         print(result)
+        return 0
+    if "tokens" in result:  # a text classifier: the tokens in their colours
+        print(
+            f"class={result['target']} name={result['label']} "
+            f"probability={result['probability']:.4f} predicted={result['predicted']}"
+        )
+        print(result["shown"])
+        print(
+            f"attributions sum to {sum(result['attributions']):.4f}; "
+            f"f(text) - f(zero embeddings) = {result['score'] - result['baseline_score']:.4f}"
+        )
+        if result["path"]:
+            print(f"wrote {result['path']}")
         return 0
     if result["note"]:
         print(f"zennet explain: note: {result['note']}", file=sys.stderr)

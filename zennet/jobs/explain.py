@@ -22,6 +22,7 @@ from zennet.jobs.figure import save_attributions
 from zennet.jobs.inputs import load_input
 from zennet.jobs.predict import softmax
 from zennet.jobs.speech import explain_transcription
+from zennet.jobs.textcls import explain_text
 from zennet.models import MODELS, load_model
 from zennet.registry import Registry
 from zennet.training.trainer import Trainer
@@ -52,12 +53,21 @@ def explain(model_path, input_path, method="ig", out=None, target=None, trace=Fa
     with a colour bar, to the PNG ``out`` (default: heatmap.png, or heatmap-2.png, ... if
     that exists: an earlier picture is never overwritten unasked) and returns {"method",
     "predicted": [class per sample], "target": [...], "probability": [of the target],
-    "path", "note"}. With ``trace=True`` it returns instead the text of one traced training
+    "path", "note"}. A text classifier takes the text itself as ``input_path`` and returns
+    :func:`zennet.jobs.textcls.explain_text`'s dict (an HTML file only with ``out``). With
+    ``trace=True`` it returns instead the text of one traced training
     step (:func:`zennet.explain.trace_step`, labels = the targets).
     """
     attribute = METHODS.get(method)
-    path = None if trace else _output_path(out)
     model, recipe = load_model(model_path)
+    if getattr(MODELS.get(recipe["name"]), "text_classifier", False):  # input is the text
+        if trace or method != "ig":
+            raise ValueError(
+                "a text classifier is explained by integrated gradients on its token "
+                "embeddings only; drop --trace and --method."
+            )
+        return explain_text(model_path, input_path, _text_output(out), target)
+    path = None if trace else _output_path(out)
     if getattr(MODELS.get(recipe["name"]), "ctc", False):  # a transcription, not a class
         return _explain_transcription(model, model_path, input_path, method, path, target, trace)
     x, note = load_input(input_path, tuple(recipe["input_shape"]))  # (N, *input_shape)
@@ -132,6 +142,13 @@ def _output_path(out):
         raise FileNotFoundError(
             f"--out {out}: the folder {out.parent} does not exist; create it or choose another."
         )
+    return out
+
+
+def _text_output(out):
+    """The HTML file of a text's attributions (None: the terminal only)."""
+    if out is not None and not Path(out).parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: the folder {Path(out).parent} does not exist.")
     return out
 
 

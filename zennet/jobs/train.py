@@ -25,6 +25,7 @@ from zennet.jobs import runs
 from zennet.jobs.runs import CHECKPOINT, CONFIG, HISTORY, MODEL, RESULTS
 from zennet.jobs.speech import train_ctc_model
 from zennet.jobs.text import is_text_data, train_language_model_job
+from zennet.jobs.textcls import is_text_classification_data, train_text_classifier_job
 from zennet.jobs.translate import is_translation_data, train_translator_job
 from zennet.models import MODELS, adapt, build_model, image_shape
 from zennet.optim import OPTIMIZERS
@@ -80,7 +81,8 @@ def train(
     progress lines when ``verbose``; ``callbacks`` join the run's own. A checkpoint is
     saved after every epoch and, inside an epoch, every ``checkpoint_seconds`` (default
     ``CHECKPOINT_SECONDS``). Text (``--data fortunes`` or ``text:PATH``) trains a language
-    model, sentence pairs (``--data numbers-fr``) a translator, for ``steps`` steps instead.
+    model, sentence pairs (``--data numbers-fr``) a translator, labelled texts (``--data
+    debian-packages``) a text classifier, for ``steps`` steps instead.
     """
     given = {"data": data, "model": model, "batch_size": batch_size, "optimizer": optimizer,
              "lr": lr, "seed": seed, "augment": augment,
@@ -103,7 +105,7 @@ def train(
             entry = DATASETS.get(config["data"]) if config["data"] in DATASETS else None
             config["model"] = getattr(entry, "default_model", DEFAULTS["model"])
             config["model"] = "gpt" if is_text_data(config["data"]) else config["model"]
-        if is_text_data(config["data"]) or is_translation_data(config["data"]) or steps:
+        if _is_sequence_data(config["data"]) or steps:
             return _train_sequence_model(config, epochs, steps, batch_size, out, verbose, log)
         config["epochs"] = epochs or DEFAULT_EPOCHS.get(config["data"], 10)
         if getattr(MODELS.get(config["model"]), "ctc", False):  # label sequences: jobs/speech.py
@@ -144,9 +146,16 @@ def _train_sequence_model(config, epochs, steps, batch_size, out, verbose, log):
     pairs = is_translation_data(config["data"])
     job = train_translator_job if pairs else train_language_model_job
     defaults = (64, 2e-3) if pairs else (16, 1e-3)  # batch size, learning rate
+    if is_text_classification_data(config["data"]):
+        job, defaults = train_text_classifier_job, (64, 2e-3)
     settings = [config["data"], config["model"], steps, batch_size or defaults[0]]
     settings += [config["lr"] or defaults[1], config["seed"], out or runs.new_run_dir()]
     return job(*settings, verbose=verbose, log=log)
+
+
+def _is_sequence_data(spec):
+    """Text, sentence pairs or labelled texts: trained for --steps by their own jobs."""
+    return is_text_data(spec) or is_translation_data(spec) or is_text_classification_data(spec)
 
 
 def _check_positive(**numbers):

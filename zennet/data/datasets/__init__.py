@@ -15,6 +15,7 @@ from zennet.data.datasets.npz import load_npz
 from zennet.data.datasets.planar import PLANAR, blobs, circles, moons, spirals, xor
 from zennet.data.datasets.registry import DATASETS
 from zennet.data.datasets.speech import spoken_digit_strings, spoken_digits, spoken_languages
+from zennet.data.datasets.debian import debian_packages
 from zennet.data.datasets.numbers import number_pairs
 from zennet.data.datasets.text import TextSplits, fortunes, load_text, text_file
 

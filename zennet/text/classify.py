@@ -1,0 +1,159 @@
+"""Text classifiers over padded token ids ``(N, T)`` (``<pad>`` = 0) -> class logits ``(N, C)``.
+
+- ``BagOfEmbeddings`` (``text-bag``): the mean of the tokens' embeddings, a linear layer
+  (fastText's model).
+- ``TextTransformer`` (``text-transformer``): token embeddings plus learned positions, a
+  small pre-norm transformer encoder (padding masked out of the attention), the mean of
+  its outputs over the real tokens, a layer norm and a linear layer.
+
+Both split ``forward(ids)`` into ``embed(ids)`` (the token embeddings, ``(N, T, D)``) and
+``classify(embeddings, mask)``, so integrated gradients can walk the embeddings
+(``zennet.text.attribution``). Training: ``train_classifier`` (cross-entropy, AdamW, the
+loop of ``zennet.text.steps``); ``accuracy_and_macro_f1`` measures a model.
+"""
+
+import numpy as np
+
+import zennet.functional as F
+from zennet import nn, optim
+from zennet.autograd import no_grad
+from zennet.creation import tensor
+from zennet.models import MODELS
+from zennet.text.batch import batches_by_length, pad_batch
+from zennet.text.steps import train_steps
+
+PAD = 0
+
+
+def _masked_mean(x, mask):
+    """The mean over the time axis of x (N, T, D) where ``mask`` (N, T) is True."""
+    weights = tensor(mask.astype(np.float32)[:, :, None])  # (N, T, 1)
+    counts = tensor(np.maximum(mask.sum(axis=1, keepdims=True), 1).astype(np.float32))
+    return (x * weights).sum(dim=1) / counts
+
+
+class TextClassifier(nn.Module):
+    """What both classifiers share: ids -> mask and embeddings -> ``classify``."""
+
+    def forward(self, ids):
+        ids = np.asarray(ids.numpy() if hasattr(ids, "numpy") else ids)
+        if ids.ndim != 2 or ids.dtype.kind not in "iu":
+            raise ValueError(
+                f"{type(self).__name__} got input of shape {ids.shape} and dtype {ids.dtype}; "
+                f"expected padded token ids (batch, time), <pad> = 0."
+            )
+        return self.classify(self.embed(ids), ids != PAD)
+
+    def embed(self, ids):
+        return self.embedding(tensor(np.asarray(ids, dtype=np.int64)))
+
+
+class BagOfEmbeddings(TextClassifier):
+    """mean(E[tokens]) -> dropout -> linear."""
+
+    def __init__(self, vocab_size, num_classes, dim=64, dropout=0.2):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(dim, num_classes)
+
+    def classify(self, embeddings, mask):
+        return self.head(self.drop(_masked_mean(embeddings, np.asarray(mask))))
+
+
+class TextTransformer(TextClassifier):
+    """Embeddings + positions -> pre-norm transformer encoder -> masked mean -> norm -> linear."""
+
+    def __init__(self, vocab_size, num_classes, max_len=64, dim=64, layers=2, heads=4, dropout=0.1):
+        super().__init__()
+        self.max_len = max_len
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD)
+        self.position = nn.Embedding(max_len, dim)
+        layer = nn.TransformerEncoderLayer(
+            dim, heads, 2 * dim, dropout, "gelu", batch_first=True, norm_first=True
+        )
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def classify(self, embeddings, mask):
+        T = embeddings.shape[1]
+        if T > self.max_len:
+            raise ValueError(
+                f"TextTransformer: {T} tokens, but it has positions for {self.max_len}; "
+                f"cut the texts to {self.max_len} tokens."
+            )
+        mask = np.broadcast_to(np.asarray(mask), embeddings.shape[:2])
+        x = embeddings + self.position(tensor(np.arange(T)))
+        x = self.encoder(x, src_key_padding_mask=tensor(~mask))
+        return self.head(self.norm(_masked_mean(x, mask)))
+
+
+@MODELS.register("text-bag")
+def text_bag(input_shape, num_classes, vocab_size=None, dim=64, dropout=0.2):
+    """Bag of embeddings: the mean of the tokens' embeddings, then a linear layer."""
+    return BagOfEmbeddings(vocab_size or 1000, num_classes, dim, dropout)
+
+
+@MODELS.register("text-transformer")
+def text_transformer(input_shape, num_classes, vocab_size=None, dim=64, layers=2, heads=4):
+    """A 2-layer pre-norm transformer encoder over tokens, mean-pooled, then linear."""
+    return TextTransformer(vocab_size or 1000, num_classes, input_shape[0], dim, layers, heads)
+
+
+text_bag.text_classifier = text_transformer.text_classifier = True  # zennet.jobs.textcls
+
+
+def encode_texts(vocab, texts, max_len):
+    """Token id lists of ``texts`` (lower-cased), cut to ``max_len``; an empty text is
+    one ``<unk>`` (a classifier needs a token to average)."""
+    return [vocab.encode(t.lower())[:max_len] or [vocab.unk_id] for t in texts]
+
+
+def train_classifier(
+    model, ids, labels, steps, batch_size=64, lr=2e-3, seed=0, validation=None, log=print
+):
+    """Train ``model`` for ``steps`` steps on id lists ``ids`` and int ``labels``; with
+    ``validation=(ids, labels)`` every 200 steps log its accuracy and macro-F1."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels, dtype=np.int64)
+    optimizer = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    batches = []
+
+    def batch_loss(step):
+        if not batches:  # a new pass over the texts
+            batches.extend(batches_by_length([len(s) for s in ids], batch_size, rng))
+        rows = batches.pop()
+        x, _, _ = pad_batch([ids[i] for i in rows], PAD)
+        return F.cross_entropy(model(x), tensor(labels[rows]))
+
+    def evaluate():
+        scores = accuracy_and_macro_f1(predict(model, validation[0]), validation[1])
+        return {f"val_{k}": v for k, v in scores.items()}
+
+    evaluate = evaluate if validation is not None else None
+    return train_steps(model, optimizer, batch_loss, steps, lr, 100, evaluate, 200, log)
+
+
+def predict(model, ids, batch_size=512):
+    """The predicted class of each id list."""
+    model.eval()
+    out = []
+    with no_grad():
+        for i in range(0, len(ids), batch_size):
+            x, _, _ = pad_batch(ids[i : i + batch_size], PAD)
+            out.append(model(x).numpy().argmax(axis=1))
+    return np.concatenate(out)
+
+
+def accuracy_and_macro_f1(predicted, labels, num_classes=None):
+    """{"accuracy", "macro_f1"}: macro-F1 is the mean over classes of 2·P·R / (P + R)
+    (a class neither predicted nor present counts 0, as scikit-learn's zero_division=0)."""
+    predicted, labels = np.asarray(predicted), np.asarray(labels)
+    k = num_classes or int(max(predicted.max(), labels.max())) + 1
+    f1 = []
+    for c in range(k):
+        tp = np.sum((predicted == c) & (labels == c))
+        denominator = np.sum(predicted == c) + np.sum(labels == c)
+        f1.append(2 * tp / denominator if denominator else 0.0)
+    return {"accuracy": float(np.mean(predicted == labels)), "macro_f1": float(np.mean(f1))}
