@@ -46,6 +46,7 @@ from zennet.grad_mode import (  # noqa: F401 (re-exported: zn.no_grad, ...)
     no_grad,
 )
 from zennet.tensor import Tensor
+from zennet.trace import report_while_recording
 from zennet.trace import state as _trace
 
 _FLOAT64 = np.dtype(np.float64)  # a dtype, not the type: comparing with it is cheaper
@@ -104,12 +105,8 @@ class Function:
             check_finite(fn, "forward", [out])
         if record and mode.enabled:
             fn.parents = inputs
-            result = Tensor._from_op(out, fn)
-        else:
-            result = Tensor._from_op(out, None)
-        if _trace.recorder is not None:  # zn.onnx.export is recording this forward pass
-            _trace.recorder.primitive(cls, inputs, params, result)
-        return result
+            return Tensor._from_op(out, fn)
+        return Tensor._from_op(out, None)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -126,6 +123,17 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _reporting_apply(cls, *inputs, **params):
+    """Function.apply while zn.onnx.export records a forward pass (zennet/trace.py)."""
+    result = _plain_apply(cls, *inputs, **params)
+    _trace.recorder.primitive(cls, inputs, params, result)
+    return result
+
+
+_plain_apply = Function.apply.__func__
+report_while_recording(Function, "apply", classmethod(_reporting_apply))
 
 
 def same_backward(fn, dy, y):

@@ -9,8 +9,11 @@ While a recorder is active, three places report to it:
   sorting, argmax, ...) and index ops whose index tensors the primitives only see as
   arrays (gather, x[mask], ...), recorded as one op.
 
-When no recorder is active each place costs one attribute look-up (measured in
-docs/interop.md). Recording is for the thread that started it only.
+The first two are the hottest calls of the framework, so they carry no check: their
+layers register a reporting version (:func:`report_while_recording`), which
+:func:`recording` puts in their place for the length of the recording and then takes out
+again. A traced function costs one attribute look-up when nothing records. Recording is
+for the thread that started it only (the recorder ignores the calls of other threads).
 """
 
 import contextlib
@@ -25,16 +28,30 @@ class _State:
 state = _State()
 
 
+_REPORTING = []  # (class, attribute, its reporting version), installed while recording
+
+
+def report_while_recording(owner, name, reporting):
+    """While a recording runs, ``owner.name`` is ``reporting`` (a version of it that also
+    tells ``state.recorder``); the rest of the time it is the plain one, at no cost."""
+    _REPORTING.append((owner, name, reporting))
+
+
 @contextlib.contextmanager
 def recording(recorder):
     """Report every op of this thread to ``recorder`` inside the block."""
     if state.recorder is not None:
         raise RuntimeError("trace: a recording is already active; recordings do not nest.")
     recorder.thread = threading.get_ident()
+    plain = [(owner, name, owner.__dict__[name]) for owner, name, _ in _REPORTING]
     state.recorder = recorder
     try:
+        for owner, name, reporting in _REPORTING:
+            setattr(owner, name, reporting)
         yield recorder
     finally:
+        for owner, name, original in plain:
+            setattr(owner, name, original)
         state.recorder = None
 
 

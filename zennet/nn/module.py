@@ -10,6 +10,7 @@ from zennet.functional.convert import to_arguments
 from zennet.grad_mode import no_grad
 from zennet.nn import hooks
 from zennet.tensor import Tensor, _as_array
+from zennet.trace import report_while_recording
 from zennet.trace import state as _trace
 
 
@@ -295,8 +296,6 @@ class Module:
     # ----------------------------------------------------------------- calling
 
     def __call__(self, *args, **kwargs):
-        if _trace.recorder is not None:  # zn.onnx.export: a layer may be recorded whole
-            return _trace.recorder.module(self, _call, args, kwargs)
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks):
             return self.forward(*args, **kwargs)
         return hooks.call_with_hooks(self, args, kwargs)
@@ -423,3 +422,12 @@ class Module:
         if not lines and not children:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
+
+
+def _reporting_call(self, *args, **kwargs):
+    """Module.__call__ while zn.onnx.export records (zennet/trace.py): the recorder runs the
+    call, so that a layer with a converter of its own can be recorded whole."""
+    return _trace.recorder.module(self, _call, args, kwargs)
+
+
+report_while_recording(Module, "__call__", _reporting_call)
