@@ -56,6 +56,12 @@ class Runner:
         self.steps, self.seconds, self.reached, self.curve = 0, 0.0, None, []
 
 
+def accuracy_of(model, as_input, x, y, batch=1000):
+    """The share of ``x`` the model (in eval mode, without a graph) classifies as ``y``."""
+    scores = [model(as_input(x[i : i + batch])).numpy() for i in range(0, len(x), batch)]
+    return float((np.concatenate(scores).argmax(1) == y).mean())
+
+
 def zennet_runner(model, lr):
     optimizer = zn.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
 
@@ -66,12 +72,8 @@ def zennet_runner(model, lr):
         optimizer.step()
 
     def accuracy(x, y):
-        model.eval()
         with zn.no_grad():
-            scores = np.concatenate(
-                [model(zn.tensor(x[i : i + 1000])).numpy() for i in range(0, len(x), 1000)]
-            )
-        return float((scores.argmax(1) == y).mean())
+            return accuracy_of(model.eval(), zn.tensor, x, y)
 
     return Runner("zennet", model, step, accuracy)
 
@@ -87,12 +89,8 @@ def torch_runner(model, lr):
         optimizer.step()
 
     def accuracy(x, y):
-        model.eval()
         with torch.no_grad():
-            scores = np.concatenate(
-                [model(torch.from_numpy(x[i : i + 1000])).numpy() for i in range(0, len(x), 1000)]
-            )
-        return float((scores.argmax(1) == y).mean())
+            return accuracy_of(model.eval(), torch.from_numpy, x, y)
 
     return Runner("PyTorch", model, step, accuracy)
 

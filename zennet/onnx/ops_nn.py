@@ -70,29 +70,28 @@ def _conv_inputs(g, args, kwargs, outs):
     return names[:2] + ([tensor(g, bias, outs[0].dtype)] if bias is not None else [])
 
 
-@primitive(conv.Conv)
-def convolution(g, args, kwargs, outs):
+def _conv_node(g, op, args, kwargs, outs, **extra):
+    """ONNX Conv or ConvTranspose with the primitive's stride, padding, dilation, groups."""
     return g.node(
-        "Conv",
+        op,
         _conv_inputs(g, args, kwargs, outs),
         strides=list(kwargs["stride"]),
         pads=_pads(kwargs["padding"]),
         dilations=list(kwargs["dilation"]),
         group=kwargs.get("groups", 1),
+        **extra,
     )
+
+
+@primitive(conv.Conv)
+def convolution(g, args, kwargs, outs):
+    return _conv_node(g, "Conv", args, kwargs, outs)
 
 
 @primitive(conv.ConvTranspose)
 def conv_transpose(g, args, kwargs, outs):
-    return g.node(
-        "ConvTranspose",
-        _conv_inputs(g, args, kwargs, outs),
-        strides=list(kwargs["stride"]),
-        pads=_pads(kwargs["padding"]),
-        output_padding=list(kwargs["output_padding"]),
-        dilations=list(kwargs["dilation"]),
-        group=kwargs.get("groups", 1),
-    )
+    output_padding = list(kwargs["output_padding"])
+    return _conv_node(g, "ConvTranspose", args, kwargs, outs, output_padding=output_padding)
 
 
 def _end_pads(x, kernel, stride, padding, dilation, out_size):
