@@ -127,38 +127,41 @@ class MLP(Case):
 
 
 class CNN(Case):
-    name = "CNN conv32-pool-conv64-pool-fc, Adam"
-    requires = ("Conv2d", "MaxPool2d", "Flatten", "Linear")
+    """[Conv3x3 (+ BatchNorm) - ReLU - MaxPool2] per entry of ``channels``, then Flatten and
+    Linear to 10 classes; the defaults are the benchmark (conv32-pool-conv64-pool-fc on
+    28x28), others the second set of shapes (benchmarks/shapes.py)."""
+
+    requires = ("Conv2d", "MaxPool2d", "Flatten", "Linear", "BatchNorm2d")
+
+    def __init__(self, batch_size, image=(1, 28, 28), channels=(32, 64), padding=0, bn=False):
+        self.image, self.channels, self.padding, self.bn = image, channels, padding, bn
+        norm = "-bn" if bn else ""
+        convs = "-".join(f"conv{c}{norm}-pool" for c in channels)
+        shape = "" if image == (1, 28, 28) else f" on {'x'.join(map(str, image))}"
+        pad = f" pad {padding}" if padding else ""
+        self.name = f"CNN {convs}-fc{shape}{pad}, Adam"
+        super().__init__(batch_size)
+
+    def layers(self, ns):
+        """The model's layers from the namespace ``ns`` (zennet.nn or torch.nn); counts the
+        multiply-adds of one sample on the way."""
+        layers, macs, c_in, size = [], 0, self.image[0], self.image[1]
+        for c in self.channels:
+            size = size + 2 * self.padding - 2  # the 3x3 conv's output size
+            macs += size * size * c * c_in * 9
+            layers.append(ns.Conv2d(c_in, c, 3, padding=self.padding))
+            layers += [ns.BatchNorm2d(c)] if self.bn else []
+            layers += [ns.ReLU(), ns.MaxPool2d(2)]
+            c_in, size = c, size // 2
+        macs += c_in * size * size * 10
+        self.flops_per_sample = 6.0 * macs
+        return layers + [ns.Flatten(), ns.Linear(c_in * size * size, 10)]
 
     def build(self):
-        # conv1: 26x26 outputs x 32 x 9 MACs; conv2: 11x11 x 64 x 32*9; fc 1600x10
-        macs = 26 * 26 * 32 * 9 + 11 * 11 * 64 * 32 * 9 + 1600 * 10
-        self.flops_per_sample = 6.0 * macs
-        ours = nn.Sequential(
-            nn.Conv2d(1, 32, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(1600, 10),
-        )
-        t = torch.nn
-        theirs = t.Sequential(
-            t.Conv2d(1, 32, 3),
-            t.ReLU(),
-            t.MaxPool2d(2),
-            t.Conv2d(32, 64, 3),
-            t.ReLU(),
-            t.MaxPool2d(2),
-            t.Flatten(),
-            t.Linear(1600, 10),
-        )
-        return ours, theirs
+        return nn.Sequential(*self.layers(nn)), torch.nn.Sequential(*self.layers(torch.nn))
 
     def batch(self, rng):
-        return _classification_batch(rng, (self.batch_size, 1, 28, 28))
+        return _classification_batch(rng, (self.batch_size, *self.image))
 
 
 def _composite(base, forward, **parts):
@@ -180,51 +183,72 @@ def _mean_pooled(self, x):
 
 
 class LSTM(Case):
-    name = "LSTM(64->128)+Linear, seq 50, Adam"
+    """LSTM(features -> hidden) over ``seq`` steps, Linear on the last step's output."""
+
     requires = ("LSTM", "Linear")
 
+    def __init__(self, batch_size, features=64, hidden=128, seq=50):
+        self.features, self.hidden, self.seq = features, hidden, seq
+        self.name = f"LSTM({features}->{hidden})+Linear, seq {seq}, Adam"
+        gates = 4 * hidden * (features + hidden)
+        self.flops_per_sample = 6.0 * seq * gates + 6.0 * hidden * 10
+        super().__init__(batch_size)
+
     def build(self):
-        self.flops_per_sample = 6.0 * 50 * 4 * 128 * (64 + 128) + 6.0 * 128 * 10
-        ours = _composite(
-            nn.Module, _last_step, rnn=nn.LSTM(64, 128, batch_first=True), head=nn.Linear(128, 10)
+        return tuple(
+            _composite(
+                ns.Module,
+                _last_step,
+                rnn=ns.LSTM(self.features, self.hidden, batch_first=True),
+                head=ns.Linear(self.hidden, 10),
+            )
+            for ns in (nn, torch.nn)
         )
-        theirs = _composite(
-            torch.nn.Module,
-            _last_step,
-            rnn=torch.nn.LSTM(64, 128, batch_first=True),
-            head=torch.nn.Linear(128, 10),
-        )
-        return ours, theirs
 
     def batch(self, rng):
-        return _classification_batch(rng, (self.batch_size, 50, 64))
+        return _classification_batch(rng, (self.batch_size, self.seq, self.features))
 
 
 class Transformer(Case):
-    name = "Transformer encoder layer d=128, 4 heads, seq 64, Adam"
+    """One post-norm TransformerEncoderLayer (width d, ``heads``, feed-forward ``ff``) over
+    ``seq`` tokens, mean-pooled, Linear to 10 classes."""
+
     requires = ("TransformerEncoderLayer", "Linear")
     target = 0.8
 
-    def build(self):
-        d, ff, seq = 128, 512, 64
+    def __init__(self, batch_size, d=128, heads=4, ff=512, seq=64):
+        self.d, self.heads, self.ff, self.seq = d, heads, ff, seq
+        self.name = f"Transformer encoder layer d={d}, {heads} heads, seq {seq}, Adam"
         self.flops_per_sample = 6.0 * seq * (4 * d * d + 2 * d * ff + 2 * seq * d)
-        kwargs = dict(dim_feedforward=ff, dropout=0.0, batch_first=True)
-        ours = _composite(
-            nn.Module,
-            _mean_pooled,
-            head=nn.Linear(d, 10),
-            encoder=nn.TransformerEncoderLayer(d, 4, **kwargs),
+        super().__init__(batch_size)
+
+    def build(self):
+        kwargs = dict(dim_feedforward=self.ff, dropout=0.0, batch_first=True)
+        return tuple(
+            _composite(
+                ns.Module,
+                _mean_pooled,
+                head=ns.Linear(self.d, 10),
+                encoder=ns.TransformerEncoderLayer(self.d, self.heads, **kwargs),
+            )
+            for ns in (nn, torch.nn)
         )
-        theirs = _composite(
-            torch.nn.Module,
-            _mean_pooled,
-            head=torch.nn.Linear(d, 10),
-            encoder=torch.nn.TransformerEncoderLayer(d, 4, **kwargs),
-        )
-        return ours, theirs
 
     def batch(self, rng):
-        return _classification_batch(rng, (self.batch_size, 64, 128))
+        return _classification_batch(rng, (self.batch_size, self.seq, self.d))
 
 
 CASES = {"mlp": (MLP, 128), "cnn": (CNN, 128), "lstm": (LSTM, 64), "transformer": (Transformer, 32)}
+
+# The second set of shapes (benchmarks/shapes.py): (case, batch size, options), each row
+# differing from the runner's default in several sizes at once.
+SHAPES = (
+    ("mlp", 512, dict(width=256)),
+    ("mlp", 32, dict(width=1024)),
+    ("cnn", 64, dict(image=(3, 32, 32), channels=(16, 32), padding=1, bn=True)),
+    ("cnn", 128, dict(channels=(32, 64), padding=1, bn=True)),
+    ("lstm", 32, dict(features=32, hidden=256, seq=100)),
+    ("lstm", 128, dict(features=128, hidden=64, seq=20)),
+    ("transformer", 8, dict(d=256, heads=8, ff=1024, seq=128)),
+    ("transformer", 64, dict(d=64, heads=2, ff=256, seq=32)),
+)

@@ -12,7 +12,10 @@ import sys
 
 import pytest
 
-from benchmarks.cases import CASES, missing_layers
+import zennet as zn
+from benchmarks.cases import CASES, SHAPES, missing_layers
+
+torch = pytest.importorskip("torch")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASE_FIELDS = {
@@ -119,6 +122,28 @@ def test_scaling_quick_writes_both_tables(tmp_path):
             assert {key, "zennet_samples_per_s", "torch_samples_per_s", "ratio"} <= set(row)
             assert {"zennet_peak_mb", "torch_peak_mb"} <= set(row)
             assert _positive(row["ratio"])
+
+
+def test_shapes_quick_measures_every_shape(tmp_path):
+    path = tmp_path / "shapes.json"
+    done = _run("benchmarks.shapes", "--quick", "--json", str(path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(path.read_text())["rows"]
+    assert [(r["case"], r["batch_size"]) for r in rows] == [(k, b) for k, b, _ in SHAPES]
+    for row in rows:
+        assert _positive(row["zennet_samples_per_s"]) and _positive(row["ratio"]), row
+
+
+@pytest.mark.parametrize(
+    "key, options", [(key, {}) for key in CASES] + [(key, options) for key, _, options in SHAPES]
+)
+def test_a_case_builds_the_same_model_in_both(key, options):
+    """Same weights, same batch: the two frameworks' first losses agree, so the ratios
+    compare the same computation."""
+    case = CASES[key][0](2, **options)
+    zn_loss = zn.functional.cross_entropy(case.zn_model(case.zn_x), case.zn_y).item()
+    torch_loss = torch.nn.functional.cross_entropy(case.torch_model(case.torch_x), case.torch_y)
+    assert abs(zn_loss - torch_loss.item()) < 1e-4 * max(1.0, abs(zn_loss)), (zn_loss, torch_loss)
 
 
 def test_time_to_accuracy_runs_both_frameworks_to_the_target(tmp_path):
