@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -41,10 +43,21 @@ def pytest_addoption(parser):
         "cuda (needs CuPy and a GPU; skipped cleanly without), or tracked (a stand-in "
         "device that catches any op computing with NumPy instead of its inputs' module)",
     )
+    parser.addoption(
+        "--compiled-kernels",
+        action="store_true",
+        help="run with zennet.kernels' compiled kernels on (needs numba); default: NumPy path",
+    )
 
 
 def pytest_configure(config):
     from tests import helpers, stand_in_device
+
+    # The suite tests the NumPy path (here and in every subprocess a test starts) unless
+    # --compiled-kernels; tests/test_kernels.py switches the compiled kernels on itself.
+    compiled = config.getoption("--compiled-kernels")
+    os.environ["ZENNET_KERNELS"] = "numba" if compiled else "numpy"
+    zn.kernels.use_compiled_kernels(compiled)
 
     helpers.DEVICE = config.getoption("--device")
     if helpers.DEVICE == stand_in_device.NAME:

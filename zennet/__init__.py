@@ -116,6 +116,8 @@ from zennet import optim
 from zennet import training
 from zennet.training import History, Trainer
 from zennet import cuda
+from zennet import kernels
+from zennet.kernels import use_compiled_kernels
 
 # Data sets, interpretability, exchange with PyTorch and ONNX and pretrained models load on
 # first use, so that `import zennet` stays fast (docs/performance.md).

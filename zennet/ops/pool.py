@@ -14,10 +14,13 @@ The last spatial dim is pooled first, so that among equal maxima the gradient go
 the first one in row-major order (the smallest h, then the smallest w), as PyTorch.
 """
 
+import math
+
 import numpy as np
 
 from zennet.autograd import Function
 from zennet.backend import array_module
+from zennet.kernels import kernel
 
 
 def memory_order(x):
@@ -118,6 +121,9 @@ class MaxPool(_Pool):
     def forward(self, x, kernel, stride, padding, dilation, out_size):
         xp = self.xp
         y = self.setup(x, kernel, stride, dilation, padding, out_size)
+        self.code = None
+        if (compiled := self.compiled_2x2(y)) is not None:
+            return compiled
         fill = -xp.inf if xp.issubdtype(x.dtype, xp.floating) else xp.iinfo(x.dtype).min
         self.stages = []  # (the k views of the stage's input, its output) per axis
         for ax in self.axes:
@@ -130,9 +136,55 @@ class MaxPool(_Pool):
 
     def backward(self, dy):
         dy = dy.transpose(self.order)
+        if self.code is not None:
+            return self.to_caller(self.backward_2x2(dy))
         for ax, (views, out) in zip(reversed(self.axes), reversed(self.stages)):
             dy = route_to_first_max(ax, views, out, dy)
         return self.to_caller(dy)
+
+    def compiled_2x2(self, xm):
+        """The output by the compiled kernel (zennet.kernels) when there is one and the pool
+        is 2×2, stride 2, no padding, over two axes adjacent in memory: the input is then
+        (A, H, W, B) in memory, and the kernel also records which of the four each window
+        took (``self.code``) for the backward. Else None."""
+        if len(self.axes) != 2:
+            return None
+        w, h = self.axes  # the last pooled dim first
+        if h.axis + 1 != w.axis or not xm.flags.c_contiguous:
+            return None
+        if any((a.kernel, a.stride, a.dilation, a.lo, a.out) != (2, 2, 1, 0, a.size // 2)
+               for a in self.axes):  # fmt: skip
+            return None
+        windows = xm.reshape(math.prod(xm.shape[: h.axis]), h.size, w.size, -1)  # (A, H, W, B)
+        run = kernel("max_pool_2x2", windows)
+        if run is None:
+            return None
+        shape = (windows.shape[0], h.out, w.out, windows.shape[3])
+        y, self.code = self.xp.empty(shape, xm.dtype), self.xp.empty(shape, np.uint8)
+        run(windows, y, self.code)
+        out_shape = list(xm.shape)
+        out_shape[h.axis], out_shape[w.axis] = h.out, w.out
+        self.windows_shape = windows.shape
+        return self.to_caller(y.reshape(out_shape))
+
+    def backward_2x2(self, dy):
+        """dx (memory order) from the recorded code: each window's gradient to the element
+        it took; compiled when the kernel runs, else the same in NumPy."""
+        xp = self.xp
+        dym = xp.ascontiguousarray(dy).reshape(self.code.shape)  # (A, H/2, W/2, B)
+        dx = xp.empty(self.windows_shape, dy.dtype)  # (A, H, W, B)
+        run = kernel("max_pool_2x2_backward", dym, dx)
+        if run is not None:
+            run(dym, self.code, dx)
+        else:
+            dx[...] = 0
+            for k in range(4):
+                rows, cols = divmod(k, 2)
+                inside = dx[:, rows : 2 * dym.shape[1] : 2, cols : 2 * dym.shape[2] : 2]
+                xp.multiply(dym, self.code == k, out=inside)
+        shape = list(dy.shape)
+        shape[self.axes[1].axis], shape[self.axes[0].axis] = self.axes[1].size, self.axes[0].size
+        return dx.reshape(shape)
 
 
 def route_to_first_max(ax, views, out, dy):

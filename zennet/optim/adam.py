@@ -1,6 +1,7 @@
 """Adam and AdamW: gradient descent with per-parameter step sizes from running moments."""
 
 from zennet.backend import array_module
+from zennet.kernels import kernel
 from zennet.optim.optimizer import Optimizer, _is_number
 from zennet.optim.registry import OPTIMIZERS
 
@@ -33,8 +34,22 @@ def adam_update(
         θ ← θ - η / (1 - β1^t) · m / denom
 
     The order of operations is PyTorch's but for the bias correction of v, which is folded
-    into the step size (one pass fewer); results agree to rounding.
+    into the step size (one pass fewer); results agree to rounding. With compiled kernels
+    (zennet.kernels) the same formula runs as one loop over the parameter.
     """
+    root_correction = (1 - beta2**step) ** 0.5
+    step_size = lr * root_correction / (1 - beta1**step)
+    fused = max_exp_avg_sq is None and kernel("adam", param, grad, exp_avg, exp_avg_sq)
+    if fused:
+        decoupled = decoupled_weight_decay
+        s = param.dtype.type  # the scalars in the parameter's precision
+        fused(
+            param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+            s(beta1), s(1 - beta1), s(beta2), s(1 - beta2), s(step_size),
+            s(eps * root_correction), s(0 if decoupled else weight_decay),
+            s(1 - lr * weight_decay if decoupled else 1),
+        )  # fmt: skip
+        return
     xp = array_module(param)
     work = xp.empty_like(param) if work is None else work
     if weight_decay and decoupled_weight_decay:
@@ -51,11 +66,10 @@ def adam_update(
         exp_avg_sq = xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
     # η/(1-β1^t) · m / (√v/c + ε) = η c/(1-β1^t) · m / (√v + ε c), c = √(1-β2^t):
     # the same value with one pass fewer over the parameter.
-    root_correction = (1 - beta2**step) ** 0.5
     denom = xp.sqrt(exp_avg_sq, out=work)
     denom += eps * root_correction
     update = xp.divide(exp_avg, denom, out=work)
-    update *= -lr * root_correction / (1 - beta1**step)
+    update *= -step_size
     param += update
 
 

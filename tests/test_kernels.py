@@ -1,0 +1,144 @@
+"""The compiled kernels (zennet.kernels, optional numba) against the NumPy path they replace.
+
+The rest of the suite runs the NumPy path (conftest.py switches the kernels off); here each
+kernel runs, and must give what the NumPy path gives: the same values, the same gradients,
+the same choice among tied maxima. The plain-Python kernels (their readable source) are
+checked on small inputs too, so the formulas are tested where numba is missing.
+"""
+
+import numpy as np
+import pytest
+
+import zennet as zn
+import zennet.functional as F
+from zennet import kernels
+from zennet.optim.adam import adam_update
+
+numba = pytest.importorskip("numba")
+
+
+@pytest.fixture
+def compiled():
+    previous = kernels.use_compiled_kernels(True)
+    yield
+    kernels.use_compiled_kernels(previous)
+
+
+def _adam_states(rng, n, dtype):
+    p, g = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    m, v = rng.standard_normal(n).astype(dtype) * 0.1, rng.random(n).astype(dtype) * 0.01
+    return [p, g, m, v]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("decay", [(0.0, False), (0.1, False), (0.1, True)])
+def test_adam_kernel_equals_numpy(compiled, dtype, decay):
+    rng = np.random.default_rng(0)
+    weight_decay, decoupled = decay
+    ours, numpys = _adam_states(rng, 1000, dtype), None
+    numpys = [a.copy() for a in ours]
+    options = dict(lr=1e-2, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=weight_decay)
+    for step in range(1, 4):
+        adam_update(*ours, step=step, decoupled_weight_decay=decoupled, **options)
+        kernels.use_compiled_kernels(False)
+        adam_update(*numpys, step=step, decoupled_weight_decay=decoupled, **options)
+        kernels.use_compiled_kernels(True)
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    for a, b in zip(ours, numpys):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert not np.array_equal(ours[0], _adam_states(np.random.default_rng(0), 1000, dtype)[0])
+
+
+def test_adam_kernel_is_the_one_that_ran(compiled, monkeypatch):
+    """The compiled path really runs when enabled (a broken kernel is caught)."""
+    calls = []
+    real = kernels.kernel
+
+    def spy(name, *arrays):
+        found = real(name, *arrays)
+        calls.append((name, found is not None))
+        return found
+
+    monkeypatch.setattr("zennet.optim.adam.kernel", spy)
+    model = zn.nn.Linear(4, 3)
+    optimizer = zn.optim.AdamW(model.parameters(), lr=0.1)
+    model(zn.randn(5, 4)).sum().backward()
+    optimizer.step()
+    assert calls and all(found for name, found in calls if name == "adam")
+
+
+def test_python_adam_kernel_is_the_formula():
+    rng = np.random.default_rng(1)
+    ours = _adam_states(rng, 50, np.float64)
+    numpys = [a.copy() for a in ours]
+    s = np.float64
+    lr, b1, b2, eps, wd, t = 1e-2, 0.9, 0.99, 1e-8, 0.05, 3
+    root = (1 - b2**t) ** 0.5
+    kernels.adam(*ours, s(b1), s(1 - b1), s(b2), s(1 - b2), s(lr * root / (1 - b1**t)),
+                 s(eps * root), s(wd), s(1))  # fmt: skip
+    previous = kernels.use_compiled_kernels(False)
+    adam_update(*numpys, step=t, lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=wd)
+    kernels.use_compiled_kernels(previous)
+    for a, b in zip(ours, numpys):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def _pool_both_ways(x, channels_last, **kwargs):
+    """Output and input gradient of max_pool2d with kernels on, then off."""
+    results = []
+    for on in (True, False):
+        previous = kernels.use_compiled_kernels(on)
+        data = (
+            np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+            if channels_last
+            else x
+        )
+        t = zn.tensor(data, requires_grad=True)
+        y = F.max_pool2d(t, 2, **kwargs)
+        dy = np.arange(y.numel(), dtype=x.dtype).reshape(y.shape) + 1
+        y.backward(zn.tensor(dy))
+        results.append((y.numpy().copy(), t.grad.numpy().copy()))
+        kernels.use_compiled_kernels(previous)
+    return results
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("size", [(6, 8), (7, 9)])  # odd sizes leave a row and a column out
+def test_max_pool_kernel_equals_numpy_with_ties(compiled, channels_last, size):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, *size)).astype(np.float32)
+    x = np.maximum(x, 0)  # after a ReLU: many windows of equal zeros
+    x[0, 0, :2, :2] = 1.5  # a window of four equal maxima
+    (y1, dx1), (y0, dx0) = _pool_both_ways(x, channels_last)
+    np.testing.assert_array_equal(y1, y0)
+    np.testing.assert_array_equal(dx1, dx0)
+    assert dx1[0, 0, 0, 0] == 1 and dx1[0, 0, :2, :2].sum() == 1  # the first of the ties
+
+
+def test_max_pool_kernel_is_used_and_matches_torch(compiled):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((4, 5, 10, 12))
+    t = zn.tensor(x, requires_grad=True)
+    F.max_pool2d(t, 2).sum().backward()
+    assert kernels._STATE["compiled"] is not None
+    tt = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tt, 2).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), tt.grad.numpy())
+
+
+def test_python_pool_kernels_small():
+    x = np.array(
+        [[[[1.0], [3.0], [2.0]], [[3.0], [0.0], [5.0]], [[9.0], [9.0], [9.0]]]]
+    )  # (1,3,3,1)
+    y, code = np.empty((1, 1, 1, 1)), np.empty((1, 1, 1, 1), np.uint8)
+    kernels.max_pool_2x2(x, y, code)
+    assert y[0, 0, 0, 0] == 3.0 and code[0, 0, 0, 0] == 1  # 3 at (0, 1) before 3 at (1, 0)
+    dx = np.full(x.shape, np.nan)
+    kernels.max_pool_2x2_backward(np.full((1, 1, 1, 1), 7.0), code, dx)
+    assert dx[0, :, :, 0].tolist() == [[0, 7, 0], [0, 0, 0], [0, 0, 0]]
+
+
+def test_switching_on_without_numba_names_the_extra(monkeypatch):
+    monkeypatch.setattr(kernels, "compiled_kernels_available", lambda: False)
+    with pytest.raises(ImportError, match=r"zennet\[fast\]"):
+        kernels.use_compiled_kernels(True)

@@ -1,0 +1,145 @@
+"""Compiled kernels for the few hot spots NumPy can only do in many passes (optional: numba).
+
+An Adam step is a dozen NumPy passes over every parameter, a 2×2 max pool's backward a
+compare, a not and two multiplies per pooled axis. Each kernel here is the same formula
+as one loop that reads each input once and writes each output once. They are written
+below as plain Python (readable, and the reference their tests run) and compiled with
+numba's ``njit`` on first use; the NumPy code beside each caller stays the definition.
+
+Use. Off unless numba is installed (``pip install "zennet[fast]"``): then on, unless the
+environment variable ``ZENNET_KERNELS=numpy`` is set or ``use_compiled_kernels(False)`` is
+called. The first call of each kernel compiles it (about a second) and caches the machine
+code beside this file or in numba's user cache, so later processes load it. Kernels run
+on CPU NumPy arrays only, on one thread each, and release the GIL.
+
+The test suite runs the NumPy path (tests/conftest.py switches kernels off);
+tests/test_kernels.py runs each kernel against it.
+"""
+
+import math
+import os
+
+import numpy as np
+
+_STATE = {"enabled": None, "compiled": None}
+
+
+def compiled_kernels_available():
+    """Whether numba can be imported (the ``fast`` extra is installed)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def use_compiled_kernels(enabled=True):
+    """Switch the compiled kernels on or off for this process; returns the previous state.
+
+    Switching them on without numba raises ImportError naming the extra to install.
+    """
+    if enabled and not compiled_kernels_available():
+        raise ImportError(
+            "use_compiled_kernels(True) needs numba: pip install 'zennet[fast]' "
+            "(or pip install numba)."
+        )
+    previous = compiled_kernels_enabled()
+    _STATE["enabled"] = bool(enabled)
+    return previous
+
+
+def compiled_kernels_enabled():
+    """Whether the ops use the compiled kernels now (see the module docstring)."""
+    if _STATE["enabled"] is None:
+        wanted = os.environ.get("ZENNET_KERNELS", "").lower() != "numpy"
+        _STATE["enabled"] = wanted and compiled_kernels_available()
+    return _STATE["enabled"]
+
+
+def kernel(name, *arrays):
+    """The compiled kernel ``name``, or None when kernels are off or ``arrays`` are not
+    C-contiguous CPU NumPy arrays of one floating dtype that it could run on."""
+    if not compiled_kernels_enabled():
+        return None
+    for a in arrays:
+        if type(a) is not np.ndarray or not a.flags.c_contiguous or a.dtype.kind != "f":
+            return None
+        if a.dtype != arrays[0].dtype:
+            return None
+    if _STATE["compiled"] is None:
+        _STATE["compiled"] = _compile()
+    return _STATE["compiled"][name]
+
+
+def _compile():
+    import numba
+
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    return {name: jit(fn) for name, fn in PYTHON_KERNELS.items()}
+
+
+def adam(p, g, m, v, beta1, rest1, beta2, rest2, step_size, eps, l2, decay):
+    """One Adam step over flat arrays, in place on p, m and v (scalars of p's dtype)::
+
+        g ← g + l2·p                    (Adam's L2 weight decay; l2 = 0 for none)
+        p ← decay·p                     (AdamW's decoupled decay; decay = 1 for none)
+        m ← β1 m + (1 - β1) g,   v ← β2 v + (1 - β2) g²      (rest1 = 1 - β1, rest2 = 1 - β2)
+        p ← p - step_size · m / (√v + eps)
+
+    with step_size = η·√(1-β2^t)/(1-β1^t) and eps = ε·√(1-β2^t): optim.adam.adam_update's
+    formula, bias corrections folded into the step size as there.
+    """
+    for i in range(p.size):
+        gi = g[i] + l2 * p[i]
+        mi = beta1 * m[i] + rest1 * gi
+        vi = beta2 * v[i] + rest2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] = decay * p[i] - step_size * mi / (math.sqrt(vi) + eps)
+
+
+def max_pool_2x2(x, y, code):
+    """y[a, i, j, b] = max of x[a, 2i:2i+2, 2j:2j+2, b]; code = which of the four (0-3, row
+    major) holds it: the first maximum, or the last NaN, as PyTorch's kernel picks.
+
+    x (A, H, W, B), y and code (A, H//2, W//2, B): a 2×2 window with stride 2 over the
+    middle two axes (A and B gather the axes before and after them in memory).
+    """
+    for a in range(y.shape[0]):
+        for i in range(y.shape[1]):
+            for j in range(y.shape[2]):
+                for b in range(y.shape[3]):
+                    best = x[a, 2 * i, 2 * j, b]
+                    which = 0
+                    for k in range(1, 4):
+                        value = x[a, 2 * i + k // 2, 2 * j + k % 2, b]
+                        if value > best or math.isnan(value):
+                            best = value
+                            which = k
+                    y[a, i, j, b] = best
+                    code[a, i, j, b] = which
+
+
+def max_pool_2x2_backward(dy, code, dx):
+    """dx[a, 2i + k//2, 2j + k%2, b] = dy[a, i, j, b] where k = code[a, i, j, b], else 0;
+    a last row or column that no window reads (odd H or W) gets 0. Writes every element
+    of dx once (so dx may come from np.empty)."""
+    for a in range(dx.shape[0]):
+        for h in range(dx.shape[1]):
+            i = h // 2
+            for w in range(dx.shape[2]):
+                j = w // 2
+                inside = i < dy.shape[1] and j < dy.shape[2]
+                k = (h % 2) * 2 + w % 2
+                for b in range(dx.shape[3]):
+                    if inside and code[a, i, j, b] == k:
+                        dx[a, h, w, b] = dy[a, i, j, b]
+                    else:
+                        dx[a, h, w, b] = 0
+
+
+PYTHON_KERNELS = {
+    "adam": adam,
+    "max_pool_2x2": max_pool_2x2,
+    "max_pool_2x2_backward": max_pool_2x2_backward,
+}
