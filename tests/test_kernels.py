@@ -49,22 +49,36 @@ def test_adam_kernel_equals_numpy(compiled, dtype, decay):
     assert not np.array_equal(ours[0], _adam_states(np.random.default_rng(0), 1000, dtype)[0])
 
 
-def test_adam_kernel_is_the_one_that_ran(compiled, monkeypatch):
-    """The compiled path really runs when enabled (a broken kernel is caught)."""
+@pytest.fixture
+def ran(monkeypatch):
+    """ran(module) -> the names of the kernels that module's code ran (found and called)."""
     calls = []
-    real = kernels.kernel
 
-    def spy(name, *arrays):
-        found = real(name, *arrays)
-        calls.append((name, found is not None))
-        return found
+    def spying_on(module):
+        def spy(name, *arrays):
+            found = kernels.kernel(name, *arrays)
+            if found is None:
+                return None
 
-    monkeypatch.setattr("zennet.optim.adam.kernel", spy)
+            def call(*args):
+                calls.append(name)
+                return found(*args)
+
+            return call
+
+        monkeypatch.setattr(f"{module}.kernel", spy)
+        return calls
+
+    return spying_on
+
+
+def test_adam_kernel_is_the_one_that_ran(compiled, ran):
+    calls = ran("zennet.optim.adam")
     model = zn.nn.Linear(4, 3)
     optimizer = zn.optim.AdamW(model.parameters(), lr=0.1)
     model(zn.randn(5, 4)).sum().backward()
     optimizer.step()
-    assert calls and all(found for name, found in calls if name == "adam")
+    assert calls == ["adam", "adam"]  # the weight and the bias
 
 
 def test_python_adam_kernel_is_the_formula():
@@ -115,12 +129,13 @@ def test_max_pool_kernel_equals_numpy_with_ties(compiled, channels_last, size):
     assert dx1[0, 0, 0, 0] == 1 and dx1[0, 0, :2, :2].sum() == 1  # the first of the ties
 
 
-def test_max_pool_kernel_is_used_and_matches_torch(compiled):
+def test_max_pool_kernel_is_used_and_matches_torch(compiled, ran):
     torch = pytest.importorskip("torch")
+    calls = ran("zennet.ops.pool")
     x = np.random.default_rng(2).standard_normal((4, 5, 10, 12))
     t = zn.tensor(x, requires_grad=True)
     F.max_pool2d(t, 2).sum().backward()
-    assert kernels._STATE["compiled"] is not None
+    assert calls == ["max_pool_2x2", "max_pool_2x2_backward"]
     tt = torch.tensor(x, requires_grad=True)
     torch.nn.functional.max_pool2d(tt, 2).sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), tt.grad.numpy())
@@ -142,3 +157,56 @@ def test_switching_on_without_numba_names_the_extra(monkeypatch):
     monkeypatch.setattr(kernels, "compiled_kernels_available", lambda: False)
     with pytest.raises(ImportError, match=r"zennet\[fast\]"):
         kernels.use_compiled_kernels(True)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_relu_backward_kernel_equals_numpy(compiled, ran, channels_last):
+    calls = ran("zennet.ops.activation")
+    x = np.random.default_rng(3).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    x[0, 0, 0, :2] = 0  # relu'(0) = 0
+    if channels_last:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    dy = np.empty_like(x)  # the same layout as x, so the kernel runs
+    dy[...] = np.random.default_rng(4).standard_normal(x.shape)
+    t = zn.tensor(x, requires_grad=True)
+    t.relu().backward(zn.tensor(dy))
+    np.testing.assert_array_equal(t.grad.numpy(), dy * (x > 0))
+    assert calls == ["relu_backward"]
+
+
+def test_python_relu_backward_kernel():
+    dx = np.full(4, np.nan)
+    kernels.relu_backward(np.array([0.0, 1.0, 0.0, 2.0]), np.array([5.0, 6.0, 7.0, 8.0]), dx)
+    assert dx.tolist() == [0, 6, 0, 8]
+
+
+def test_dense_flat_only_for_one_dense_layout():
+    a = np.zeros((2, 3, 4), np.float32)
+    last = np.zeros((2, 4, 3), np.float32).transpose(0, 2, 1)  # dense, another order
+    assert kernels.dense_flat(a, np.ones_like(a))[0].shape == (24,)
+    assert kernels.dense_flat(last, np.empty_like(last)) is not None
+    assert kernels.dense_flat(a, last) is None  # different strides
+    assert kernels.dense_flat(a[:, :2]) is None  # a gap in memory
+
+
+def test_a_cnn_trains_the_same_with_and_without_kernels():
+    """Conv, ReLU, 2x2 max pooling and AdamW: three steps with the kernels and without."""
+    x = np.random.default_rng(5).standard_normal((8, 1, 12, 12)).astype(np.float32)
+    y = np.arange(8) % 3
+    weights = []
+    for on in (True, False):
+        previous = kernels.use_compiled_kernels(on)
+        zn.manual_seed(0)
+        model = zn.nn.Sequential(
+            zn.nn.Conv2d(1, 4, 3), zn.nn.ReLU(), zn.nn.MaxPool2d(2), zn.nn.Conv2d(4, 6, 3),
+            zn.nn.ReLU(), zn.nn.MaxPool2d(2), zn.nn.Flatten(), zn.nn.Linear(6, 3),
+        )  # fmt: skip
+        optimizer = zn.optim.AdamW(model.parameters(), lr=1e-2)
+        for _ in range(3):
+            optimizer.zero_grad()
+            F.cross_entropy(model(zn.tensor(x)), zn.tensor(y)).backward()
+            optimizer.step()
+        weights.append([p.numpy().copy() for p in model.parameters()])
+        kernels.use_compiled_kernels(previous)
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

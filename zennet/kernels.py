@@ -57,18 +57,29 @@ def compiled_kernels_enabled():
 
 
 def kernel(name, *arrays):
-    """The compiled kernel ``name``, or None when kernels are off or ``arrays`` are not
-    C-contiguous CPU NumPy arrays of one floating dtype that it could run on."""
+    """The compiled kernel ``name``, or None when kernels are off or ``arrays`` are not CPU
+    NumPy arrays of one floating dtype. The caller checks their layout (``dense_flat``)."""
     if not compiled_kernels_enabled():
         return None
     for a in arrays:
-        if type(a) is not np.ndarray or not a.flags.c_contiguous or a.dtype.kind != "f":
-            return None
-        if a.dtype != arrays[0].dtype:
+        if type(a) is not np.ndarray or a.dtype.kind != "f" or a.dtype != arrays[0].dtype:
             return None
     if _STATE["compiled"] is None:
         _STATE["compiled"] = _compile()
     return _STATE["compiled"][name]
+
+
+def dense_flat(*arrays):
+    """1-D views of ``arrays`` when all have the same shape and strides and fill one dense
+    block of memory in some axis order (C, Fortran, channels-last...): an elementwise
+    kernel can then run over the flat blocks. Else None."""
+    first = arrays[0]
+    if any(a.shape != first.shape or a.strides != first.strides for a in arrays):
+        return None
+    order = sorted(range(first.ndim), key=lambda i: -first.strides[i])
+    if not first.transpose(order).flags.c_contiguous:
+        return None
+    return [a.transpose(order).reshape(-1) for a in arrays]
 
 
 def _compile():
@@ -138,7 +149,14 @@ def max_pool_2x2_backward(dy, code, dx):
                         dx[a, h, w, b] = 0
 
 
+def relu_backward(y, dy, dx):
+    """dx = dy where y > 0, else 0 (relu'(0) = 0), over flat arrays."""
+    for i in range(y.size):
+        dx[i] = dy[i] if y[i] > 0 else 0
+
+
 PYTHON_KERNELS = {
+    "relu_backward": relu_backward,
     "adam": adam,
     "max_pool_2x2": max_pool_2x2,
     "max_pool_2x2_backward": max_pool_2x2_backward,

@@ -1,7 +1,7 @@
 """Adam and AdamW: gradient descent with per-parameter step sizes from running moments."""
 
 from zennet.backend import array_module
-from zennet.kernels import kernel
+from zennet.kernels import dense_flat, kernel
 from zennet.optim.optimizer import Optimizer, _is_number
 from zennet.optim.registry import OPTIMIZERS
 
@@ -40,12 +40,12 @@ def adam_update(
     root_correction = (1 - beta2**step) ** 0.5
     step_size = lr * root_correction / (1 - beta1**step)
     fused = max_exp_avg_sq is None and kernel("adam", param, grad, exp_avg, exp_avg_sq)
-    if fused:
+    flat = fused and dense_flat(param, grad, exp_avg, exp_avg_sq)
+    if flat:
         decoupled = decoupled_weight_decay
         s = param.dtype.type  # the scalars in the parameter's precision
         fused(
-            param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-            s(beta1), s(1 - beta1), s(beta2), s(1 - beta2), s(step_size),
+            *flat, s(beta1), s(1 - beta1), s(beta2), s(1 - beta2), s(step_size),
             s(eps * root_correction), s(0 if decoupled else weight_decay),
             s(1 - lr * weight_decay if decoupled else 1),
         )  # fmt: skip
