@@ -210,3 +210,69 @@ def test_a_cnn_trains_the_same_with_and_without_kernels():
         kernels.use_compiled_kernels(previous)
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _batch_norm_both_ways(x, dy, training, affine, view=lambda t: t):
+    """Output, dx, dγ, dβ and the running statistics of BatchNorm2d on ``view(x)``, kernels
+    on then off."""
+    results = []
+    for on in (True, False):
+        previous = kernels.use_compiled_kernels(on)
+        zn.manual_seed(0)
+        layer = zn.nn.BatchNorm2d(x.shape[1], affine=affine)
+        if affine:
+            layer.weight.data[...] = np.linspace(0.5, 2, x.shape[1])
+            layer.bias.data[...] = np.linspace(-1, 1, x.shape[1])
+        layer.train(training)
+        t = zn.tensor(x, requires_grad=True)
+        layer(view(t)).backward(zn.tensor(dy))
+        grads = [p.grad.numpy().copy() for p in layer.parameters()]
+        stats = [layer.running_mean.numpy().copy(), layer.running_var.numpy().copy()]
+        results.append([t.grad.numpy().copy(), *grads, *stats, layer(view(t)).numpy().copy()])
+        kernels.use_compiled_kernels(previous)
+    return results
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last", "strided"])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_kernels_equal_numpy(compiled, ran, layout, training, affine):
+    calls = ran("zennet.ops.norm")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 3, 5, 6)) * 3 + 10  # a mean far from 0
+    dy = rng.standard_normal(x.shape)
+    if layout == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    view = lambda t: t  # noqa: E731
+    if layout == "strided":  # every other column: gaps in memory, so the NumPy path
+        x, view = np.concatenate([x, x], axis=3), lambda t: t[..., ::2]
+    ours, numpys = _batch_norm_both_ways(x, dy, training, affine, view)
+    for a, b in zip(ours, numpys):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    expected = [] if layout == "strided" else ["channel_affine"] * 2 + ["channel_sums"] * 2
+    assert sorted(set(calls)) == sorted(set(expected))
+
+
+def test_batch_norm_kernels_float32_match_torch(compiled):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(7).standard_normal((8, 4, 6, 6)).astype(np.float32) + 5
+    x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    t, tt = zn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours, theirs = zn.nn.BatchNorm2d(4), torch.nn.BatchNorm2d(4)
+    (ours(t) * zn.tensor(np.arange(4.0, dtype=np.float32)).reshape(1, 4, 1, 1)).sum().backward()
+    (theirs(tt) * torch.arange(4.0).reshape(1, 4, 1, 1)).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), atol=1e-3)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5)
+
+
+def test_python_channel_kernels_small():
+    x = np.arange(12.0).reshape(2, 3, 2)  # (A, C, B)
+    s1, s2 = np.zeros(3), np.zeros(3)
+    kernels.channel_sums(x, x, np.ones(3), s1, s2)
+    np.testing.assert_allclose(s1, x.sum(axis=(0, 2)))
+    np.testing.assert_allclose(s2, (x * (x - 1)).sum(axis=(0, 2)))
+    out = np.empty_like(x)
+    p, q, r = np.array([1.0, 2, 3]), np.array([0.5, 0, -1]), np.array([7.0, 8, 9])
+    kernels.channel_affine(x, x, p, q, r, out)
+    np.testing.assert_allclose(out, x * (p + q)[None, :, None] + r[None, :, None])

@@ -202,6 +202,12 @@ def broadcast_shape(op, *shapes):
         ) from None
 
 
+def memory_order(x):
+    """x's axes from the largest stride to the smallest: x.transpose(order) walks memory in
+    C order (for a channels-last (N, C, H, W) array: (0, 2, 3, 1))."""
+    return tuple(sorted(range(x.ndim), key=lambda i: -x.strides[i]))
+
+
 # ----------------------------------------------------------------- threads
 
 

@@ -21,6 +21,8 @@ import os
 
 import numpy as np
 
+from zennet.backend import memory_order
+
 _STATE = {"enabled": None, "compiled": None}
 
 
@@ -58,11 +60,12 @@ def compiled_kernels_enabled():
 
 def kernel(name, *arrays):
     """The compiled kernel ``name``, or None when kernels are off or ``arrays`` are not CPU
-    NumPy arrays of one floating dtype. The caller checks their layout (``dense_flat``)."""
+    NumPy arrays of one dtype, float32 or float64. The caller checks their layout
+    (``dense_flat``, ``ops.norm.channel_blocks``)."""
     if not compiled_kernels_enabled():
         return None
     for a in arrays:
-        if type(a) is not np.ndarray or a.dtype.kind != "f" or a.dtype != arrays[0].dtype:
+        if type(a) is not np.ndarray or a.dtype.char not in "fd" or a.dtype != arrays[0].dtype:
             return None
     if _STATE["compiled"] is None:
         _STATE["compiled"] = _compile()
@@ -76,7 +79,7 @@ def dense_flat(*arrays):
     first = arrays[0]
     if any(a.shape != first.shape or a.strides != first.strides for a in arrays):
         return None
-    order = sorted(range(first.ndim), key=lambda i: -first.strides[i])
+    order = memory_order(first)
     if not first.transpose(order).flags.c_contiguous:
         return None
     return [a.transpose(order).reshape(-1) for a in arrays]
@@ -85,7 +88,11 @@ def dense_flat(*arrays):
 def _compile():
     import numba
 
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    def jit(fn):
+        # sums may be reordered (vectorized) where the kernel says so: REORDERED_SUMS
+        fastmath = {"reassoc"} if fn.__name__ in REORDERED_SUMS else False
+        return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=fastmath)(fn)
+
     return {name: jit(fn) for name, fn in PYTHON_KERNELS.items()}
 
 
@@ -155,7 +162,48 @@ def relu_backward(y, dy, dx):
         dx[i] = dy[i] if y[i] > 0 else 0
 
 
+def channel_sums(u, x, k, s1, s2):
+    """s1[c] += Σ u,  s2[c] += Σ u·(x - k[c]) over a and b of u, x (A, C, B); s1, s2 and k
+    float64 (C,). Batch norm's statistics (u = x, k a guess of the mean) and its backward's
+    sums (u = dy, k = μ). The loops put the longer contiguous axis innermost (B, or C when
+    B = 1, as in a channels-last array), so that they run as vector instructions; the float64
+    sums may be split into partial sums to that end."""
+    if x.shape[2] == 1:
+        for a in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                s1[c] += u[a, c, 0]
+                s2[c] += u[a, c, 0] * (x[a, c, 0] - k[c])
+        return
+    for a in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            t1, t2, kc = 0.0, 0.0, k[c]
+            for b in range(x.shape[2]):
+                t1 += u[a, c, b]
+                t2 += u[a, c, b] * (x[a, c, b] - kc)
+            s1[c] += t1
+            s2[c] += t2
+
+
+def channel_affine(u, x, p, q, r, out):
+    """out = u·p[c] + x·q[c] + r[c] over u, x, out (A, C, B) and p, q, r (C,) of their dtype:
+    batch norm's output (u = x, q = 0) and its input gradient (u = dy)."""
+    if x.shape[2] == 1:
+        for a in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                out[a, c, 0] = u[a, c, 0] * p[c] + x[a, c, 0] * q[c] + r[c]
+        return
+    for a in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            pc, qc, rc = p[c], q[c], r[c]
+            for b in range(x.shape[2]):
+                out[a, c, b] = u[a, c, b] * pc + x[a, c, b] * qc + rc
+
+
+REORDERED_SUMS = ("channel_sums",)
+
 PYTHON_KERNELS = {
+    "channel_sums": channel_sums,
+    "channel_affine": channel_affine,
     "relu_backward": relu_backward,
     "adam": adam,
     "max_pool_2x2": max_pool_2x2,

@@ -186,6 +186,9 @@ def _batch_stats(x):
             f"batch_norm: expected more than 1 value per channel when training, got input of "
             f"shape {x.shape}. Use a batch of at least 2 samples, or call model.eval()."
         )
+    compiled = norm.compiled_channel_stats(x)
+    if compiled is not None:  # one pass, and the op normalises x without x - μ
+        return (*compiled, None)
     mean = norm.channel_sum(x) / count
     centered = x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))
     return mean, norm.channel_dot(centered, centered) / count, centered

@@ -8,8 +8,13 @@ Written as a chain of small ops, the backward pass would keep five or six arrays
 size of x alive; fused, it keeps x̂ and 1/√(σ² + ε) and needs three passes over dy.
 """
 
+import math
+
+import numpy as np
+
 from zennet.autograd import Function
-from zennet.backend import array_module
+from zennet.backend import array_module, memory_order
+from zennet.kernels import kernel
 
 
 def normalized_input_grad(dxhat, xhat, inv_std, axes, sum_dxhat, sum_dxhat_xhat):
@@ -67,9 +72,46 @@ def channel_dot(a, b):
     return xp.einsum(f"{_axes(a)},{_axes(b)}->c", a, b)
 
 
+def channel_blocks(x):
+    """x (N, C, *S) as (A, C, B), a view of its memory when x is dense: A gathers the axes
+    before the channel axis in memory, B those after (NCHW: (N, C, H·W); channels-last:
+    (N·H·W, C, 1)). None when x has gaps in memory."""
+    order = memory_order(x)
+    xm = x.transpose(order)
+    if not xm.flags.c_contiguous:
+        return None
+    at = order.index(1)
+    return xm.reshape(math.prod(xm.shape[:at]), x.shape[1], math.prod(xm.shape[at + 1 :]))
+
+
+def compiled_channel_stats(x):
+    """(mean, biased variance) of each channel of x (N, C, *S) by the compiled kernel, in one
+    pass with float64 sums; None when it cannot run (zennet.kernels)."""
+    blocks = channel_blocks(x)
+    run = None if blocks is None else kernel("channel_sums", blocks)
+    if run is None:
+        return None
+    # Σx and Σx·(x - k) with k a guess of the mean (the first value): Σ(x - μ)² = Σx·(x - k)
+    # - n·μ·(μ - k), whose terms stay small when k is near μ
+    k = blocks[0, :, 0].astype(np.float64)
+    s1, s2 = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    run(blocks, blocks, k, s1, s2)
+    n = x.size // x.shape[1]
+    mean = s1 / n
+    var = np.maximum(s2 / n - mean * (mean - k), 0)
+    return mean.astype(x.dtype), var.astype(x.dtype)
+
+
 def _axes(a):
     """einsum subscripts of (N, C, *): "nc" and a letter per further axis."""
     return "nc" + "defghijklm"[: a.ndim - 2]
+
+
+def _like(x, values):
+    """A new array in x's memory layout holding ``values`` (of x's shape)."""
+    out = array_module(x).empty_like(x)
+    out[...] = values
+    return out
 
 
 class BatchNorm(Function):
@@ -99,13 +141,65 @@ class BatchNorm(Function):
         xp = self.xp
         shape = (1, -1) + (1,) * (x.ndim - 2)  # broadcasts (C,) over (N, C, *)
         self.inv_std = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
+        self.weight, self.batch_stats = weight, batch_stats
+        if centered is None and (y := self.forward_compiled(x, weight, bias, mean)) is not None:
+            return y
         if centered is None:
             centered = x - mean.reshape(shape).astype(x.dtype, copy=False)
         centered *= self.inv_std  # x̂, in the array of x - μ
-        self.xhat, self.weight, self.batch_stats = centered, weight, batch_stats
+        self.xhat = centered
         return _affine(self.xhat, weight, bias, shape)
 
+    def forward_compiled(self, x, weight, bias, mean):
+        """y = x·(γ·inv_std) + (β - μ·γ·inv_std) in one pass by the compiled kernel, keeping
+        x (not x̂) for the backward; None when the kernel cannot run."""
+        blocks = channel_blocks(x)
+        run = None if blocks is None else kernel("channel_affine", blocks)
+        if run is None:
+            return None
+        scale = self.inv_std.reshape(-1) * (1 if weight is None else weight)
+        shift = -mean.astype(x.dtype) * scale + (0 if bias is None else bias)
+        y = self.xp.empty_like(x)  # x's layout
+        run(blocks, blocks, scale, np.zeros_like(scale), shift.astype(x.dtype), channel_blocks(y))
+        self.x, self.mean, self.xhat = x, mean, None
+        return y
+
+    def backward_compiled(self, dy):
+        """(dx, dγ, dβ) by two compiled passes from x (see the class docstring: x̂ =
+        (x - μ)·inv_std is never stored), or None when the kernels cannot run."""
+        xp, x = self.xp, self.x
+        if dy.strides != x.strides:
+            dy = _like(x, dy)  # one copy, so that dy and x walk memory together
+        u, xb = channel_blocks(dy), channel_blocks(x)
+        sums, combine = (kernel(name, u, xb) for name in ("channel_sums", "channel_affine"))
+        if u is None or sums is None or combine is None:
+            return None
+        s1, s2 = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+        sums(u, xb, self.mean.astype(np.float64), s1, s2)  # Σ dy, Σ dy·(x - μ)
+        inv_std = self.inv_std.reshape(-1).astype(np.float64)
+        sum_dy, sum_dy_xhat = s1, s2 * inv_std  # dβ, dγ
+        need_w, need_b = _wanted(self)
+        dw = sum_dy_xhat.astype(x.dtype) if need_w else None
+        db = sum_dy.astype(x.dtype) if need_b else None
+        if not self.needs_input_grad[0]:
+            return None, dw, db
+        a = inv_std * (1 if self.weight is None else self.weight)
+        p, q, r = a, np.zeros_like(a), np.zeros_like(a)  # fixed statistics: dx = a·dy
+        if self.batch_stats:  # dx = a·dy + b + c·x̂ = a·dy + (c·inv_std)·x + (b - c·inv_std·μ)
+            m = x.size // x.shape[1]
+            b, c = -a * sum_dy / m, -a * sum_dy_xhat / m
+            q, r = c * inv_std, b - c * inv_std * self.mean
+        dx = xp.empty_like(x)
+        combine(u, xb, *(v.astype(x.dtype) for v in (p, q, r)), channel_blocks(dx))
+        return dx, dw, db
+
     def backward(self, dy):
+        if self.xhat is None:  # the compiled forward ran
+            grads = self.backward_compiled(dy)
+            if grads is not None:
+                return grads
+            shape = self.inv_std.shape  # kernels switched off since: x̂ the NumPy way
+            self.xhat = (self.x - self.mean.reshape(shape).astype(self.x.dtype)) * self.inv_std
         need_w, need_b = _wanted(self)
         sum_dy_xhat = channel_dot(dy, self.xhat)  # dγ (C,)
         sum_dy = channel_sum(dy)  # dβ (C,)

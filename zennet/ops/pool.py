@@ -19,14 +19,8 @@ import math
 import numpy as np
 
 from zennet.autograd import Function
-from zennet.backend import array_module
+from zennet.backend import array_module, memory_order
 from zennet.kernels import kernel
-
-
-def memory_order(x):
-    """x's axes from the largest stride to the smallest: x.transpose(order) walks memory in
-    C order."""
-    return tuple(sorted(range(x.ndim), key=lambda i: -x.strides[i]))
 
 
 class _Axis:
