@@ -276,3 +276,38 @@ def test_python_channel_kernels_small():
     p, q, r = np.array([1.0, 2, 3]), np.array([0.5, 0, -1]), np.array([7.0, 8, 9])
     kernels.channel_affine(x, x, p, q, r, out)
     np.testing.assert_allclose(out, x * (p + q)[None, :, None] + r[None, :, None])
+
+
+@pytest.mark.parametrize(
+    "options", [dict(padding=1), dict(stride=2, padding=2), dict(dilation=2), dict(groups=2)]
+)
+def test_conv_input_gradient_by_compiled_col2im_equals_numpy(compiled, ran, options):
+    calls = ran("zennet.ops.conv")
+    rng = np.random.default_rng(8)
+    x, w = (
+        rng.standard_normal((2, 4, 9, 8)),
+        rng.standard_normal((6, 4 // options.get("groups", 1), 3, 3)),
+    )
+    grads = []
+    for on in (True, False):
+        previous = kernels.use_compiled_kernels(on)
+        t = zn.tensor(x, requires_grad=True)
+        y = F.conv2d(t, zn.tensor(w), **options)
+        y.backward(zn.tensor(np.cos(np.arange(y.numel())).reshape(y.shape)))
+        grads.append(t.grad.numpy().copy())
+        kernels.use_compiled_kernels(previous)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+    assert calls == ([] if options.get("groups") else ["col2im_2d"])
+
+
+def test_conv_transpose_by_compiled_col2im_matches_torch(compiled, ran):
+    torch = pytest.importorskip("torch")
+    calls = ran("zennet.ops.conv")
+    rng = np.random.default_rng(9)
+    x, w = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((3, 4, 3, 3))
+    ours = F.conv_transpose2d(zn.tensor(x), zn.tensor(w), stride=2, padding=1).numpy()
+    theirs = torch.nn.functional.conv_transpose2d(
+        torch.tensor(x), torch.tensor(w), stride=2, padding=1
+    )
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
+    assert calls == ["col2im_2d"]

@@ -199,9 +199,25 @@ def channel_affine(u, x, p, q, r, out):
                 out[a, c, b] = u[a, c, b] * pc + x[a, c, b] * qc + rc
 
 
+def col2im_2d(dcols, stride_h, stride_w, dilation_h, dilation_w, xpad):
+    """xpad[n, i·sh + a·dh, j·sw + b·dw, c] += dcols[n, i, j, a, b, c]: every window's
+    columns added back where im2col read them. dcols (N, Ho, Wo, kh, kw, C), xpad
+    (N, Hp, Wp, C) channels-last and zeroed by the caller."""
+    n_, ho, wo, kh, kw, channels = dcols.shape
+    for n in range(n_):
+        for i in range(ho):
+            for j in range(wo):
+                for a in range(kh):
+                    for b in range(kw):
+                        h, w = i * stride_h + a * dilation_h, j * stride_w + b * dilation_w
+                        for c in range(channels):
+                            xpad[n, h, w, c] += dcols[n, i, j, a, b, c]
+
+
 REORDERED_SUMS = ("channel_sums",)
 
 PYTHON_KERNELS = {
+    "col2im_2d": col2im_2d,
     "channel_sums": channel_sums,
     "channel_affine": channel_affine,
     "relu_backward": relu_backward,

@@ -24,6 +24,7 @@ import numpy as np
 
 from zennet.autograd import Function
 from zennet.backend import array_module
+from zennet.kernels import kernel
 
 
 def channels_last(x):
@@ -130,13 +131,17 @@ def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation)
     one reused buffer whose (N, *out, C) block is contiguous, so with one group each add
     runs over whole image rows (W·C floats at a time) rather than C-float pieces; this
     costs more, narrower GEMMs but halves the time of the whole (docs/performance.md).
-    This is dx of a convolution (rows = dY) and the output of a transposed one.
+    This is dx of a convolution (rows = dY) and the output of a transposed one. With the
+    compiled kernels on, one group in 2-d goes to :func:`compiled_col2im` instead.
     """
     xp = array_module(rows)
-    cg, kernel = w.shape[1], w.shape[2:]
+    cg, size = w.shape[1], w.shape[2:]
+    compiled = compiled_col2im(rows, w, groups, n, padded_size, out_size, stride, dilation)
+    if compiled is not None:
+        return compiled
     xpad = xp.zeros((n, *padded_size, groups, cg), dtype=rows.dtype)
     block = xp.empty((groups, rows.shape[1], cg), dtype=rows.dtype)
-    for w_o, offset in zip(weight_offsets(w, groups), np.ndindex(*kernel)):
+    for w_o, offset in zip(weight_offsets(w, groups), np.ndindex(*size)):
         if groups == 1:  # one 2-d GEMM, faster than a stack of one
             xp.matmul(rows[0], w_o[0], out=block[0])  # (M, Cg)
         else:
@@ -144,6 +149,22 @@ def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation)
         part = xp.moveaxis(block.reshape(groups, n, *out_size, cg), 0, -2)  # (N, *out, g, Cg)
         xpad[(slice(None),) + window_slices(offset, stride, dilation, out_size)] += part
     return xpad.reshape(n, *padded_size, groups * cg)
+
+
+def compiled_col2im(rows, w, groups, n, padded_size, out_size, stride, dilation):
+    """col2im(rows @ Wmᵀ) as one wide GEMM and the compiled scatter-add (zennet.kernels),
+    for one group in 2-d: with the adds compiled, the one GEMM (M, Og) @ (Og, K·Cg) beats
+    the K narrow ones. None when the kernel cannot run."""
+    if groups != 1 or len(out_size) != 2:
+        return None
+    run = kernel("col2im_2d", rows, w)
+    if run is None:
+        return None
+    cg, size = w.shape[1], w.shape[2:]
+    dcols = rows[0] @ weight_matrix(w, 1)[0].T  # (M, K·Cg), columns ordered (*k, Cg)
+    xpad = array_module(rows).zeros((n, *padded_size, cg), dtype=rows.dtype)
+    run(dcols.reshape(n, *out_size, *size, cg), *stride, *dilation, xpad)
+    return xpad
 
 
 def weight_matrix(w, groups):
