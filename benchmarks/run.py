@@ -32,8 +32,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.cases import CASES, missing_layers  # noqa: E402
+from zennet.kernels import compiled_kernels_enabled  # noqa: E402
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def kernels_in_use():
+    """Which path zennet's hot spots take in this run: "compiled" (zennet.kernels, numba) or
+    "numpy"; ZENNET_KERNELS=numpy in the environment picks NumPy's, for a comparison."""
+    return "compiled" if compiled_kernels_enabled() else "numpy"
 
 
 def sgemm_peak(n=2048, repeats=3):
@@ -210,13 +217,17 @@ def main(argv=None):
         "date": date.today().isoformat(),
         "machine": _machine(),
         "threads": {"blas": os.environ["OPENBLAS_NUM_THREADS"], "torch": torch.get_num_threads()},
+        "kernels": kernels_in_use(),
         "command": " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]),
         "quick": args.quick,
         "rounds": rounds,
         "steps": steps,
         "cases": {},
     }
-    print(f"{results['machine']}; {results['threads']} threads; load {load_before[0]:.1f}")
+    print(
+        f"{results['machine']}; {results['threads']} threads; zennet's {results['kernels']} "
+        f"kernels; load {load_before[0]:.1f}"
+    )
     for key in args.cases:
         results["cases"][key] = run_case(key, rounds, steps)
     # The GEMM rate of this shared VM moves (86 to 163 GFLOP/s in one morning): measured

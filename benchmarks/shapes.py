@@ -10,7 +10,7 @@ same batch, Adam) and measures peak memory in a fresh subprocess per framework.
 """
 
 # First: benchmarks.run pins the thread count before NumPy and torch load.
-from benchmarks.run import peak_memory_mb, throughput  # isort: skip
+from benchmarks.run import kernels_in_use, peak_memory_mb, throughput  # isort: skip
 
 import argparse
 import json
@@ -44,6 +44,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rounds, steps = (1, 2) if args.quick else (args.rounds, args.steps)
     load_before = os.getloadavg()[0]
+    print(f"zennet's {kernels_in_use()} kernels; load {load_before:.1f}")
     print(f"{'case':<62} {'batch':>5} {'zennet/s':>9} {'torch/s':>9} {'ratio':>6} {'best':>6}")
     rows = []
     for key, batch_size, options in SHAPES:
@@ -56,7 +57,13 @@ def main(argv=None):
     load = {"before": load_before, "after": os.getloadavg()[0]}
     print(f"load average before {load['before']:.1f}, after {load['after']:.1f}")
     with open(args.json, "w") as f:
-        json.dump({"quick": args.quick, "rows": rows, "load_average": load}, f, indent=2)
+        record = {
+            "quick": args.quick,
+            "kernels": kernels_in_use(),
+            "rows": rows,
+            "load_average": load,
+        }
+        json.dump(record, f, indent=2)
     print(f"wrote {args.json}")
     return 0
 

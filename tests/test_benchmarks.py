@@ -34,6 +34,7 @@ CASE_FIELDS = {
 }
 TOP_FIELDS = {
     "date",
+    "kernels",
     "machine",
     "threads",
     "command",

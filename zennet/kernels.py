@@ -16,6 +16,7 @@ The test suite runs the NumPy path (tests/conftest.py switches kernels off);
 tests/test_kernels.py runs each kernel against it.
 """
 
+import importlib.util
 import math
 import os
 
@@ -27,12 +28,9 @@ _STATE = {"enabled": None, "compiled": None}
 
 
 def compiled_kernels_available():
-    """Whether numba can be imported (the ``fast`` extra is installed)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether numba is installed (the ``fast`` extra); it is imported only when a kernel
+    is first needed."""
+    return importlib.util.find_spec("numba") is not None
 
 
 def use_compiled_kernels(enabled=True):
