@@ -147,6 +147,19 @@ def test_a_case_builds_the_same_model_in_both(key, options):
     assert abs(zn_loss - torch_loss.item()) < 1e-4 * max(1.0, abs(zn_loss)), (zn_loss, torch_loss)
 
 
+def test_kernels_quick_compares_both_paths(tmp_path):
+    pytest.importorskip("numba")
+    path = tmp_path / "kernels.json"
+    done = _run("benchmarks.kernels", "--quick", "--json", str(path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(path.read_text())["rows"]
+    assert rows
+    for row in rows:
+        for path_name in ("compiled", "numpy", "torch"):
+            assert _positive(row[path_name]["median"]), row
+        assert _positive(row["speedup"])
+
+
 def test_time_to_accuracy_runs_both_frameworks_to_the_target(tmp_path):
     """The time-to-accuracy case end to end, on a target that one step reaches."""
     pytest.importorskip("torch")
