@@ -311,3 +311,38 @@ def test_conv_transpose_by_compiled_col2im_matches_torch(compiled, ran):
     )
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
     assert calls == ["col2im_2d"]
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape, normalized", [((3, 5, 8), (8,)), ((4, 3, 6), (3, 6))])
+def test_layer_norm_kernels_equal_numpy(compiled, ran, affine, shape, normalized):
+    calls = ran("zennet.ops.norm")
+    rng = np.random.default_rng(10)
+    x, dy = rng.standard_normal(shape) * 2 + 3, rng.standard_normal(shape)
+    gamma, beta = rng.standard_normal(normalized), rng.standard_normal(normalized)
+    results = []
+    for on in (True, False):
+        previous = kernels.use_compiled_kernels(on)
+        zn.manual_seed(0)
+        layer = zn.nn.LayerNorm(normalized, elementwise_affine=affine).double()
+        if affine:
+            layer.weight.data[...], layer.bias.data[...] = gamma, beta
+        t = zn.tensor(x, requires_grad=True)
+        y = layer(t)
+        y.backward(zn.tensor(dy))
+        results.append([y.numpy(), t.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
+        kernels.use_compiled_kernels(previous)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    assert calls == ["layer_norm", "layer_norm_backward"]
+
+
+def test_layer_norm_kernels_switched_off_before_backward(compiled):
+    x = np.random.default_rng(11).standard_normal((2, 3, 4))
+    t = zn.tensor(x, requires_grad=True)
+    y = F.layer_norm(t, (4,))  # the compiled forward
+    kernels.use_compiled_kernels(False)
+    y.backward(zn.tensor(np.ones_like(x)))  # the NumPy backward, from what the kernel kept
+    expected_t = zn.tensor(x, requires_grad=True)
+    F.layer_norm(expected_t, (4,)).backward(zn.tensor(np.ones_like(x)))
+    np.testing.assert_allclose(t.grad.numpy(), expected_t.grad.numpy(), atol=1e-12)

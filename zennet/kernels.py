@@ -212,9 +212,49 @@ def col2im_2d(dcols, stride_h, stride_w, dilation_h, dilation_w, xpad):
                             xpad[n, h, w, c] += dcols[n, i, j, a, b, c]
 
 
-REORDERED_SUMS = ("channel_sums",)
+def layer_norm(x, w, b, eps, y, mean, inv_std):
+    """Each row r of x (R, D): μ and σ² (biased) in float64, then
+    y = (x - μ)·inv_std·w + b with inv_std = 1/√(σ² + ε); μ and inv_std kept in mean,
+    inv_std (R,) for the backward."""
+    d = x.shape[1]
+    for r in range(x.shape[0]):
+        total = 0.0
+        for j in range(d):
+            total += x[r, j]
+        mu = total / d
+        squares = 0.0
+        for j in range(d):
+            squares += (x[r, j] - mu) ** 2
+        inv = 1.0 / math.sqrt(squares / d + eps)
+        mean[r], inv_std[r] = mu, inv
+        for j in range(d):
+            y[r, j] = (x[r, j] - mu) * inv * w[j] + b[j]
+
+
+def layer_norm_backward(dy, x, w, mean, inv_std, dx, dw, db):
+    """Per row, with x̂ = (x - μ)·inv_std recomputed and dx̂ = dy·w:
+    dx = inv_std·(dx̂ - Σdx̂/D - x̂·Σ(dx̂·x̂)/D); dw += dy·x̂ and db += dy (float64 (D,))."""
+    d = x.shape[1]
+    for r in range(x.shape[0]):
+        mu, inv = mean[r], inv_std[r]
+        s1, s2 = 0.0, 0.0
+        for j in range(d):
+            xhat = (x[r, j] - mu) * inv
+            g = dy[r, j] * w[j]
+            s1 += g
+            s2 += g * xhat
+            dw[j] += dy[r, j] * xhat
+            db[j] += dy[r, j]
+        for j in range(d):
+            xhat = (x[r, j] - mu) * inv
+            dx[r, j] = inv * (dy[r, j] * w[j] - s1 / d - xhat * s2 / d)
+
+
+REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward")
 
 PYTHON_KERNELS = {
+    "layer_norm": layer_norm,
+    "layer_norm_backward": layer_norm_backward,
     "col2im_2d": col2im_2d,
     "channel_sums": channel_sums,
     "channel_affine": channel_affine,

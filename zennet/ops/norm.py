@@ -236,15 +236,58 @@ class LayerNorm(Function):
         lead = x.ndim - ndims
         self.axes = tuple(range(lead, x.ndim))
         self.lead_axes, self.stat_shape = tuple(range(lead)), x.shape[lead:]
+        self.weight = weight
+        if (y := self.forward_compiled(x, weight, bias, eps)) is not None:
+            return y
         mean = x.mean(axis=self.axes, keepdims=True)
         centered = x - mean
         var = xp.square(centered).mean(axis=self.axes, keepdims=True)
         self.inv_std = 1 / xp.sqrt(var + eps)  # (*, 1..1)
         centered *= self.inv_std
-        self.xhat, self.weight = centered, weight  # x̂, in the array of x - μ
+        self.xhat = centered  # x̂, in the array of x - μ
         return _affine(self.xhat, weight, bias, self.stat_shape)
 
+    def forward_compiled(self, x, weight, bias, eps):
+        """The compiled kernel's y, one row of D = D1···Dk at a time, keeping x, μ and
+        inv_std (not x̂) for the backward; None when it cannot run."""
+        xp, d = self.xp, math.prod(self.stat_shape)
+        rows = x.reshape(-1, d) if x.flags.c_contiguous and x.size else None
+        run = kernel("layer_norm", rows, *(p for p in (weight, bias) if p is not None))
+        if run is None:
+            return None
+        w = xp.ones(d, x.dtype) if weight is None else weight.reshape(-1)
+        b = xp.zeros(d, x.dtype) if bias is None else bias.reshape(-1)
+        y, mean, inv_std = xp.empty_like(rows), xp.empty(len(rows)), xp.empty(len(rows))
+        run(rows, w, b, float(eps), y, mean, inv_std)
+        self.rows, self.w, self.mean, self.row_inv_std, self.xhat = rows, w, mean, inv_std, None
+        return y.reshape(x.shape)
+
+    def backward_compiled(self, dy):
+        """(dx, dγ, dβ) by the compiled kernel, or None when it cannot run."""
+        xp, rows = self.xp, self.rows
+        dy_rows = xp.ascontiguousarray(dy).reshape(rows.shape)
+        run = kernel("layer_norm_backward", dy_rows, rows)
+        if run is None:
+            return None
+        dx, dw, db = xp.empty_like(rows), xp.zeros(rows.shape[1]), xp.zeros(rows.shape[1])
+        run(dy_rows, rows, self.w, self.mean, self.row_inv_std, dx, dw, db)
+        need_w, need_b = _wanted(self)
+        dw = dw.astype(rows.dtype).reshape(self.stat_shape) if need_w else None
+        db = db.astype(rows.dtype).reshape(self.stat_shape) if need_b else None
+        return dx.reshape(dy.shape) if self.needs_input_grad[0] else None, dw, db
+
     def backward(self, dy):
+        if self.xhat is None:  # the compiled forward ran
+            grads = self.backward_compiled(dy)
+            if grads is not None:
+                return grads
+            shape = self.rows.shape[:1] + (1,)  # kernels switched off since: x̂ the NumPy way
+            self.inv_std = self.row_inv_std.reshape(shape).astype(self.rows.dtype)
+            xhat = (self.rows - self.mean.reshape(shape)) * self.row_inv_std.reshape(shape)
+            self.xhat = xhat.astype(self.rows.dtype).reshape(dy.shape)
+            self.inv_std = self.inv_std.reshape(
+                dy.shape[: len(self.lead_axes)] + (1,) * len(self.axes)
+            )
         need_w, need_b = _wanted(self)
         dw = (dy * self.xhat).sum(axis=self.lead_axes) if need_w else None
         db = dy.sum(axis=self.lead_axes) if need_b else None
