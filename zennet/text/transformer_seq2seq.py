@@ -128,7 +128,9 @@ def seq2seq_transformer(
     input_shape, num_classes, src_vocab=None, dim=128, heads=4, layers=3, ff=512, dropout=0.1
 ):
     """Transformer encoder-decoder (pre-norm, sinusoidal positions, tied output layer)."""
-    return Seq2SeqTransformer(src_vocab or num_classes, num_classes, dim, heads, layers, ff, dropout)
+    return Seq2SeqTransformer(
+        src_vocab or num_classes, num_classes, dim, heads, layers, ff, dropout
+    )
 
 
 seq2seq_transformer.translation = True
