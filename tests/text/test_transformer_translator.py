@@ -6,8 +6,8 @@ from zennet.grad_mode import no_grad
 from zennet.io import save_checkpoint
 from zennet.models import build_model, load_model
 from zennet.text.decode import greedy_batch, translate_ids
-from zennet.text.translation import train_translator
 from zennet.text.transformer_seq2seq import Seq2SeqTransformer
+from zennet.text.translation import train_translator
 
 PAD, BOS, EOS = 0, 2, 3  # the tokenizers' special ids
 

@@ -5,8 +5,7 @@ from zennet.cli import main
 from zennet.data.datasets import numbers
 from zennet.jobs.translate import KEYS, translate_job
 from zennet.text import pad_batch
-from zennet.text.decode import beam_search, greedy_search
-from zennet.text.decode import greedy_batch, translate_ids
+from zennet.text.decode import beam_search, greedy_batch, greedy_search, translate_ids
 from zennet.text.seq2seq import Seq2SeqGRU
 from zennet.text.translation import encode_pairs, tokenizers_for, train_translator
 

@@ -42,9 +42,10 @@ def train_translator(
     log=print,
     warmup=100,
 ):
-    """Train ``model`` (a Seq2SeqGRU or Seq2SeqTransformer) for ``steps`` steps on id lists ``src``, ``tgt``;
-    every ``eval_every`` steps log the mean loss and, with ``validation=(pairs, src_tok,
-    tgt_tok)``, the greedy exact-match accuracy. Returns the history (a list of dicts)."""
+    """Train ``model`` (a Seq2SeqGRU or Seq2SeqTransformer) for ``steps`` steps on id lists
+    ``src``, ``tgt``; every ``eval_every`` steps log the mean loss and, with
+    ``validation=(pairs, src_tok, tgt_tok)``, the greedy exact-match accuracy. Returns the
+    history (a list of dicts)."""
     rng = np.random.default_rng(seed)
     optimizer = optim.Adam(model.parameters(), lr=lr)
     batches = []
