@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import zennet as zn
 import zennet.functional as F
 from zennet.grad_mode import no_grad
 from zennet.io import save_checkpoint
@@ -124,9 +125,16 @@ def test_a_short_training_run_learns_to_reverse(rng):
     assert len(test_src) >= 40 and exact >= 0.3
 
 
-def test_a_width_the_heads_cannot_split_is_refused():
+def test_bad_sizes_and_lengths_are_refused(rng):
     with pytest.raises(ValueError, match="embed_dim=30 is not divisible by num_heads=4"):
         Seq2SeqTransformer(10, 10, dim=30, heads=4)
+    model = small().eval()
+    with pytest.raises(ValueError, match="max_len=512"):
+        model(np.full((1, 513), 5), np.array([513]), np.array([[BOS]]))
+    memory, seen = model.start(np.array([[5, 6]]), np.array([2]))
+    seen = [zn.zeros((1, 512, 32)) for _ in seen]  # as if 512 tokens were written
+    with pytest.raises(ValueError, match="position 512 is past the 512 positions"):
+        model.step(np.array([5]), (memory, seen))
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor")

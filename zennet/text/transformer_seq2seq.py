@@ -84,6 +84,12 @@ class Seq2SeqTransformer(nn.Module):
         if parents is not None:
             memory, seen = rows_of(memory, parents), [s[parents] for s in seen]
         t = seen[0].shape[1]  # the new token's position
+        if t >= self.positions.max_len:
+            raise ValueError(
+                f"Seq2SeqTransformer: position {t} is past the {self.positions.max_len} "
+                f"positions of its sinusoid table; decode at most that many tokens."
+            )
+        seen = list(seen)  # the caller's state stays as it was
         x = self.tgt_embed(np.asarray(tokens)[:, None]) * self.scale  # (K, 1, d)
         x = x + self.positions.pe.data[t].astype(x.dtype)
         for i, layer in enumerate(self.transformer.decoder.layers):
