@@ -3,9 +3,10 @@ import pytest
 
 from zennet.cli import main
 from zennet.data.datasets import numbers
+from zennet.jobs.translate import KEYS, translate_job
 from zennet.text import pad_batch
-from zennet.text.decode import beam_search, greedy_search
-from zennet.text.seq2seq import Seq2SeqGRU, greedy_batch, translate_ids
+from zennet.text.decode import beam_search, greedy_batch, greedy_search, translate_ids
+from zennet.text.seq2seq import Seq2SeqGRU
 from zennet.text.translation import encode_pairs, tokenizers_for, train_translator
 
 EOS, A, B, BOS = 0, 1, 2, 3
@@ -96,19 +97,25 @@ def test_a_short_training_run_beats_chance():
     assert accuracy > 2 * np.bincount(truth).max() / truth.size  # the commonest token's share
 
 
-def test_train_and_translate_commands(monkeypatch, tmp_path, capsys):
+@pytest.mark.parametrize("model", ["seq2seq-gru", "seq2seq-transformer"])
+def test_train_and_translate_commands(model, monkeypatch, tmp_path, capsys):
     pytest.importorskip("num2words")
     monkeypatch.setattr(numbers, "SIZES", (200, 10, 10))
     out = tmp_path / "run"
-    args = ["train", "--data", "numbers-es", "--steps", "3", "--out", str(out), "--quiet"]
+    args = ["train", "--data", "numbers-es", "--model", model, "--steps", "3", "--out", str(out)]
+    args.append("--quiet")
     assert main(args) == 0
     assert "test_exact_match=" in capsys.readouterr().out
-    model = str(out / "model.safetensors")
+    path = str(out / "model.safetensors")
     png = tmp_path / "attention.png"
-    assert main(["translate", model, "four hundred and twelve", "--attention", str(png)]) == 0
+    assert main(["translate", path, "four hundred and twelve", "--attention", str(png)]) == 0
     assert capsys.readouterr().out.strip()  # some Spanish, after 3 steps
     assert png.read_bytes()[:4] == b"\x89PNG"
-    assert main(["translate", model, "twelve", "--beam", "0"]) == 2
+    assert main(["translate", path, "twelve", "--beam", "1"]) == 0
+    result = translate_job(path, "twelve", beam_width=1)
+    assert capsys.readouterr().out == result["translation"] + "\n"
+    assert result["attention"].shape == tuple(len(result[k]) for k in KEYS[::-1])
+    assert main(["translate", path, "twelve", "--beam", "0"]) == 2
     assert "--beam must be >= 1" in capsys.readouterr().err
-    assert main(["generate", model]) == 2
+    assert main(["generate", path]) == 2
     assert "not a language model" in capsys.readouterr().err

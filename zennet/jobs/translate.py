@@ -10,8 +10,8 @@ from zennet.jobs import runs
 from zennet.jobs.text import check_model_kind, load_with_vocabularies
 from zennet.models import build_model
 from zennet.random import manual_seed
+from zennet.text.decode import translate_ids
 from zennet.text.plot import save_attention
-from zennet.text.seq2seq import translate_ids
 from zennet.text.translation import (
     encode_pairs,
     exact_match,

@@ -7,16 +7,16 @@
 
 The decoder's first state is tanh(W_b [forward final; backward final]) of the encoder.
 Because the attention comes after the decoder's GRU (no input feeding), teacher-forced
-training runs the whole target in one call; decoding calls ``decode`` one token at a time.
+training runs the whole target in one call; decoding (``zennet.text.decode``) calls
+``step`` one token at a time, carrying the decoder's state.
 """
 
 import numpy as np
 
 import zennet.functional as F
 from zennet import nn
-from zennet.grad_mode import no_grad
 from zennet.models import MODELS
-from zennet.text.decode import beam_search
+from zennet.text.decode import rows_of
 
 
 class Seq2SeqGRU(nn.Module):
@@ -57,48 +57,22 @@ class Seq2SeqGRU(nn.Module):
         o = F.tanh(self.combine(F.cat([d, context], dim=-1)))
         return self.out(self.drop(o)), h, weights
 
+    def start(self, src, lengths):
+        """The decoding state of a batch of sources: the encoder memory, the first state."""
+        return self.encode(src, lengths)
 
-def select_rows(memory, h, rows):
-    """The encoder memory and decoder state of the beams ``rows``."""
-    return {k: v[rows] for k, v in memory.items()}, h[:, rows]
+    def step(self, tokens, state, parents=None):
+        """(log-probabilities (K, V) of the token after ``tokens`` (K,), the new state):
+        beam k continues row ``parents[k]`` of ``state`` (None: row k)."""
+        memory, h = state
+        if parents is not None:
+            memory, h = rows_of(memory, parents), h[:, parents]
+        logits, h, _ = self.decode(np.asarray(tokens)[:, None], memory, h)  # (K, 1, V)
+        return F.log_softmax(logits[:, 0], dim=-1).numpy(), (memory, h)
 
-
-def translate_ids(model, src, bos, eos, beam_width=1, max_len=60, return_attention=False):
-    """The target ids for one source (a list of ids) -- greedy when ``beam_width`` is 1 --
-    and, with ``return_attention``, the attention weights (target + 1, source): row t is
-    where the decoder looked to write token t (the last row, for ``eos``)."""
-    model.eval()
-    with no_grad():
-        memory, h = model.encode(np.array([src]), np.array([len(src)]))
-        state = {"memory": memory, "h": h}
-
-        def step(tokens, parents):
-            memory, h = select_rows(state["memory"], state["h"], parents)
-            logits, state["h"], _ = model.decode(tokens[:, None], memory, h)
-            state["memory"] = memory
-            return F.log_softmax(logits[:, 0], dim=-1).numpy()
-
-        tokens, _ = beam_search(step, bos, eos, beam_width, max_len)
-        if not return_attention:
-            return tokens
-        weights = model.decode(np.array([[bos, *tokens]]), memory, h)[2]  # teacher-forced
-    return tokens, weights.numpy()[0]
-
-
-def greedy_batch(model, src, lengths, bos, eos, max_len=60):
-    """Greedy decoding of a batch of sources at once: a list of target-id lists."""
-    model.eval()
-    with no_grad():
-        memory, h = model.encode(src, lengths)
-        tokens = np.full((len(src), 1), bos)
-        out = np.zeros((len(src), 0), dtype=np.int64)
-        for _ in range(max_len):
-            logits, h, _ = model.decode(tokens, memory, h)
-            tokens = logits.numpy()[:, -1].argmax(axis=-1)[:, None]
-            out = np.concatenate([out, tokens], axis=1)
-            if (out == eos).any(axis=1).all():
-                break
-    return [list(row[: list(row).index(eos)]) if eos in row else list(row) for row in out]
+    def attention(self, src, lengths, tgt_in):
+        """The attention weights (N, T, S) with ``tgt_in`` teacher-forced."""
+        return self.decode(tgt_in, *self.encode(src, lengths))[2].numpy()
 
 
 @MODELS.register("seq2seq-gru")

@@ -13,7 +13,7 @@ import zennet.functional as F
 from zennet import optim
 from zennet.text.batch import batches_by_length, pad_batch
 from zennet.text.bpe import BPETokenizer
-from zennet.text.seq2seq import greedy_batch, translate_ids
+from zennet.text.decode import greedy_batch, translate_ids
 from zennet.text.steps import train_steps
 
 
@@ -42,9 +42,10 @@ def train_translator(
     log=print,
     warmup=100,
 ):
-    """Train ``model`` (a Seq2SeqGRU) for ``steps`` steps on id lists ``src``, ``tgt``;
-    every ``eval_every`` steps log the mean loss and, with ``validation=(pairs, src_tok,
-    tgt_tok)``, the greedy exact-match accuracy. Returns the history (a list of dicts)."""
+    """Train ``model`` (a Seq2SeqGRU or Seq2SeqTransformer) for ``steps`` steps on id lists
+    ``src``, ``tgt``; every ``eval_every`` steps log the mean loss and, with
+    ``validation=(pairs, src_tok, tgt_tok)``, the greedy exact-match accuracy. Returns the
+    history (a list of dicts)."""
     rng = np.random.default_rng(seed)
     optimizer = optim.Adam(model.parameters(), lr=lr)
     batches = []

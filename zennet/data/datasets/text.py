@@ -18,7 +18,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from zennet.data.datasets.registry import DATASETS
-from zennet.text import models, seq2seq  # noqa: F401 (register the language-model presets)
+from zennet.text import models, seq2seq, transformer_seq2seq  # noqa: F401 (register the language-model presets)
 
 FORTUNES = Path("/usr/share/games/fortunes")
 SPLIT_PERCENT = (90, 5, 5)
