@@ -134,6 +134,7 @@ def text_fasttext(
 ):
     """fastText: the mean of the embeddings of the words, their hashed word n-grams (up to
     ``word_ngrams`` words) and character n-grams (lengths ``chars``), then linear."""
+    chars = None if chars is None else tuple(chars)  # a list, read back from a model file
     ngrams = dict(buckets=buckets, word_ngrams=word_ngrams, chars=chars)
     return FastText(vocab_size or 1000, num_classes, dim, dropout, **ngrams)
 
