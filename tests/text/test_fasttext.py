@@ -113,11 +113,11 @@ def test_fasttext_forward_and_backward_match_torch(rng):
     )
 
 
-def test_a_training_step_moves_only_the_rows_looked_up():
+def test_training_steps_move_only_the_rows_looked_up():
     manual_seed(0)
     model = build_model("text-fasttext", (8,), 2, vocab_size=10, dim=4, buckets=20)
     before = model.embedding.weight.numpy().copy()
-    train_classifier(model, [[3, 12], [25]], [0, 1], 1, batch_size=2, log=lambda *a: None)
+    train_classifier(model, [[3, 12], [25]], [0, 1], 2, batch_size=2, log=lambda *a: None)
     changed = np.flatnonzero((model.embedding.weight.numpy() != before).any(axis=1))
     assert changed.tolist() == [3, 12, 25]
 

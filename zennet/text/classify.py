@@ -72,11 +72,18 @@ class BagOfEmbeddings(TextClassifier):
 class FastText(BagOfEmbeddings):
     """fastText: mean(E[units]) -> dropout -> linear, the units being the words, their
     word n-grams and their character n-grams (``NgramUnits``); E has len(vocab) + buckets
-    rows. The table is sparse: SparseAdam moves only the rows a batch looked up."""
+    rows. The table is sparse: SparseAdam moves only the rows a batch looked up. As in
+    fastText, E starts at U(-1/dim, 1/dim) and the linear layer at zero: a row that is
+    seldom looked up (a rare n-gram, a bucket no training text reaches) then stays near
+    zero instead of adding N(0, 1) noise to every mean it enters."""
 
     def __init__(self, vocab_size, num_classes, dim, dropout, **ngrams):
         super().__init__(vocab_size + ngrams["buckets"], num_classes, dim, dropout, sparse=True)
         self.vocab_size, self.ngrams = vocab_size, ngrams
+        nn.init.uniform_(self.embedding.weight, -1 / dim, 1 / dim)
+        self.embedding.weight.data[PAD] = 0
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def units(self, vocab):
         if len(vocab) != self.vocab_size:
