@@ -22,6 +22,7 @@ from zennet import nn, optim
 from zennet.autograd import no_grad
 from zennet.creation import tensor
 from zennet.models import MODELS
+from zennet.random import get_rng
 from zennet.text.batch import batches_by_length, pad_batch
 from zennet.text.ngrams import NgramUnits, WordUnits
 from zennet.text.steps import train_steps
@@ -77,13 +78,19 @@ class FastText(BagOfEmbeddings):
     seldom looked up (a rare n-gram, a bucket no training text reaches) then stays near
     zero instead of adding N(0, 1) noise to every mean it enters."""
 
-    def __init__(self, vocab_size, num_classes, dim, dropout, **ngrams):
+    def __init__(self, vocab_size, num_classes, dim, dropout, unit_dropout, **ngrams):
         super().__init__(vocab_size + ngrams["buckets"], num_classes, dim, dropout, sparse=True)
-        self.vocab_size, self.ngrams = vocab_size, ngrams
+        self.vocab_size, self.ngrams, self.unit_dropout = vocab_size, ngrams, unit_dropout
         nn.init.uniform_(self.embedding.weight, -1 / dim, 1 / dim)
         self.embedding.weight.data[PAD] = 0
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+
+    def classify(self, embeddings, mask):
+        """In training, each unit is left out of the mean with probability unit_dropout."""
+        if self.training and self.unit_dropout:
+            mask = mask & (get_rng().random(np.shape(mask)) >= self.unit_dropout)
+        return super().classify(embeddings, mask)
 
     def units(self, vocab):
         if len(vocab) != self.vocab_size:
@@ -135,6 +142,7 @@ def text_fasttext(
     vocab_size=None,
     dim=16,
     dropout=0.0,
+    unit_dropout=0.0,
     buckets=2**18,
     word_ngrams=2,
     chars=(3, 5),
@@ -143,7 +151,7 @@ def text_fasttext(
     ``word_ngrams`` words) and character n-grams (lengths ``chars``), then linear."""
     chars = None if chars is None else tuple(chars)  # a list, read back from a model file
     ngrams = dict(buckets=buckets, word_ngrams=word_ngrams, chars=chars)
-    return FastText(vocab_size or 1000, num_classes, dim, dropout, **ngrams)
+    return FastText(vocab_size or 1000, num_classes, dim, dropout, unit_dropout, **ngrams)
 
 
 @MODELS.register("text-transformer")
