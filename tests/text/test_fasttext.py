@@ -10,7 +10,7 @@ import torch
 import zennet as zn
 from zennet.io import load_checkpoint, save_checkpoint
 from zennet.models import build_model, load_model
-from zennet.random import manual_seed
+from zennet.random import get_rng, manual_seed
 from zennet.text import WordVocab
 from zennet.text.attribution import token_attributions
 from zennet.text.classify import accuracy_and_macro_f1, encode_texts, predict, train_classifier
@@ -176,3 +176,25 @@ def test_attributions_of_words_are_complete(rng):
     assert shares.shape == (4,)
     assert abs(score - base) > 1e-3  # a real difference to explain
     assert shares.sum() == pytest.approx(score - base, abs=2e-3 * max(1, abs(score)))
+
+
+def test_unit_dropout_leaves_units_out_in_training_only(rng):
+    manual_seed(0)
+    options = dict(dim=4, dropout=0.0, buckets=20)
+    model = build_model("text-fasttext", (8,), 3, vocab_size=10, unit_dropout=0.5, **options)
+    plain = build_model("text-fasttext", (8,), 3, vocab_size=10, **options)
+    model.head.weight.data[:] = rng.normal(size=(3, 4))
+    plain.load_state_dict(model.state_dict())
+    ids = np.array([[3, 12, 25, 7, 15, 16, 17, 18]])
+    np.testing.assert_array_equal(model.eval()(ids).numpy(), plain.eval()(ids).numpy())
+    model.train()
+    table, head = model.embedding.weight.numpy(), model.head.weight.numpy()
+    kept_counts = set()
+    for seed in range(10):
+        manual_seed(seed)
+        kept = get_rng().random(ids.shape)[0] >= 0.5  # the draw the model makes
+        manual_seed(seed)
+        expected = table[ids[0][kept]].mean(axis=0) @ head.T if kept.any() else np.zeros(3)
+        np.testing.assert_allclose(model(ids).numpy()[0], expected, rtol=1e-5, atol=1e-6)
+        kept_counts.add(int(kept.sum()))
+    assert len(kept_counts) > 2  # different subsets, not all or nothing
