@@ -147,9 +147,11 @@ def text_fasttext(
     word_ngrams=3,
     chars=(3, 5),
 ):
-    """fastText: the mean of the embeddings of the words, their hashed word n-grams (up to
-    ``word_ngrams`` words) and character n-grams (lengths ``chars``), then linear. The
-    defaults were chosen on debian-packages' validation split (docs/text.md)."""
+    """fastText: mean of word, hashed word n-gram and character n-gram embeddings, linear.
+
+    Word n-grams of up to ``word_ngrams`` words, character n-grams of lengths ``chars``,
+    hashed into ``buckets`` rows. The defaults were chosen on debian-packages' validation
+    split (docs/text.md)."""
     chars = None if chars is None else tuple(chars)  # a list, read back from a model file
     ngrams = dict(buckets=buckets, word_ngrams=word_ngrams, chars=chars)
     return FastText(vocab_size or 1000, num_classes, dim, dropout, unit_dropout, **ngrams)
