@@ -7,6 +7,7 @@ import pytest
 from zennet.cli import main
 from zennet.data.datasets import debian
 from zennet.explain import completeness_gap
+from zennet.jobs.textcls import explain_text
 from zennet.models import build_model
 from zennet.random import manual_seed
 from zennet.text.attribution import _FromEmbeddings, token_attributions
@@ -78,10 +79,11 @@ def test_macro_f1_matches_scikit_learn():
     assert got["accuracy"] == pytest.approx(metrics.accuracy_score(y, p))
 
 
-@pytest.mark.parametrize("name", ["text-bag", "text-transformer"])
+@pytest.mark.parametrize("name", ["text-bag", "text-fasttext", "text-transformer"])
 def test_integrated_gradients_are_complete(name):
     manual_seed(0)
     model = build_model(name, (16,), 3, vocab_size=30).eval()
+    model.head.weight.data[:] = np.random.default_rng(0).normal(size=model.head.weight.shape)
     ids = np.array([4, 9, 17, 2, 25])
     attributions, target, score, base = token_attributions(model, ids, steps=200)
     assert attributions.shape == (5,)
@@ -92,9 +94,10 @@ def test_integrated_gradients_are_complete(name):
     assert gap[0] < 1e-2
 
 
-def test_train_and_explain_end_to_end(fake_apt, tmp_path, capsys):
+@pytest.mark.parametrize("name", ["text-bag", "text-fasttext"])
+def test_train_and_explain_end_to_end(fake_apt, tmp_path, capsys, name):
     out = tmp_path / "run"
-    args = ["train", "--data", "debian-packages", "--model", "text-bag", "--steps", "150"]
+    args = ["train", "--data", "debian-packages", "--model", name, "--steps", "150"]
     assert main(args + ["--lr", "0.02", "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["test_accuracy"] > 0.6  # chance is 0.25
@@ -108,3 +111,14 @@ def test_train_and_explain_end_to_end(fake_apt, tmp_path, capsys):
     assert page.startswith("<!DOCTYPE html>") and "cpan</span>" in page
     assert main(["explain", model, "perl", "--trace"]) == 2
     shutil.rmtree(out)
+
+
+def test_explain_fasttext_shows_every_word_and_is_complete(fake_apt, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--data", "debian-packages", "--model", "text-fasttext", "--steps", "150"]
+    assert main(args + ["--lr", "0.02", "--out", str(out), "--quiet"]) == 0
+    result = explain_text(out / "model.safetensors", "perlish cpan module, client")
+    assert result["tokens"] == ["perlish", "cpan", "module", ",", "client"]  # no <unk>
+    assert result["label"] == "perl"
+    total = result["score"] - result["baseline_score"]
+    assert sum(result["attributions"]) == pytest.approx(total, abs=2e-3 * max(1, abs(total)))

@@ -1,7 +1,8 @@
 """Text classification: ``zennet train --data debian-packages --model text-bag`` (or
-``text-transformer``) trains a classifier on labelled text and reports its test accuracy
-and macro-F1; ``zennet explain MODEL "some text"`` shows which tokens its decision rests on
-(integrated gradients on the token embeddings)."""
+``text-fasttext``, ``text-transformer``) trains a classifier on labelled text and reports
+its test accuracy and macro-F1; ``zennet explain MODEL "some text"`` shows which words its
+decision rests on (integrated gradients on the embeddings of the model's units; a unit made
+of several words, a word pair, shares its attribution equally among them)."""
 
 import sys
 import time
@@ -22,8 +23,9 @@ from zennet.text.classify import (
     predict,
     train_classifier,
 )
+from zennet.text.ngrams import word_attributions
 
-MAX_LEN = 64  # tokens per text (the longest Debian description has 40)
+MAX_LEN = 64  # words per text (the longest Debian description has 40)
 DEFAULT_STEPS = 3000
 MIN_FREQ = 2  # words seen once in training become <unk>
 
@@ -41,13 +43,14 @@ def train_text_classifier_job(data, model, steps, batch_size, lr, seed, out, ver
     runs.check_new_run_dir(out)
     splits = DATASETS.get(data)()
     vocab = WordVocab.build([t.lower() for t, _ in splits.train], min_freq=MIN_FREQ)
-    encoded = [
-        (encode_texts(vocab, [t for t, _ in part], MAX_LEN), [y for _, y in part])
-        for part in splits[:3]
-    ]
     manual_seed(seed)
     net = build_model(model, (MAX_LEN,), len(splits.classes), vocab_size=len(vocab))
     net.recipe["classes"] = list(splits.classes)
+    units = net.units(vocab)
+    encoded = [
+        (encode_texts(units, [t for t, _ in part], MAX_LEN), [y for _, y in part])
+        for part in splits[:3]
+    ]
     steps = steps or DEFAULT_STEPS
     say(
         f"training {model} ({sum(p.data.size for p in net.parameters()):,} parameters) on "
@@ -97,13 +100,13 @@ def explain_text(model_path, text, out=None, target=None, steps=64, color=None):
     numbers), "path" (the HTML written with ``out``, else None)}."""
     net, vocab = load_text_classifier(model_path)
     names = load_checkpoint(model_path)["extra"]["recipe"].get("classes")
-    ids = encode_texts(vocab, [text], MAX_LEN)[0]
+    ids, owners, tokens = net.units(vocab).encode(text, MAX_LEN)
     classes = net.head.out_features
     if target is not None and not 0 <= int(target) < classes:
         raise ValueError(f"--target {target}: this model has classes 0..{classes - 1}.")
     scores = predict_scores(net, ids)
     attributions, target, score, base = token_attributions(net, ids, target, steps)
-    tokens = [vocab.itos[i] for i in ids]
+    attributions = word_attributions(attributions, owners, len(tokens))
     color = sys.stdout.isatty() if color is None else color
     shown = (ansi_tokens if color else plain_tokens)(tokens, attributions)
     label = names[target] if names else str(target)

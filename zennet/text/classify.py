@@ -2,13 +2,16 @@
 
 - ``BagOfEmbeddings`` (``text-bag``): the mean of the tokens' embeddings, a linear layer
   (fastText's model).
+- ``FastText`` (``text-fasttext``): the same over the words, their word n-grams and their
+  character n-grams, hashed into a shared table (``zennet.text.ngrams``), trained sparsely.
 - ``TextTransformer`` (``text-transformer``): token embeddings plus learned positions, a
   small pre-norm transformer encoder (padding masked out of the attention), the mean of
   its outputs over the real tokens, a layer norm and a linear layer.
 
 Both split ``forward(ids)`` into ``embed(ids)`` (the token embeddings, ``(N, T, D)``) and
 ``classify(embeddings, mask)``, so integrated gradients can walk the embeddings
-(``zennet.text.attribution``). Training: ``train_classifier`` (cross-entropy, AdamW, the
+(``zennet.text.attribution``); ``units(vocab)`` turns a text into the ids a model reads.
+Training: ``train_classifier`` (cross-entropy, AdamW, or SparseAdam for a sparse table, the
 loop of ``zennet.text.steps``); ``accuracy_and_macro_f1`` measures a model.
 """
 
@@ -19,7 +22,9 @@ from zennet import nn, optim
 from zennet.autograd import no_grad
 from zennet.creation import tensor
 from zennet.models import MODELS
+from zennet.random import get_rng
 from zennet.text.batch import batches_by_length, pad_batch
+from zennet.text.ngrams import NgramUnits, WordUnits
 from zennet.text.steps import train_steps
 
 PAD = 0
@@ -47,18 +52,53 @@ class TextClassifier(nn.Module):
     def embed(self, ids):
         return self.embedding(tensor(np.asarray(ids, dtype=np.int64)))
 
+    def units(self, vocab):
+        """The text -> ids encoder of this model: the words' vocabulary ids."""
+        return WordUnits(vocab)
+
 
 class BagOfEmbeddings(TextClassifier):
     """mean(E[tokens]) -> dropout -> linear."""
 
-    def __init__(self, vocab_size, num_classes, dim=64, dropout=0.2):
+    def __init__(self, vocab_size, num_classes, dim=64, dropout=0.2, sparse=False):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD)
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD, sparse=sparse)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(dim, num_classes)
 
     def classify(self, embeddings, mask):
         return self.head(self.drop(_masked_mean(embeddings, np.asarray(mask))))
+
+
+class FastText(BagOfEmbeddings):
+    """fastText: mean(E[units]) -> dropout -> linear, the units being the words, their
+    word n-grams and their character n-grams (``NgramUnits``); E has len(vocab) + buckets
+    rows. The table is sparse: SparseAdam moves only the rows a batch looked up. As in
+    fastText, E starts at U(-1/dim, 1/dim) and the linear layer at zero: a row that is
+    seldom looked up (a rare n-gram, a bucket no training text reaches) then stays near
+    zero instead of adding N(0, 1) noise to every mean it enters."""
+
+    def __init__(self, vocab_size, num_classes, dim, dropout, unit_dropout, **ngrams):
+        super().__init__(vocab_size + ngrams["buckets"], num_classes, dim, dropout, sparse=True)
+        self.vocab_size, self.ngrams, self.unit_dropout = vocab_size, ngrams, unit_dropout
+        nn.init.uniform_(self.embedding.weight, -1 / dim, 1 / dim)
+        self.embedding.weight.data[PAD] = 0
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def classify(self, embeddings, mask):
+        """In training, each unit is left out of the mean with probability unit_dropout."""
+        if self.training and self.unit_dropout:
+            mask = mask & (get_rng().random(np.shape(mask)) >= self.unit_dropout)
+        return super().classify(embeddings, mask)
+
+    def units(self, vocab):
+        if len(vocab) != self.vocab_size:
+            raise ValueError(
+                f"FastText was built for a vocabulary of {self.vocab_size} words, got one "
+                f"of {len(vocab)}; pass the vocabulary it was trained with."
+            )
+        return NgramUnits(vocab, **self.ngrams)
 
 
 class TextTransformer(TextClassifier):
@@ -95,19 +135,42 @@ def text_bag(input_shape, num_classes, vocab_size=None, dim=64, dropout=0.2):
     return BagOfEmbeddings(vocab_size or 1000, num_classes, dim, dropout)
 
 
+@MODELS.register("text-fasttext")
+def text_fasttext(
+    input_shape,
+    num_classes,
+    vocab_size=None,
+    dim=16,
+    dropout=0.5,
+    unit_dropout=0.0,
+    buckets=2**18,
+    word_ngrams=3,
+    chars=(3, 5),
+):
+    """fastText: mean of word, hashed word n-gram and character n-gram embeddings, linear.
+
+    Word n-grams of up to ``word_ngrams`` words, character n-grams of lengths ``chars``,
+    hashed into ``buckets`` rows. The defaults were chosen on debian-packages' validation
+    split (docs/text.md)."""
+    chars = None if chars is None else tuple(chars)  # a list, read back from a model file
+    ngrams = dict(buckets=buckets, word_ngrams=word_ngrams, chars=chars)
+    return FastText(vocab_size or 1000, num_classes, dim, dropout, unit_dropout, **ngrams)
+
+
 @MODELS.register("text-transformer")
 def text_transformer(input_shape, num_classes, vocab_size=None, dim=64, layers=2, heads=4):
     """A 2-layer pre-norm transformer encoder over tokens, mean-pooled, then linear."""
     return TextTransformer(vocab_size or 1000, num_classes, input_shape[0], dim, layers, heads)
 
 
-text_bag.text_classifier = text_transformer.text_classifier = True  # zennet.jobs.textcls
+for preset in (text_bag, text_fasttext, text_transformer):
+    preset.text_classifier = True  # zennet.jobs.textcls
 
 
-def encode_texts(vocab, texts, max_len):
-    """Token id lists of ``texts`` (lower-cased), cut to ``max_len``; an empty text is
-    one ``<unk>`` (a classifier needs a token to average)."""
-    return [vocab.encode(t.lower())[:max_len] or [vocab.unk_id] for t in texts]
+def encode_texts(units, texts, max_words):
+    """The id lists of ``texts`` by the encoder ``units`` (a model's ``units(vocab)``),
+    each text cut to ``max_words`` words."""
+    return [units.encode(t, max_words)[0] for t in texts]
 
 
 def train_classifier(
@@ -117,7 +180,10 @@ def train_classifier(
     ``validation=(ids, labels)`` every 200 steps log its accuracy and macro-F1."""
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels, dtype=np.int64)
-    optimizer = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    if model.embedding.sparse:  # Adam on the rows a batch touched (and the whole head)
+        optimizer = optim.SparseAdam(model.parameters(), lr=lr)
+    else:
+        optimizer = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     batches = []
 
     def batch_loss(step):
