@@ -346,3 +346,11 @@ def test_layer_norm_kernels_switched_off_before_backward(compiled):
     expected_t = zn.tensor(x, requires_grad=True)
     F.layer_norm(expected_t, (4,)).backward(zn.tensor(np.ones_like(x)))
     np.testing.assert_allclose(t.grad.numpy(), expected_t.grad.numpy(), atol=1e-12)
+
+
+def test_empty_batches_take_the_kernels_paths(compiled):
+    for layer in (zn.nn.MaxPool2d(2), zn.nn.BatchNorm2d(3).eval(), zn.nn.LayerNorm(6)):
+        x = zn.tensor(np.zeros((0, 3, 6, 6), np.float32), requires_grad=True)
+        y = layer(x)
+        y.sum().backward()
+        assert x.grad.shape == x.shape

@@ -149,10 +149,11 @@ class MaxPool(_Pool):
         if any((a.kernel, a.stride, a.dilation, a.lo, a.out) != (2, 2, 1, 0, a.size // 2)
                for a in self.axes):  # fmt: skip
             return None
-        windows = xm.reshape(math.prod(xm.shape[: h.axis]), h.size, w.size, -1)  # (A, H, W, B)
-        run = kernel("max_pool_2x2", windows)
+        run = kernel("max_pool_2x2", xm)
         if run is None:
             return None
+        lead, trail = math.prod(xm.shape[: h.axis]), math.prod(xm.shape[w.axis + 1 :])
+        windows = xm.reshape(lead, h.size, w.size, trail)  # (A, H, W, B)
         shape = (windows.shape[0], h.out, w.out, windows.shape[3])
         y, self.code = self.xp.empty(shape, xm.dtype), self.xp.empty(shape, np.uint8)
         run(windows, y, self.code)
