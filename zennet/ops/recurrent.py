@@ -93,8 +93,11 @@ class _Recurrence(Function):
 
     def backward(self, dstates):  # dstates (S, T, N, H)
         xp = self.xp
-        self.dgates = xp.empty_like(self.gates)  # (G, T, N, H): dL/da_t
-        self.dhidden = xp.empty_like(self.gates) if self.separate_hidden_gradient else None
+        G, T, N, H = self.gates.shape
+        # dL/da_t step-major, (T, N, G, H): the rows (N, G·H) of a step and (T·N, G·H) of
+        # all steps enter the GEMMs as they are; the cells write them through gate_grads
+        self.dgates = xp.empty((T, N, G, H), dtype=self.gates.dtype)
+        self.dhidden = xp.empty_like(self.dgates) if self.separate_hidden_gradient else None
         carry = xp.zeros_like(self.states[:, 0])  # (S, N, H): dL/ds_{t} from step t + 1 on
         d = xp.empty_like(carry)  # (S, N, H): all of dL/ds_t
         for t in reversed(self.steps):
@@ -129,37 +132,35 @@ class _Recurrence(Function):
         return xp.concatenate([first, h[:-1]] if self.steps.step > 0 else [h[1:], first])
 
     def weight_gradients(self):
-        """dX = Σ_k dA_k·W_ih,k,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}] (G GEMMs),  db = Σ dA."""
+        """One GEMM each over all steps: dX = dA·W_ih,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}],
+        db = Σ dA, with dA (T·N, G·H) the gradients of every step's pre-activations."""
         xp = self.xp
-        G, T, N, H = self.dgates.shape
+        T, N, G, H = self.dgates.shape
         I = self.x.shape[2]
         need = self.needs_input_grad
-        da = self.dgates.reshape(G, T * N, H)
-        dah = da if self.dhidden is None else self.dhidden.reshape(G, T * N, H)
+        da = self.dgates.reshape(T * N, G * H)
+        dah = da if self.dhidden is None else self.dhidden.reshape(T * N, G * H)
         x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, H)
-        dx = None
-        if need[0]:  # the G products dA_k·W_ih,k (T·N, I), summed
-            dx = xp.matmul(da, self.w_ih.reshape(G, H, I)).sum(axis=0).reshape(self.x.shape)
-        da_t = da.transpose(0, 2, 1)  # (G, H, T·N)
+        dx = xp.matmul(da, self.w_ih).reshape(self.x.shape) if need[0] else None
         if need[1] and need[2] and dah is da:
-            joint = xp.matmul(da_t, xp.concatenate([x, h_prev], axis=1))  # (G, H, I + H)
-            joint = joint.reshape(G * H, I + H)
+            joint = xp.matmul(da.T, xp.concatenate([x, h_prev], axis=1))  # (G·H, I + H)
             dw_ih, dw_hh = joint[:, :I], joint[:, I:]
         else:
-            dw_ih = xp.matmul(da_t, x).reshape(G * H, I) if need[1] else None
-            dw_hh = xp.matmul(dah.transpose(0, 2, 1), h_prev).reshape(G * H, H) if need[2] else None
-        db_ih = da.sum(axis=1).reshape(G * H) if need[3] or need[4] else None
-        if dah is not da and need[4]:
-            db_hh = dah.sum(axis=1).reshape(G * H)
-        else:
-            db_hh = db_ih  # RNN, LSTM: equal
+            dw_ih = xp.matmul(da.T, x) if need[1] else None
+            dw_hh = xp.matmul(dah.T, h_prev) if need[2] else None
+        db_ih = da.sum(axis=0) if need[3] or need[4] else None
+        db_hh = dah.sum(axis=0) if dah is not da and need[4] else db_ih  # RNN, LSTM: equal
         return dx, dw_ih, dw_hh, db_ih if need[3] else None, db_hh if need[4] else None
 
-    def hidden_input_grad(self, da, out):
-        """out = da·W_hh = Σ_k da_k·W_k for da (G, N, H): the gradient reaching h_{t-1}."""
-        xp = self.xp
-        G, N, H = da.shape
-        xp.matmul(da.transpose(1, 0, 2).reshape(N, G * H), self.w_hh, out=out)  # (one copy)
+    def gate_grads(self, t, hidden=False):
+        """Step t's dL/da_t (or, with ``hidden``, the GRU's dL/d(h·W_hhᵀ + b_hh)) as a
+        (G, N, H) view of the step-major array, one (N, H) block per gate."""
+        return (self.dhidden if hidden else self.dgates)[t].transpose(1, 0, 2)
+
+    def hidden_input_grad(self, t, out, hidden=False):
+        """out = da_t·W_hh (N, H), the gradient reaching h_{t-1}: one GEMM on the step's rows."""
+        rows = (self.dhidden if hidden else self.dgates)[t]  # (N, G, H)
+        self.xp.matmul(rows.reshape(rows.shape[0], -1), self.w_hh, out=out)
 
     def step(self, t, prev, out):
         """Step t: the new states from ``prev``, written into ``out`` (S, N, H); returns out."""
@@ -193,14 +194,14 @@ class RNN(_Recurrence):
         xp = self.xp
         (dh,) = d
         h = self.states[0, t]  # in the padding h is frozen, not g(a_t), but there dh = 0
-        da = self.dgates[0, t]
+        da = self.gate_grads(t)[0]  # (N, H)
         if self.opts.get("nonlinearity", "tanh") == "tanh":
             xp.multiply(h, h, out=da)
             xp.subtract(1, da, out=da)
             da *= dh
         else:
             xp.multiply(dh, h > 0, out=da)
-        xp.matmul(da, self.w_hh, out=out[0])
+        self.hidden_input_grad(t, out[0])
 
 
 class LSTM(_Recurrence):
@@ -230,6 +231,7 @@ class LSTM(_Recurrence):
         self.tanh_c = xp.empty((T, N, H), dtype=self.gates.dtype)
         self.offset = 1 - xp.asarray(self.gate_scale, dtype=self.gates.dtype)[:, None, None]
         self.scale = 1 - self.offset  # (4, 1, 1)
+        self.slopes = xp.empty((G, N, H), dtype=self.gates.dtype)  # backward's scratch
 
     def step(self, t, prev, out):
         xp = self.xp
@@ -258,13 +260,13 @@ class LSTM(_Recurrence):
         xp.multiply(dc, c_prev, out=dact[1])
         xp.multiply(dc, i, out=dact[2])
         xp.multiply(dh, tanh_c, out=dact[3])
-        da = self.dgates[:, t]  # (4, N, H): dL/da_t = dact ⊙ the activations' slopes
-        xp.subtract(1, gates, out=da)  # σ' = σ(1 - σ) for i, f, o
-        da *= gates
-        xp.multiply(g, g, out=da[2])  # tanh' = 1 - g²
-        xp.subtract(1, da[2], out=da[2])
-        da *= dact
-        self.hidden_input_grad(da, dh_prev)
+        slopes = self.slopes  # (4, N, H)
+        xp.subtract(1, gates, out=slopes)  # σ' = σ(1 - σ) for i, f, o
+        slopes *= gates
+        xp.multiply(g, g, out=slopes[2])  # tanh' = 1 - g²
+        xp.subtract(1, slopes[2], out=slopes[2])
+        xp.multiply(dact, slopes, out=self.gate_grads(t))  # dL/da_t
+        self.hidden_input_grad(t, dh_prev)
         xp.multiply(dc, f, out=dc_prev)
 
 
@@ -313,11 +315,11 @@ class GRU(_Recurrence):
     def step_backward(self, t, d, out):
         (dh,) = d
         r, z, n = self.gates[:, t]
-        da, db = self.dgates[:, t], self.dhidden[:, t]  # (3, N, H) each
+        da, db = self.gate_grads(t), self.gate_grads(t, hidden=True)  # (3, N, H) each
         da[2] = dh * (1 - z) * (1 - n * n)
         da[1] = dh * (self.before(0, t) - n) * z * (1 - z)
         da[0] = da[2] * self.hidden[t, 2] * r * (1 - r)
         db[:2] = da[:2]
         db[2] = da[2] * r
-        self.hidden_input_grad(db, out[0])
+        self.hidden_input_grad(t, out[0], hidden=True)
         out[0] += dh * z
