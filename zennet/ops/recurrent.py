@@ -7,18 +7,21 @@ every step as one array (S, T, N, H): S = 1 (h) for RNN and GRU, S = 2 (h, c) fo
 
 Speed comes from the shape of the computation, which is the same for all three cells:
 
-    forward   A = X·W_ihᵀ + b            one GEMM for all T steps, before the loop
+    forward   A = [X | 1]·[W_ih | b]ᵀ     one GEMM for all T steps, before the loop (the
+                                         bias is the weight of a constant input 1)
               for t: a_t = A_t + h_{t-1}·W_hhᵀ, then the cell's elementwise formulas
     backward  for t in reverse: the cell's formulas backwards give da_t, and
               dh_{t-1} = da_t·W_hh                   (the only GEMM inside the loop)
-              [dW_ih | dW_hh] = Σ_t da_tᵀ·[x_t | h_{t-1}],  dX = dA·W_ih
+              [dW_ih | db | dW_hh] = dAᵀ·[X | 1 | H_{t-1}],  dX = dA·W_ih
                                                       (one GEMM each, after the loop)
 
-and from the layout of the gates: A and dA are kept gate-major, (G, T, N, H), so that
-each gate of a step, a_t[k] (N, H), is one contiguous block. The cell's formulas then
-run on contiguous arrays; on per-gate views of an (N, G·H) row NumPy's ufuncs are 3 to
-4 times slower (measured: docs/performance.md). W_hh and W_ih enter the GEMMs as G
-blocks of rows, W_k (H, ·), so h·W_hhᵀ is a batch of G products h·W_kᵀ.
+and from the layout of the arrays. A, and the activated gates the forward leaves in it,
+are gate-major, (G, T, N, H), so that each gate of a step, a_t[k] (N, H), is one
+contiguous block: the cell's formulas run on contiguous arrays (on per-gate views of an
+(N, G·H) row NumPy's ufuncs are 3 to 4 times slower, docs/performance.md), and h·W_hhᵀ
+is a batch of G products h·W_kᵀ with W_kᵀ (H, H) contiguous. dA is step-major,
+(T, N, G, H): each step writes its da_t once, through a (G, N, H) view, and the GEMMs
+take dA's rows as they are, (N, G·H) for one step and (T·N, G·H) for all.
 
 Variable lengths: with ``lengths`` (N,), steps t ≥ lengths[n] leave sample n's state
 unchanged (s_t = m·s_new + (1 - m)·s_{t-1}, m = [t < length]). Running forward, the state
@@ -58,27 +61,14 @@ class _Recurrence(Function):
         xp = self.xp
         T, N, I = x.shape
         G, H = self.n_gates, w_hh.shape[1]
-        self.x, self.w_ih, self.w_hh, self.b_hh, self.initial = x, w_ih, w_hh, b_hh, initial
-        # (G, H, H): W_kᵀ per gate, contiguous: BLAS runs h·W_kᵀ 25% faster than on a view
-        self.w_hh_t = xp.ascontiguousarray(w_hh.reshape(G, H, H).transpose(0, 2, 1))
+        self.w_ih, self.w_hh, self.b_hh, self.initial = w_ih, w_hh, b_hh, initial
         self.opts = opts
         self.steps = range(T - 1, -1, -1) if reverse else range(T)
         self.mask = None
         if lengths is not None:
             self.mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :])[..., None]
-        # X·W_ihᵀ + b for all steps at once, gate-major; the loop adds h·W_hhᵀ in place.
-        w_ih_t = w_ih.reshape(G, H, I).transpose(0, 2, 1)  # (G, I, H)
-        biases = self.input_biases(b_ih, b_hh)
-        bias = None if not biases else biases[0] if len(biases) == 1 else biases[0] + biases[1]
-        if self.gate_scale is not None:  # a_k·s_k = x·(s_k·W_ih,k)ᵀ + h·(s_k·W_hh,k)ᵀ + s_k·b_k
-            scale = xp.asarray(self.gate_scale, dtype=x.dtype)  # (G,)
-            w_ih_t = w_ih_t * scale[:, None, None]
-            self.w_hh_t = self.w_hh_t * scale[:, None, None]  # (a copy: never the parameter)
-            bias = None if bias is None else bias * xp.repeat(scale, H)
-        gates = xp.matmul(x.reshape(T * N, I), w_ih_t)  # (G, T·N, H)
-        if bias is not None:
-            gates += bias.reshape(G, 1, H)
-        self.gates = gates.reshape(G, T, N, H)
+        gates = self.input_projection(x, w_ih, self.input_biases(b_ih, b_hh), H)
+        self.gates = gates.reshape(G, T, N, H)  # the loop adds h·W_hhᵀ in place
         self.states = xp.empty((self.n_states, T, N, H), dtype=gates.dtype)  # (S, T, N, H)
         self.scratch = xp.empty((G, N, H), dtype=gates.dtype)  # reused by every step
         self.allocate()
@@ -112,6 +102,26 @@ class _Recurrence(Function):
 
     # ---------------------------------------------------------------- helpers
 
+    def input_projection(self, x, w_ih, biases, H):
+        """[x_t | 1]·[W_ih | b]ᵀ for all steps in one GEMM, gate-major (G, T·N, H): the bias
+        is the weight of a constant input 1. Also makes W_hhᵀ per gate for the loop. With a
+        gate_scale s, both are scaled gate by gate: s_k·a_k = [x | 1]·(s_k·[W_ih | b]_k)ᵀ + ..."""
+        xp = self.xp
+        T, N, I = x.shape
+        G = self.n_gates
+        bias = sum(biases[1:], biases[0]) if biases else xp.zeros(G * H, dtype=x.dtype)
+        w1 = xp.concatenate([w_ih, bias[:, None]], axis=1).reshape(G, H, I + 1)  # a new array
+        # (G, H, H): W_kᵀ per gate, contiguous: BLAS runs h·W_kᵀ 25% faster than on a view
+        self.w_hh_t = xp.ascontiguousarray(self.w_hh.reshape(G, H, H).transpose(0, 2, 1))
+        if self.gate_scale is not None:
+            scale = xp.asarray(self.gate_scale, dtype=x.dtype)[:, None, None]  # (G, 1, 1)
+            w1 *= scale
+            self.w_hh_t = self.w_hh_t * scale  # (a copy: never the parameter)
+        self.x1 = xp.empty((T, N, I + 1), dtype=x.dtype)  # [x_t | 1], kept for dW and db
+        self.x1[..., :I] = x
+        self.x1[..., I] = 1
+        return xp.matmul(self.x1.reshape(T * N, I + 1), w1.transpose(0, 2, 1))  # (G, T·N, H)
+
     def input_biases(self, b_ih, b_hh):
         """The biases folded into the input projection (both, for RNN and LSTM)."""
         return [b for b in (b_ih, b_hh) if b is not None]
@@ -125,32 +135,41 @@ class _Recurrence(Function):
             return self.initial[s]
         return self.states[s, t - self.steps.step]
 
-    def h_before(self):
-        """h_{t-1} of every step t (T, N, H): the states shifted by one, the initial one first."""
-        xp = self.xp
-        h, first = self.states[0], self.initial[0][None]
-        return xp.concatenate([first, h[:-1]] if self.steps.step > 0 else [h[1:], first])
+    def h_before(self, out):
+        """Write h_{t-1} of every step t into out (T, N, H): the states shifted by one step,
+        the initial state first."""
+        h, first = self.states[0], self.initial[0]
+        if self.steps.step > 0:
+            out[0], out[1:] = first, h[:-1]
+        else:
+            out[-1], out[:-1] = first, h[1:]
 
     def weight_gradients(self):
-        """One GEMM each over all steps: dX = dA·W_ih,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}],
-        db = Σ dA, with dA (T·N, G·H) the gradients of every step's pre-activations."""
+        """One GEMM each over all steps, with dA (T·N, G·H) the gradients of every step's
+        pre-activations: dX = dA·W_ih,  [dW_ih | db | dW_hh] = dAᵀ·[x_t | 1 | h_{t-1}]."""
         xp = self.xp
         T, N, G, H = self.dgates.shape
-        I = self.x.shape[2]
+        I = self.x1.shape[2] - 1
         need = self.needs_input_grad
         da = self.dgates.reshape(T * N, G * H)
-        dah = da if self.dhidden is None else self.dhidden.reshape(T * N, G * H)
-        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, H)
-        dx = xp.matmul(da, self.w_ih).reshape(self.x.shape) if need[0] else None
-        if need[1] and need[2] and dah is da:
-            joint = xp.matmul(da.T, xp.concatenate([x, h_prev], axis=1))  # (G·H, I + H)
-            dw_ih, dw_hh = joint[:, :I], joint[:, I:]
-        else:
-            dw_ih = xp.matmul(da.T, x) if need[1] else None
-            dw_hh = xp.matmul(dah.T, h_prev) if need[2] else None
-        db_ih = da.sum(axis=0) if need[3] or need[4] else None
-        db_hh = dah.sum(axis=0) if dah is not da and need[4] else db_ih  # RNN, LSTM: equal
-        return dx, dw_ih, dw_hh, db_ih if need[3] else None, db_hh if need[4] else None
+        dx = xp.matmul(da, self.w_ih).reshape(T, N, I) if need[0] else None
+        if not any(need[1:5]):
+            return dx, None, None, None, None
+        inputs = xp.empty((T, N, I + 1 + H), dtype=da.dtype)  # [x_t | 1 | h_{t-1}]
+        inputs[..., : I + 1] = self.x1
+        self.h_before(inputs[..., I + 1 :])
+        inputs = inputs.reshape(T * N, I + 1 + H)
+        if self.dhidden is None:  # RNN, LSTM: b_ih and b_hh both get db
+            joint = xp.matmul(da.T, inputs)  # (G·H, I + 1 + H)
+            dw_ih, db_ih, dw_hh = joint[:, :I], joint[:, I], joint[:, I + 1 :]
+            db_hh = db_ih
+        else:  # GRU: the hidden side, h·W_hhᵀ + b_hh, has gradients of its own
+            dah = self.dhidden.reshape(T * N, G * H)
+            joint = xp.matmul(da.T, inputs[:, : I + 1])  # (G·H, I + 1)
+            dw_ih, db_ih = joint[:, :I], joint[:, I]
+            dw_hh, db_hh = xp.matmul(dah.T, inputs[:, I + 1 :]), dah.sum(axis=0)
+        grads = dw_ih, dw_hh, db_ih, db_hh
+        return (dx,) + tuple(g if n else None for g, n in zip(grads, need[1:5]))
 
     def gate_grads(self, t, hidden=False):
         """Step t's dL/da_t (or, with ``hidden``, the GRU's dL/d(h·W_hhᵀ + b_hh)) as a
