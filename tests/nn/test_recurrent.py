@@ -240,11 +240,11 @@ def test_fused_op_leaves_its_weights_untouched(kind, H, rng):
     """The LSTM scales copies of its weights (σ through tanh); H = 1 is where a transposed
     weight is already contiguous and a careless in-place scale would reach the parameter."""
     op, gates, n_states, opts = OPS[kind]
-    arrays = [a.astype(np.float32) for a in _op_arrays(rng, gates, n_states, H=H)]
-    before = [a.copy() for a in arrays]
-    op.apply(*[zn.tensor(a) for a in arrays], **opts)
-    for got, expected in zip(arrays, before):
-        np.testing.assert_array_equal(got, expected)
+    inputs = [zn.tensor(a.astype(np.float32)) for a in _op_arrays(rng, gates, n_states, H=H)]
+    before = [t.numpy().copy() for t in inputs]
+    op.apply(*inputs, **opts)
+    for got, expected in zip(inputs, before):
+        np.testing.assert_array_equal(got.numpy(), expected)
 
 
 # ------------------------------------------------------------------ the module
