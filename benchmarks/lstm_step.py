@@ -1,109 +1,149 @@
-"""One training step (forward + backward) of LSTM(64 -> 128) + Linear(128 -> 10) on the
-last step's output, sequences of 50, batch 64: zennet against PyTorch in one run.
+"""The runner's LSTM case, one training step (forward, backward, Adam) of LSTM(I -> H,
+batch_first) + Linear(H -> 10) on the last step's output, zennet against PyTorch with the
+same weights, in CPU time (time.process_time, all threads), alternating rounds; at the
+runner's shape or a second one.
 
-    python benchmarks/lstm_step.py            # prints both times and the ratio
-    python benchmarks/lstm_step.py --profile  # adds where zennet's time goes
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/lstm_step.py
+    ... python benchmarks/lstm_step.py --shape long        # T=100, N=32, I=32, H=256
+    ... python benchmarks/lstm_step.py --shape 20,128,64,64    # any T,N,I,H
+    ... python benchmarks/lstm_step.py --baseline old.py   # also zennet with an older op:
+            git show main:zennet/ops/recurrent.py > old.py
+    ... python benchmarks/lstm_step.py --phases --profile  # where the time goes
 
-Measured 2026-11-29 on the shared 2-core VM (AMD EPYC, AVX2), other jobs running:
-one thread each (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)), CPU time per step
-zennet 53-58 ms vs torch 53 ms (oneDNN's fused LSTM): about 1.0-1.1x. With two threads
-torch's best wall time was 30 ms and zennet's 54 ms at best (1.8x): NumPy's elementwise
-work runs on one core, and OpenBLAS threads spin on the 100 small per-step GEMMs.
-Where zennet's time goes (one thread): GEMMs ~30 ms (as fast as torch.mm on the same
-shapes: input projection 5, h·W_hhᵀ per step 7, da·W_hh per step 7, [x | h]ᵀ·dA 10);
-exp/tanh of the gates ~9 ms; other elementwise work of the steps ~10 ms; the autograd
-engine and index ops ~2 ms.
+Threads: OMP_NUM_THREADS (PyTorch) and OPENBLAS_NUM_THREADS (NumPy), 2 when unset, as
+the runner. The numbers, and what they mean, are in docs/performance.md's LSTM section.
 """
 
-import argparse
-import cProfile
 import os
-import pstats
-import time
 
-import numpy as np
-import torch
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "2")
 
-import zennet as zn
-import zennet.functional as F
-from zennet import nn
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import importlib.util  # noqa: E402
+import pstats  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
 
-T, N, I, H, C = 50, 64, 64, 128, 10
+import torch  # noqa: E402
+
+import zennet as zn  # noqa: E402
+from benchmarks.cases import LSTM, _classification_batch, _composite, _last_step  # noqa: E402
+from zennet import nn  # noqa: E402
+from zennet.nn import recurrent  # noqa: E402
+
+SHAPES = {"runner": (50, 64, 64, 128), "long": (100, 32, 32, 256)}  # T, N, I, H
 
 
-def zennet_step(lstm, head, x, y):
-    out, _ = lstm(x)  # (T, N, H)
-    loss = F.cross_entropy(head(out[-1]), y)  # the last step's output -> (N, C)
-    lstm.zero_grad()
-    head.zero_grad()
+class Shaped(LSTM):
+    """The runner's LSTM case at another (T, N, I, H)."""
+
+    def __init__(self, T, N, I, H):
+        self.T, self.I, self.H = T, I, H
+        self.name = f"LSTM({I}->{H})+Linear, seq {T}, batch {N}, Adam"
+        super().__init__(N)
+
+    def build(self):
+        ours = _composite(
+            nn.Module, _last_step, rnn=nn.LSTM(self.I, self.H, batch_first=True),
+            head=nn.Linear(self.H, 10),
+        )  # fmt: skip
+        theirs = _composite(
+            torch.nn.Module, _last_step, rnn=torch.nn.LSTM(self.I, self.H, batch_first=True),
+            head=torch.nn.Linear(self.H, 10),
+        )  # fmt: skip
+        return ours, theirs
+
+    def batch(self, rng):
+        return _classification_batch(rng, (self.batch_size, self.T, self.I))
+
+
+def zennet_with(case, op):
+    """zennet's step with ``op`` as the LSTM's fused op."""
+
+    def step():
+        recurrent._OPS["LSTM"] = op
+        case.zennet_step()
+
+    return step
+
+
+def phases(model, x, y, optimizer, loss_fn):
+    """CPU seconds of forward (with the loss), backward and the optimizer's step."""
+    marks = [time.process_time()]
+    loss = loss_fn(model(x), y)
+    marks.append(time.process_time())
+    optimizer.zero_grad()
     loss.backward()
-    return loss
+    marks.append(time.process_time())
+    optimizer.step()
+    marks.append(time.process_time())
+    return [b - a for a, b in zip(marks, marks[1:])]
 
 
-def torch_step(lstm, head, x, y):
-    out, _ = lstm(x)
-    loss = torch.nn.functional.cross_entropy(head(out[-1]), y)
-    lstm.zero_grad()
-    head.zero_grad()
-    loss.backward()
-    return loss
-
-
-def best_of(fn, repeats=20, warmup=3):
-    """Best and median wall time, and the best process CPU time (all threads) of one call."""
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return min(wall), float(np.median(wall)), min(cpu)
+def rounds_of(runs, rounds, steps):
+    """CPU ms per step of each run, one sample per round; the order alternates by round."""
+    times = {name: [] for name in runs}
+    for r in range(rounds):
+        for name in list(runs)[:: 1 if r % 2 else -1]:
+            start = time.process_time()
+            for _ in range(steps):
+                runs[name]()
+            times[name].append((time.process_time() - start) / steps * 1e3)
+    return times
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--shape", default="runner", help="runner, long or T,N,I,H")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=10, help="steps per round")
+    parser.add_argument("--baseline", help="an older zennet/ops/recurrent.py to time too")
+    parser.add_argument("--phases", action="store_true", help="forward/backward/Adam split")
+    parser.add_argument("--profile", action="store_true", help="cProfile of zennet's step")
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((T, N, I)).astype(np.float32)
-    y = rng.integers(0, C, N)
-
-    theirs, head = torch.nn.LSTM(I, H), torch.nn.Linear(H, C)
-    ours = nn.LSTM(I, H)
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    ours_head = nn.Linear(H, C)
-    ours_head.load_state_dict({k: v.detach().numpy() for k, v in head.state_dict().items()})
-    x_ours, y_ours = zn.tensor(x), zn.tensor(y)
-    x_theirs, y_theirs = torch.tensor(x), torch.tensor(y)
-
-    loss_ours = zennet_step(ours, ours_head, x_ours, y_ours).item()
-    loss_theirs = torch_step(theirs, head, x_theirs, y_theirs).item()
-    assert abs(loss_ours - loss_theirs) < 1e-4, (loss_ours, loss_theirs)
-    grad_error = np.abs(ours.weight_hh_l0.grad.numpy() - theirs.weight_hh_l0.grad.numpy()).max()
-    assert grad_error < 1e-5, grad_error
-
-    timed = {
-        "zennet": best_of(lambda: zennet_step(ours, ours_head, x_ours, y_ours), args.repeats),
-        "torch": best_of(lambda: torch_step(theirs, head, x_theirs, y_theirs), args.repeats),
-    }
-    print(f"LSTM({I}->{H}) + Linear({H}->{C}), T={T}, N={N}: one forward+backward step")
-    print(f"(load average {os.getloadavg()[0]:.1f}: on a busy machine wall times measure the load)")
-    for name, (best, median, cpu) in timed.items():
-        print(
-            f"  {name:7s} wall best {best * 1e3:7.2f} ms  median {median * 1e3:7.2f} ms"
-            f"  |  CPU time best {cpu * 1e3:7.2f} ms"
-        )
-    print(f"  ratio zennet/torch (best wall) = {timed['zennet'][0] / timed['torch'][0]:.2f}")
-
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    shape = SHAPES.get(args.shape) or tuple(int(v) for v in args.shape.split(","))
+    case = Shaped(*shape)
+    runs = {"zennet": zennet_with(case, recurrent.ops.LSTM), "torch": case.torch_step}
+    if args.baseline:
+        spec = importlib.util.spec_from_file_location("baseline_recurrent", args.baseline)
+        baseline = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(baseline)
+        runs["baseline"] = zennet_with(case, baseline.LSTM)
+    for run in runs.values():  # warm-up
+        run(), run()
+    times = rounds_of(runs, args.rounds, args.steps)
+    print(
+        f"{case.name}: CPU ms per training step, {args.rounds} rounds x {args.steps} steps, "
+        f"threads BLAS {os.environ['OPENBLAS_NUM_THREADS']} / torch "
+        f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}"
+    )
+    for name, ms in times.items():
+        print(f"  {name:8s} best {min(ms):7.2f}  median {statistics.median(ms):7.2f}")
+    for name in [n for n in runs if n != "zennet"]:
+        best = min(times[name]) / min(times["zennet"])
+        median = statistics.median(times[name]) / statistics.median(times["zennet"])
+        print(f"  {name}/zennet time (zennet's speed-up): best {best:.2f}  median {median:.2f}")
+    if args.phases:
+        zn_args = case.zn_model, case.zn_x, case.zn_y, case.zn_opt, zn.functional.cross_entropy
+        th_args = (case.torch_model, case.torch_x, case.torch_y, case.torch_opt,
+                   torch.nn.functional.cross_entropy)  # fmt: skip
+        split = {"zennet": [], "torch": []}
+        recurrent._OPS["LSTM"] = recurrent.ops.LSTM  # the working tree's op, not the baseline
+        for _ in range(args.rounds * args.steps):
+            split["zennet"].append(phases(*zn_args))
+            split["torch"].append(phases(*th_args))
+        for name, samples in split.items():
+            medians = [statistics.median(s[k] for s in samples) * 1e3 for k in range(3)]
+            print(f"  {name:8s} median CPU ms forward / backward / Adam: " + " / ".join(
+                f"{m:.2f}" for m in medians))  # fmt: skip
     if args.profile:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
-        for _ in range(10):
-            zennet_step(ours, ours_head, x_ours, y_ours)
+        for _ in range(args.steps):
+            runs["zennet"]()
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
