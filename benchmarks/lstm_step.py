@@ -31,7 +31,7 @@ import torch  # noqa: E402
 import zennet as zn  # noqa: E402
 from benchmarks.cases import LSTM, _classification_batch, _composite, _last_step  # noqa: E402
 from zennet import nn  # noqa: E402
-from zennet.nn import recurrent  # noqa: E402
+from zennet.nn import recurrent_base  # noqa: E402
 
 SHAPES = {"runner": (50, 64, 64, 128), "long": (100, 32, 32, 256)}  # T, N, I, H
 
@@ -63,7 +63,7 @@ def zennet_with(case, op):
     """zennet's step with ``op`` as the LSTM's fused op."""
 
     def step():
-        recurrent._OPS["LSTM"] = op
+        recurrent_base._OPS["LSTM"] = op
         case.zennet_step()
 
     return step
@@ -106,7 +106,7 @@ def main():
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     shape = SHAPES.get(args.shape) or tuple(int(v) for v in args.shape.split(","))
     case = Shaped(*shape)
-    runs = {"zennet": zennet_with(case, recurrent.ops.LSTM), "torch": case.torch_step}
+    runs = {"zennet": zennet_with(case, recurrent_base.ops.LSTM), "torch": case.torch_step}
     if args.baseline:
         spec = importlib.util.spec_from_file_location("baseline_recurrent", args.baseline)
         baseline = importlib.util.module_from_spec(spec)
@@ -131,7 +131,9 @@ def main():
         th_args = (case.torch_model, case.torch_x, case.torch_y, case.torch_opt,
                    torch.nn.functional.cross_entropy)  # fmt: skip
         split = {"zennet": [], "torch": []}
-        recurrent._OPS["LSTM"] = recurrent.ops.LSTM  # the working tree's op, not the baseline
+        recurrent_base._OPS["LSTM"] = (
+            recurrent_base.ops.LSTM
+        )  # the working tree's op, not the baseline
         for _ in range(args.rounds * args.steps):
             split["zennet"].append(phases(*zn_args))
             split["torch"].append(phases(*th_args))
