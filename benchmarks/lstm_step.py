@@ -1,17 +1,18 @@
 """The runner's LSTM case, one training step (forward, backward, Adam) of LSTM(I -> H,
 batch_first) + Linear(H -> 10) on the last step's output, zennet against PyTorch with the
-same weights, in CPU time (time.process_time, all threads), alternating rounds; at the
-runner's shape or a second one.
+same weights, in CPU time (time.process_time, all threads), in rounds that alternate
+their order; at the runner's shape or a second one. Prints best and median per step,
+and the medians of forward (with the loss), backward and Adam.
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/lstm_step.py
-    ... python benchmarks/lstm_step.py --shape long        # T=100, N=32, I=32, H=256
-    ... python benchmarks/lstm_step.py --shape 20,128,64,64    # any T,N,I,H
-    ... python benchmarks/lstm_step.py --baseline old.py   # also zennet with an older op:
-            git show main:zennet/ops/recurrent.py > old.py
-    ... python benchmarks/lstm_step.py --phases --profile  # where the time goes
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m benchmarks.lstm_step
+    ... python -m benchmarks.lstm_step --shape long        # T=100, N=32, I=32, H=256
+    ... python -m benchmarks.lstm_step --shape 20,128,64,64    # any T,N,I,H
+    ... python -m benchmarks.lstm_step --baseline old.py   # zennet with an older op too:
+            git show c893688:zennet/ops/recurrent.py > old.py
+    ... python -m benchmarks.lstm_step --profile           # adds cProfile of zennet's step
 
 Threads: OMP_NUM_THREADS (PyTorch) and OPENBLAS_NUM_THREADS (NumPy), 2 when unset, as
-the runner. The numbers, and what they mean, are in docs/performance.md's LSTM section.
+in the runner. The numbers, and what they mean, are in docs/performance.md (the LSTM).
 """
 
 import os
@@ -28,7 +29,7 @@ import time  # noqa: E402
 
 import torch  # noqa: E402
 
-import zennet as zn  # noqa: E402
+import zennet.functional as F  # noqa: E402
 from benchmarks.cases import LSTM, _classification_batch, _composite, _last_step  # noqa: E402
 from zennet import nn  # noqa: E402
 from zennet.nn import recurrent_base  # noqa: E402
@@ -59,12 +60,21 @@ class Shaped(LSTM):
         return _classification_batch(rng, (self.batch_size, self.T, self.I))
 
 
-def zennet_with(case, op):
-    """zennet's step with ``op`` as the LSTM's fused op."""
+def zennet_step(case, op):
+    """zennet's training step with ``op`` as the LSTM's fused op: CPU seconds of forward
+    (with the loss), backward and Adam."""
 
     def step():
         recurrent_base._OPS["LSTM"] = op
-        case.zennet_step()
+        return phases(case.zn_model, case.zn_x, case.zn_y, case.zn_opt, F.cross_entropy)
+
+    return step
+
+
+def torch_step(case):
+    def step():
+        loss_fn = torch.nn.functional.cross_entropy
+        return phases(case.torch_model, case.torch_x, case.torch_y, case.torch_opt, loss_fn)
 
     return step
 
@@ -82,16 +92,42 @@ def phases(model, x, y, optimizer, loss_fn):
     return [b - a for a, b in zip(marks, marks[1:])]
 
 
+def load_op(path):
+    """The LSTM op of another zennet/ops/recurrent.py (an older one, for an A/B)."""
+    spec = importlib.util.spec_from_file_location("baseline_recurrent", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LSTM
+
+
 def rounds_of(runs, rounds, steps):
-    """CPU ms per step of each run, one sample per round; the order alternates by round."""
+    """Per round and run, the CPU ms per step of each phase (mean of ``steps`` steps); the
+    order of the runs alternates from round to round."""
     times = {name: [] for name in runs}
     for r in range(rounds):
         for name in list(runs)[:: 1 if r % 2 else -1]:
-            start = time.process_time()
-            for _ in range(steps):
-                runs[name]()
-            times[name].append((time.process_time() - start) / steps * 1e3)
+            samples = [runs[name]() for _ in range(steps)]
+            times[name].append([sum(s[k] for s in samples) / steps * 1e3 for k in range(3)])
     return times
+
+
+def report(name, times, runs, args):
+    totals = {run: [sum(r) for r in rounds] for run, rounds in times.items()}
+    print(
+        f"{name}: CPU ms per training step, {args.rounds} rounds x {args.steps} steps, "
+        f"threads BLAS {os.environ['OPENBLAS_NUM_THREADS']} / torch "
+        f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}"
+    )
+    for run, rounds in times.items():
+        split = " / ".join(f"{statistics.median(r[k] for r in rounds):.2f}" for k in range(3))
+        print(
+            f"  {run:8s} best {min(totals[run]):7.2f}  median {statistics.median(totals[run]):7.2f}"
+            f"  (median forward / backward / Adam {split})"
+        )
+    for run in [r for r in runs if r != "zennet"]:
+        best = min(totals[run]) / min(totals["zennet"])
+        median = statistics.median(totals[run]) / statistics.median(totals["zennet"])
+        print(f"  {run}/zennet time (zennet's speed-up): best {best:.2f}  median {median:.2f}")
 
 
 def main():
@@ -100,47 +136,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=10, help="steps per round")
     parser.add_argument("--baseline", help="an older zennet/ops/recurrent.py to time too")
-    parser.add_argument("--phases", action="store_true", help="forward/backward/Adam split")
     parser.add_argument("--profile", action="store_true", help="cProfile of zennet's step")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     shape = SHAPES.get(args.shape) or tuple(int(v) for v in args.shape.split(","))
     case = Shaped(*shape)
-    runs = {"zennet": zennet_with(case, recurrent_base.ops.LSTM), "torch": case.torch_step}
+    runs = {"zennet": zennet_step(case, recurrent_base.ops.LSTM), "torch": torch_step(case)}
     if args.baseline:
-        spec = importlib.util.spec_from_file_location("baseline_recurrent", args.baseline)
-        baseline = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(baseline)
-        runs["baseline"] = zennet_with(case, baseline.LSTM)
+        runs["baseline"] = zennet_step(case, load_op(args.baseline))
     for run in runs.values():  # warm-up
         run(), run()
-    times = rounds_of(runs, args.rounds, args.steps)
-    print(
-        f"{case.name}: CPU ms per training step, {args.rounds} rounds x {args.steps} steps, "
-        f"threads BLAS {os.environ['OPENBLAS_NUM_THREADS']} / torch "
-        f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}"
-    )
-    for name, ms in times.items():
-        print(f"  {name:8s} best {min(ms):7.2f}  median {statistics.median(ms):7.2f}")
-    for name in [n for n in runs if n != "zennet"]:
-        best = min(times[name]) / min(times["zennet"])
-        median = statistics.median(times[name]) / statistics.median(times["zennet"])
-        print(f"  {name}/zennet time (zennet's speed-up): best {best:.2f}  median {median:.2f}")
-    if args.phases:
-        zn_args = case.zn_model, case.zn_x, case.zn_y, case.zn_opt, zn.functional.cross_entropy
-        th_args = (case.torch_model, case.torch_x, case.torch_y, case.torch_opt,
-                   torch.nn.functional.cross_entropy)  # fmt: skip
-        split = {"zennet": [], "torch": []}
-        recurrent_base._OPS["LSTM"] = (
-            recurrent_base.ops.LSTM
-        )  # the working tree's op, not the baseline
-        for _ in range(args.rounds * args.steps):
-            split["zennet"].append(phases(*zn_args))
-            split["torch"].append(phases(*th_args))
-        for name, samples in split.items():
-            medians = [statistics.median(s[k] for s in samples) * 1e3 for k in range(3)]
-            print(f"  {name:8s} median CPU ms forward / backward / Adam: " + " / ".join(
-                f"{m:.2f}" for m in medians))  # fmt: skip
+    report(case.name, rounds_of(runs, args.rounds, args.steps), runs, args)
     if args.profile:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
