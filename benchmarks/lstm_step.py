@@ -6,6 +6,7 @@ and the medians of forward (with the loss), backward and Adam.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m benchmarks.lstm_step
     ... python -m benchmarks.lstm_step --shape long        # T=100, N=32, I=32, H=256
+    ... python -m benchmarks.lstm_step --shape short       # T=20, N=128, I=128, H=64
     ... python -m benchmarks.lstm_step --shape 20,128,64,64    # any T,N,I,H
     ... python -m benchmarks.lstm_step --baseline old.py   # zennet with an older op too:
             git show c893688:zennet/ops/recurrent.py > old.py
@@ -30,15 +31,16 @@ import time  # noqa: E402
 import torch  # noqa: E402
 
 import zennet.functional as F  # noqa: E402
-from benchmarks.cases import LSTM, _classification_batch, _composite, _last_step  # noqa: E402
+from benchmarks.cases import Case, _classification_batch, _composite, _last_step  # noqa: E402
 from zennet import nn  # noqa: E402
 from zennet.nn import recurrent_base  # noqa: E402
 
-SHAPES = {"runner": (50, 64, 64, 128), "long": (100, 32, 32, 256)}  # T, N, I, H
+# T, N, I, H: the runner's, and the two LSTM rows of the second set (benchmarks/shapes.py)
+SHAPES = {"runner": (50, 64, 64, 128), "long": (100, 32, 32, 256), "short": (20, 128, 128, 64)}
 
 
-class Shaped(LSTM):
-    """The runner's LSTM case at another (T, N, I, H)."""
+class Shaped(Case):
+    """The runner's LSTM case at any (T, N, I, H)."""
 
     def __init__(self, T, N, I, H):
         self.T, self.I, self.H = T, I, H
@@ -132,7 +134,7 @@ def report(name, times, runs, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shape", default="runner", help="runner, long or T,N,I,H")
+    parser.add_argument("--shape", default="runner", help="runner, long, short or T,N,I,H")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=10, help="steps per round")
     parser.add_argument("--baseline", help="an older zennet/ops/recurrent.py to time too")
