@@ -182,24 +182,6 @@ OPS = {
 }
 
 
-@pytest.mark.parametrize("kind", OPS)
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("lengths", [None, (3, 1)])
-def test_fused_op_gradcheck(kind, reverse, lengths, rng):
-    op, gates, n_states, opts = OPS[kind]
-    T, N, I, H = 3, 2, 2, 3
-    arrays = [
-        rng.standard_normal((T, N, I)),
-        rng.standard_normal((gates * H, I)) * 0.6,
-        rng.standard_normal((gates * H, H)) * 0.6,
-        rng.standard_normal(gates * H) * 0.3,
-        rng.standard_normal(gates * H) * 0.3,
-    ] + [rng.standard_normal((N, H)) for _ in range(n_states)]
-    inputs = [zn.tensor(a, requires_grad=True) for a in arrays]
-    lengths = None if lengths is None else np.array(lengths)
-    assert zn.gradcheck(lambda *xs: op.apply(*xs, lengths=lengths, reverse=reverse, **opts), inputs)
-
-
 def _op_arrays(rng, gates, n_states, T=3, N=2, I=2, H=3):
     """x, w_ih, w_hh, b_ih, b_hh and the initial states of a fused op, float64."""
     return [
@@ -209,6 +191,16 @@ def _op_arrays(rng, gates, n_states, T=3, N=2, I=2, H=3):
         rng.standard_normal(gates * H) * 0.3,
         rng.standard_normal(gates * H) * 0.3,
     ] + [rng.standard_normal((N, H)) for _ in range(n_states)]
+
+
+@pytest.mark.parametrize("kind", OPS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, (3, 1)])
+def test_fused_op_gradcheck(kind, reverse, lengths, rng):
+    op, gates, n_states, opts = OPS[kind]
+    inputs = [zn.tensor(a, requires_grad=True) for a in _op_arrays(rng, gates, n_states)]
+    lengths = None if lengths is None else np.array(lengths)
+    assert zn.gradcheck(lambda *xs: op.apply(*xs, lengths=lengths, reverse=reverse, **opts), inputs)
 
 
 @pytest.mark.parametrize("kind", OPS)
