@@ -8,9 +8,10 @@ and the medians of forward (with the loss), backward and Adam.
     ... python -m benchmarks.lstm_step --shape long        # T=100, N=32, I=32, H=256
     ... python -m benchmarks.lstm_step --shape short       # T=20, N=128, I=128, H=64
     ... python -m benchmarks.lstm_step --shape 20,128,64,64    # any T,N,I,H
-    ... python -m benchmarks.lstm_step --baseline old.py   # zennet with an older op too:
-            git show c893688:zennet/ops/recurrent.py > old.py
+    ... python -m benchmarks.lstm_step --baseline old.py   # zennet with older ops too:
+            git show c893688:zennet/ops/recurrent.py > old.py      (one run per file)
     ... python -m benchmarks.lstm_step --profile           # adds cProfile of zennet's step
+                                                           # (and of each baseline's)
 
 Threads: OMP_NUM_THREADS (PyTorch) and OPENBLAS_NUM_THREADS (NumPy), 2 when unset, as
 in the runner. The numbers, and what they mean, are in docs/performance.md (the LSTM).
@@ -129,7 +130,7 @@ def report(name, times, runs, args):
     for run in [r for r in runs if r != "zennet"]:
         best = min(totals[run]) / min(totals["zennet"])
         median = statistics.median(totals[run]) / statistics.median(totals["zennet"])
-        print(f"  {run}/zennet time (zennet's speed-up): best {best:.2f}  median {median:.2f}")
+        print(f"  {run}/zennet time (zennet's speed-up): best {best:.2f}, median {median:.2f}")
 
 
 def main():
@@ -137,25 +138,26 @@ def main():
     parser.add_argument("--shape", default="runner", help="runner, long, short or T,N,I,H")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=10, help="steps per round")
-    parser.add_argument("--baseline", help="an older zennet/ops/recurrent.py to time too")
-    parser.add_argument("--profile", action="store_true", help="cProfile of zennet's step")
+    parser.add_argument("--baseline", nargs="*", default=[], help="older ops/recurrent.py files")
+    parser.add_argument("--profile", action="store_true", help="cProfile of zennet's steps")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     shape = SHAPES.get(args.shape) or tuple(int(v) for v in args.shape.split(","))
     case = Shaped(*shape)
     runs = {"zennet": zennet_step(case, recurrent_base.ops.LSTM), "torch": torch_step(case)}
-    if args.baseline:
-        runs["baseline"] = zennet_step(case, load_op(args.baseline))
+    for path in args.baseline:
+        runs[os.path.splitext(os.path.basename(path))[0]] = zennet_step(case, load_op(path))
     for run in runs.values():  # warm-up
         run(), run()
     report(case.name, rounds_of(runs, args.rounds, args.steps), runs, args)
-    if args.profile:
+    for name in [n for n in runs if n != "torch"] if args.profile else []:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         for _ in range(args.steps):
-            runs["zennet"]()
+            runs[name]()
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+        print(f"cProfile of {args.steps} steps of {name}, CPU time:")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
 
 
 if __name__ == "__main__":
