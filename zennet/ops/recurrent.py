@@ -236,8 +236,8 @@ class LSTM(_Recurrence):
 
     backward, with dh and dc the gradients reaching h_t and c_t:
         dc  += dh ⊙ o ⊙ (1 - tanh² c_t)
-        d[i, f, g, o] = [dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c_t]
-        da_t = d[i, f, g, o] ⊙ [i(1-i), f(1-f), 1-g², o(1-o)]
+        da_i = dc ⊙ g ⊙ i(1-i),   da_f = dc ⊙ c_{t-1} ⊙ f(1-f)
+        da_g = dc ⊙ i ⊙ (1-g²),   da_o = dh ⊙ tanh c_t ⊙ o(1-o)
         dh_{t-1} = da_t·W_hh,     dc_{t-1} = dc ⊙ f
     """
 
@@ -250,7 +250,6 @@ class LSTM(_Recurrence):
         self.tanh_c = xp.empty((T, N, H), dtype=self.gates.dtype)
         self.offset = 1 - xp.asarray(self.gate_scale, dtype=self.gates.dtype)[:, None, None]
         self.scale = 1 - self.offset  # (4, 1, 1)
-        self.slopes = xp.empty((G, N, H), dtype=self.gates.dtype)  # backward's scratch
 
     def step(self, t, prev, out):
         xp = self.xp
@@ -270,21 +269,14 @@ class LSTM(_Recurrence):
     def step_backward(self, t, d, out):
         xp = self.xp
         (dh, dc), (dh_prev, dc_prev) = d, out
-        gates = self.gates[:, t]  # (4, N, H): the activated gates of step t
-        i, f, g, o = gates
+        i, f, g, o = self.gates[:, t]  # the activated gates of step t
         tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
         dc += dh * o * (1 - tanh_c * tanh_c)
-        dact = self.scratch  # (4, N, H): dL/d[i, f, g, o] (the scratch is free after the forward)
-        xp.multiply(dc, g, out=dact[0])
-        xp.multiply(dc, c_prev, out=dact[1])
-        xp.multiply(dc, i, out=dact[2])
-        xp.multiply(dh, tanh_c, out=dact[3])
-        slopes = self.slopes  # (4, N, H)
-        xp.subtract(1, gates, out=slopes)  # σ' = σ(1 - σ) for i, f, o
-        slopes *= gates
-        xp.multiply(g, g, out=slopes[2])  # tanh' = 1 - g²
-        xp.subtract(1, slopes[2], out=slopes[2])
-        xp.multiply(dact, slopes, out=self.gate_grads(t))  # dL/da_t
+        da = self.gate_grads(t)  # (4, N, H): dL/da_t, gate by gate
+        da[0] = dc * g * i * (1 - i)
+        da[1] = dc * c_prev * f * (1 - f)
+        da[2] = dc * i * (1 - g * g)
+        da[3] = dh * tanh_c * o * (1 - o)
         self.hidden_input_grad(t, dh_prev)
         xp.multiply(dc, f, out=dc_prev)
 
