@@ -12,6 +12,7 @@ and the medians of forward (with the loss), backward and Adam.
             git show c893688:zennet/ops/recurrent.py > old.py      (one run per file)
     ... python -m benchmarks.lstm_step --profile           # adds cProfile of zennet's step
                                                            # (and of each baseline's)
+    ... python -m benchmarks.lstm_step --gemms             # the step's GEMMs alone
 
 Threads: OMP_NUM_THREADS (PyTorch) and OPENBLAS_NUM_THREADS (NumPy), 2 when unset, as
 in the runner. The numbers, and what they mean, are in docs/performance.md (the LSTM).
@@ -29,6 +30,7 @@ import pstats  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import zennet.functional as F  # noqa: E402
@@ -133,6 +135,41 @@ def report(name, times, runs, args):
         print(f"  {run}/zennet time (zennet's speed-up): best {best:.2f}, median {median:.2f}")
 
 
+def gemm_floor(T, N, I, H, repeats=10):
+    """CPU ms of the step's GEMMs alone, NumPy (OpenBLAS) against torch.mm on the same
+    shapes: what no change to the elementwise work can go below."""
+    rng = np.random.default_rng(0)
+    shapes = dict(x=(T * N, I + 1), w1=(I + 1, 4 * H), h=(N, H), w_hh_t=(H, 4 * H))
+    shapes.update(da=(N, 4 * H), w_hh=(4 * H, H), dA=(T * N, 4 * H), w_ih=(4 * H, I))
+    shapes.update(xh=(T * N, I + 1 + H))
+    arrays = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+    gemms = {  # name: (count, left, right) of left @ right
+        "input projection [x|1]·W1": (1, "x", "w1"),
+        f"{T} × h·W_hhᵀ": (T, "h", "w_hh_t"),
+        f"{T} × da·W_hh": (T, "da", "w_hh"),
+        "dX = dA·W_ih": (1, "dA", "w_ih"),
+        "dAᵀ·[x|1|h]": (1, "dA.T", "xh"),
+    }
+    print(f"The step's GEMMs alone, CPU ms, best of {repeats}:")
+    for lib, wrap, mm in (("numpy", np.asarray, np.matmul), ("torch", torch.from_numpy, torch.mm)):
+        operands = {k: wrap(v) for k, v in arrays.items()}
+        operands["dA.T"] = operands["dA"].T
+        total = 0.0
+        for name, (count, left, right) in gemms.items():
+            best = min(_cpu(mm, operands[left], operands[right], count) for _ in range(repeats))
+            total += best
+            print(f"  {lib} {name:28s} {best * 1e3:6.2f}")
+        print(f"  {lib} all {total * 1e3:.2f}")
+
+
+def _cpu(mm, left, right, count):
+    """CPU seconds of ``count`` products left @ right."""
+    start = time.process_time()
+    for _ in range(count):
+        mm(left, right)
+    return time.process_time() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shape", default="runner", help="runner, long, short or T,N,I,H")
@@ -140,6 +177,7 @@ def main():
     parser.add_argument("--steps", type=int, default=10, help="steps per round")
     parser.add_argument("--baseline", nargs="*", default=[], help="older ops/recurrent.py files")
     parser.add_argument("--profile", action="store_true", help="cProfile of zennet's steps")
+    parser.add_argument("--gemms", action="store_true", help="the step's GEMMs alone")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     shape = SHAPES.get(args.shape) or tuple(int(v) for v in args.shape.split(","))
@@ -150,6 +188,8 @@ def main():
     for run in runs.values():  # warm-up
         run(), run()
     report(case.name, rounds_of(runs, args.rounds, args.steps), runs, args)
+    if args.gemms:
+        gemm_floor(*shape)
     for name in [n for n in runs if n != "torch"] if args.profile else []:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
