@@ -182,22 +182,61 @@ OPS = {
 }
 
 
-@pytest.mark.parametrize("kind", OPS)
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("lengths", [None, (3, 1)])
-def test_fused_op_gradcheck(kind, reverse, lengths, rng):
-    op, gates, n_states, opts = OPS[kind]
-    T, N, I, H = 3, 2, 2, 3
-    arrays = [
+def _op_arrays(rng, gates, n_states, T=3, N=2, I=2, H=3):
+    """x, w_ih, w_hh, b_ih, b_hh and the initial states of a fused op, float64."""
+    return [
         rng.standard_normal((T, N, I)),
         rng.standard_normal((gates * H, I)) * 0.6,
         rng.standard_normal((gates * H, H)) * 0.6,
         rng.standard_normal(gates * H) * 0.3,
         rng.standard_normal(gates * H) * 0.3,
     ] + [rng.standard_normal((N, H)) for _ in range(n_states)]
-    inputs = [zn.tensor(a, requires_grad=True) for a in arrays]
+
+
+@pytest.mark.parametrize("kind", OPS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, (3, 1)])
+def test_fused_op_gradcheck(kind, reverse, lengths, rng):
+    op, gates, n_states, opts = OPS[kind]
+    inputs = [zn.tensor(a, requires_grad=True) for a in _op_arrays(rng, gates, n_states)]
     lengths = None if lengths is None else np.array(lengths)
     assert zn.gradcheck(lambda *xs: op.apply(*xs, lengths=lengths, reverse=reverse, **opts), inputs)
+
+
+@pytest.mark.parametrize("kind", OPS)
+def test_fused_op_gradcheck_without_bias(kind, rng):
+    """bias=False: the input projection's constant-1 column gets a zero weight."""
+    op, gates, n_states, opts = OPS[kind]
+    arrays = _op_arrays(rng, gates, n_states)
+    inputs = [zn.tensor(a, requires_grad=True) for a in arrays[:3] + arrays[5:]]
+
+    def run(x, w_ih, w_hh, *states):
+        return op.apply(x, w_ih, w_hh, None, None, *states, **opts)
+
+    assert zn.gradcheck(run, inputs)
+
+
+@pytest.mark.parametrize("kind", OPS)
+def test_fused_op_frozen_weights_give_input_gradients_only(kind, rng):
+    op, gates, n_states, opts = OPS[kind]
+    arrays = _op_arrays(rng, gates, n_states)
+    inputs = [zn.tensor(a, requires_grad=i in (0, 5)) for i, a in enumerate(arrays)]
+    assert zn.gradcheck(lambda *xs: op.apply(*xs, **opts), inputs)
+    op.apply(*inputs, **opts).sum().backward()
+    assert [t.grad is None for t in inputs[1:5]] == [True] * 4
+
+
+@pytest.mark.parametrize("kind", OPS)
+@pytest.mark.parametrize("H", [1, 3])
+def test_fused_op_leaves_its_weights_untouched(kind, H, rng):
+    """The LSTM scales copies of its weights (σ through tanh); H = 1 is where a transposed
+    weight is already contiguous and a careless in-place scale would reach the parameter."""
+    op, gates, n_states, opts = OPS[kind]
+    inputs = [zn.tensor(a.astype(np.float32)) for a in _op_arrays(rng, gates, n_states, H=H)]
+    before = [t.numpy().copy() for t in inputs]
+    op.apply(*inputs, **opts)
+    for got, expected in zip(inputs, before):
+        np.testing.assert_array_equal(got.numpy(), expected)
 
 
 # ------------------------------------------------------------------ the module

@@ -7,18 +7,21 @@ every step as one array (S, T, N, H): S = 1 (h) for RNN and GRU, S = 2 (h, c) fo
 
 Speed comes from the shape of the computation, which is the same for all three cells:
 
-    forward   A = X·W_ihᵀ + b            one GEMM for all T steps, before the loop
+    forward   A = [X | 1]·[W_ih | b]ᵀ     one GEMM for all T steps, before the loop (the
+                                         bias is the weight of a constant input 1)
               for t: a_t = A_t + h_{t-1}·W_hhᵀ, then the cell's elementwise formulas
     backward  for t in reverse: the cell's formulas backwards give da_t, and
               dh_{t-1} = da_t·W_hh                   (the only GEMM inside the loop)
-              [dW_ih | dW_hh] = Σ_t da_tᵀ·[x_t | h_{t-1}],  dX = dA·W_ih
+              [dW_ih | db | dW_hh] = dAᵀ·[X | 1 | H_{t-1}],  dX = dA·W_ih
                                                       (one GEMM each, after the loop)
 
-and from the layout of the gates: A and dA are kept gate-major, (G, T, N, H), so that
-each gate of a step, a_t[k] (N, H), is one contiguous block. The cell's formulas then
-run on contiguous arrays; on per-gate views of an (N, G·H) row NumPy's ufuncs are 3 to
-4 times slower (measured: docs/performance.md). W_hh and W_ih enter the GEMMs as G
-blocks of rows, W_k (H, ·), so h·W_hhᵀ is a batch of G products h·W_kᵀ.
+and from the layout of the arrays. A, and the activated gates the forward leaves in it,
+are gate-major, (G, T, N, H), so that each gate of a step, a_t[k] (N, H), is one
+contiguous block: the cell's formulas run on contiguous arrays (on per-gate views of an
+(N, G·H) row NumPy's ufuncs are 3 to 4 times slower, docs/performance.md), and h·W_hhᵀ
+is a batch of G products h·W_kᵀ with W_kᵀ (H, H) contiguous. dA is step-major,
+(T, N, G, H): each step writes its da_t once, through a (G, N, H) view, and the GEMMs
+take dA's rows as they are, (N, G·H) for one step and (T·N, G·H) for all.
 
 Variable lengths: with ``lengths`` (N,), steps t ≥ lengths[n] leave sample n's state
 unchanged (s_t = m·s_new + (1 - m)·s_{t-1}, m = [t < length]). Running forward, the state
@@ -27,20 +30,18 @@ reverse, each sample starts at its own last valid step. Zeroing the outputs in t
 padding is left to the module.
 """
 
-import numpy as np
-
 from zennet.autograd import Function
 from zennet.backend import array_module
 
 
 def sigmoid_(a):
-    """σ(a) = 1 / (1 + e^-a) in place. For a < -88, e^-a overflows to inf and σ to the right 0."""
+    """σ(a) = ½·tanh(a/2) + ½ in place: one tanh pass, cheaper than exp and reciprocal
+    (and no overflow for very negative a)."""
     xp = array_module(a)
-    xp.negative(a, out=a)
-    with np.errstate(over="ignore"):
-        xp.exp(a, out=a)
-    a += 1
-    xp.reciprocal(a, out=a)
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
     return a
 
 
@@ -54,25 +55,20 @@ class _Recurrence(Function):
     n_states = 1  # h; the LSTM adds c
     n_gates = 1  # G: blocks of H rows in the weights
     separate_hidden_gradient = False  # GRU: dL/d(h·W_hhᵀ + b_hh) differs from dL/da
+    gate_scale = None  # LSTM: (G,) factors folded into each gate's rows of the weights
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
         xp = self.xp
         T, N, I = x.shape
         G, H = self.n_gates, w_hh.shape[1]
-        self.x, self.w_ih, self.w_hh, self.b_hh, self.initial = x, w_ih, w_hh, b_hh, initial
-        self.w_hh_t = w_hh.reshape(G, H, H).transpose(0, 2, 1)  # (G, H, H): W_kᵀ per gate
+        self.w_ih, self.w_hh, self.b_hh, self.initial = w_ih, w_hh, b_hh, initial
         self.opts = opts
         self.steps = range(T - 1, -1, -1) if reverse else range(T)
         self.mask = None
         if lengths is not None:
             self.mask = (xp.arange(T)[:, None] < xp.asarray(lengths)[None, :])[..., None]
-        # X·W_ihᵀ + b for all steps at once, gate-major; the loop adds h·W_hhᵀ in place.
-        w_ih_t = w_ih.reshape(G, H, I).transpose(0, 2, 1)  # (G, I, H)
-        gates = xp.matmul(x.reshape(T * N, I), w_ih_t)  # (G, T·N, H)
-        biases = self.input_biases(b_ih, b_hh)
-        if biases:
-            gates += (biases[0] if len(biases) == 1 else biases[0] + biases[1]).reshape(G, 1, H)
-        self.gates = gates.reshape(G, T, N, H)
+        gates = self.input_projection(x, w_ih, self.input_biases(b_ih, b_hh), H)
+        self.gates = gates.reshape(G, T, N, H)  # the loop adds h·W_hhᵀ in place
         self.states = xp.empty((self.n_states, T, N, H), dtype=gates.dtype)  # (S, T, N, H)
         self.scratch = xp.empty((G, N, H), dtype=gates.dtype)  # reused by every step
         self.allocate()
@@ -87,8 +83,11 @@ class _Recurrence(Function):
 
     def backward(self, dstates):  # dstates (S, T, N, H)
         xp = self.xp
-        self.dgates = xp.empty_like(self.gates)  # (G, T, N, H): dL/da_t
-        self.dhidden = xp.empty_like(self.gates) if self.separate_hidden_gradient else None
+        G, T, N, H = self.gates.shape
+        # dL/da_t step-major, (T, N, G, H): the rows (N, G·H) of a step and (T·N, G·H) of
+        # all steps enter the GEMMs as they are; the cells write them through gate_grads
+        self.dgates = xp.empty((T, N, G, H), dtype=self.gates.dtype)
+        self.dhidden = xp.empty_like(self.dgates) if self.separate_hidden_gradient else None
         carry = xp.zeros_like(self.states[:, 0])  # (S, N, H): dL/ds_{t} from step t + 1 on
         d = xp.empty_like(carry)  # (S, N, H): all of dL/ds_t
         for t in reversed(self.steps):
@@ -103,6 +102,26 @@ class _Recurrence(Function):
 
     # ---------------------------------------------------------------- helpers
 
+    def input_projection(self, x, w_ih, biases, H):
+        """[x_t | 1]·[W_ih | b]ᵀ for all steps in one GEMM, gate-major (G, T·N, H): the bias
+        is the weight of a constant input 1. Also makes W_hhᵀ per gate for the loop. With a
+        gate_scale s, both are scaled gate by gate: s_k·a_k = [x | 1]·(s_k·[W_ih | b]_k)ᵀ + ..."""
+        xp = self.xp
+        T, N, I = x.shape
+        G = self.n_gates
+        bias = sum(biases[1:], biases[0]) if biases else xp.zeros(G * H, dtype=x.dtype)
+        w1 = xp.concatenate([w_ih, bias[:, None]], axis=1).reshape(G, H, I + 1)  # a new array
+        # (G, H, H): W_kᵀ per gate, contiguous: BLAS runs h·W_kᵀ 25% faster than on a view
+        self.w_hh_t = xp.ascontiguousarray(self.w_hh.reshape(G, H, H).transpose(0, 2, 1))
+        if self.gate_scale is not None:
+            scale = xp.asarray(self.gate_scale, dtype=x.dtype)[:, None, None]  # (G, 1, 1)
+            w1 *= scale
+            self.w_hh_t = self.w_hh_t * scale  # (a copy: never the parameter)
+        self.x1 = xp.empty((T, N, I + 1), dtype=x.dtype)  # [x_t | 1], kept for dW and db
+        self.x1[..., :I] = x
+        self.x1[..., I] = 1
+        return xp.matmul(self.x1.reshape(T * N, I + 1), w1.transpose(0, 2, 1))  # (G, T·N, H)
+
     def input_biases(self, b_ih, b_hh):
         """The biases folded into the input projection (both, for RNN and LSTM)."""
         return [b for b in (b_ih, b_hh) if b is not None]
@@ -116,44 +135,51 @@ class _Recurrence(Function):
             return self.initial[s]
         return self.states[s, t - self.steps.step]
 
-    def h_before(self):
-        """h_{t-1} of every step t (T, N, H): the states shifted by one, the initial one first."""
-        xp = self.xp
-        h, first = self.states[0], self.initial[0][None]
-        return xp.concatenate([first, h[:-1]] if self.steps.step > 0 else [h[1:], first])
+    def h_before(self, out):
+        """Write h_{t-1} of every step t into out (T, N, H): the states shifted by one step,
+        the initial state first."""
+        h, first = self.states[0], self.initial[0]
+        if self.steps.step > 0:
+            out[0], out[1:] = first, h[:-1]
+        else:
+            out[-1], out[:-1] = first, h[1:]
 
     def weight_gradients(self):
-        """dX = Σ_k dA_k·W_ih,k,  [dW_ih | dW_hh] = dAᵀ·[x_t | h_{t-1}] (G GEMMs),  db = Σ dA."""
+        """One GEMM each over all steps, with dA (T·N, G·H) the gradients of every step's
+        pre-activations: dX = dA·W_ih,  [dW_ih | db | dW_hh] = dAᵀ·[x_t | 1 | h_{t-1}]."""
         xp = self.xp
-        G, T, N, H = self.dgates.shape
-        I = self.x.shape[2]
+        T, N, G, H = self.dgates.shape
+        I = self.x1.shape[2] - 1
         need = self.needs_input_grad
-        da = self.dgates.reshape(G, T * N, H)
-        dah = da if self.dhidden is None else self.dhidden.reshape(G, T * N, H)
-        x, h_prev = self.x.reshape(T * N, I), self.h_before().reshape(T * N, H)
-        dx = None
-        if need[0]:  # the G products dA_k·W_ih,k (T·N, I), summed
-            dx = xp.matmul(da, self.w_ih.reshape(G, H, I)).sum(axis=0).reshape(self.x.shape)
-        da_t = da.transpose(0, 2, 1)  # (G, H, T·N)
-        if need[1] and need[2] and dah is da:
-            joint = xp.matmul(da_t, xp.concatenate([x, h_prev], axis=1))  # (G, H, I + H)
-            joint = joint.reshape(G * H, I + H)
-            dw_ih, dw_hh = joint[:, :I], joint[:, I:]
-        else:
-            dw_ih = xp.matmul(da_t, x).reshape(G * H, I) if need[1] else None
-            dw_hh = xp.matmul(dah.transpose(0, 2, 1), h_prev).reshape(G * H, H) if need[2] else None
-        db_ih = da.sum(axis=1).reshape(G * H) if need[3] or need[4] else None
-        if dah is not da and need[4]:
-            db_hh = dah.sum(axis=1).reshape(G * H)
-        else:
-            db_hh = db_ih  # RNN, LSTM: equal
-        return dx, dw_ih, dw_hh, db_ih if need[3] else None, db_hh if need[4] else None
+        da = self.dgates.reshape(T * N, G * H)
+        dx = xp.matmul(da, self.w_ih).reshape(T, N, I) if need[0] else None
+        if not any(need[1:5]):
+            return dx, None, None, None, None
+        inputs = xp.empty((T, N, I + 1 + H), dtype=da.dtype)  # [x_t | 1 | h_{t-1}]
+        inputs[..., : I + 1] = self.x1
+        self.h_before(inputs[..., I + 1 :])
+        inputs = inputs.reshape(T * N, I + 1 + H)
+        if self.dhidden is None:  # RNN, LSTM: b_ih and b_hh both get db
+            joint = xp.matmul(da.T, inputs)  # (G·H, I + 1 + H)
+            dw_ih, db_ih, dw_hh = joint[:, :I], joint[:, I], joint[:, I + 1 :]
+            db_hh = db_ih
+        else:  # GRU: the hidden side, h·W_hhᵀ + b_hh, has gradients of its own
+            dah = self.dhidden.reshape(T * N, G * H)
+            joint = xp.matmul(da.T, inputs[:, : I + 1])  # (G·H, I + 1)
+            dw_ih, db_ih = joint[:, :I], joint[:, I]
+            dw_hh, db_hh = xp.matmul(dah.T, inputs[:, I + 1 :]), dah.sum(axis=0)
+        grads = dw_ih, dw_hh, db_ih, db_hh
+        return (dx,) + tuple(g if n else None for g, n in zip(grads, need[1:5]))
 
-    def hidden_input_grad(self, da, out):
-        """out = da·W_hh = Σ_k da_k·W_k for da (G, N, H): the gradient reaching h_{t-1}."""
-        xp = self.xp
-        G, N, H = da.shape
-        xp.matmul(da.transpose(1, 0, 2).reshape(N, G * H), self.w_hh, out=out)  # (one copy)
+    def gate_grads(self, t, hidden=False):
+        """Step t's dL/da_t (or, with ``hidden``, the GRU's dL/d(h·W_hhᵀ + b_hh)) as a
+        (G, N, H) view of the step-major array, one (N, H) block per gate."""
+        return (self.dhidden if hidden else self.dgates)[t].transpose(1, 0, 2)
+
+    def hidden_input_grad(self, t, out, hidden=False):
+        """out = da_t·W_hh (N, H), the gradient reaching h_{t-1}: one GEMM on the step's rows."""
+        rows = (self.dhidden if hidden else self.dgates)[t]  # (N, G, H)
+        self.xp.matmul(rows.reshape(rows.shape[0], -1), self.w_hh, out=out)
 
     def step(self, t, prev, out):
         """Step t: the new states from ``prev``, written into ``out`` (S, N, H); returns out."""
@@ -187,14 +213,14 @@ class RNN(_Recurrence):
         xp = self.xp
         (dh,) = d
         h = self.states[0, t]  # in the padding h is frozen, not g(a_t), but there dh = 0
-        da = self.dgates[0, t]
+        da = self.gate_grads(t)[0]  # (N, H)
         if self.opts.get("nonlinearity", "tanh") == "tanh":
             xp.multiply(h, h, out=da)
             xp.subtract(1, da, out=da)
             da *= dh
         else:
             xp.multiply(dh, h > 0, out=da)
-        xp.matmul(da, self.w_hh, out=out[0])
+        self.hidden_input_grad(t, out[0])
 
 
 class LSTM(_Recurrence):
@@ -204,6 +230,10 @@ class LSTM(_Recurrence):
         i, f, o = σ(a_i), σ(a_f), σ(a_o);   g = tanh(a_g)
         c_t = f ⊙ c_{t-1} + i ⊙ g;          h_t = o ⊙ tanh(c_t)
 
+    σ(a) = ½·tanh(a/2) + ½, so every gate is s·tanh(s·a) + 1 - s with s = ½ for i, f, o
+    and 1 for g: the factor s is folded into the weights (gate_scale), and one tanh pass
+    over all four gates, a multiply and an add activate them.
+
     backward, with dh and dc the gradients reaching h_t and c_t:
         dc  += dh ⊙ o ⊙ (1 - tanh² c_t)
         da_i = dc ⊙ g ⊙ i(1-i),   da_f = dc ⊙ c_{t-1} ⊙ f(1-f)
@@ -212,21 +242,24 @@ class LSTM(_Recurrence):
     """
 
     n_states, n_gates = 2, 4
+    gate_scale = (0.5, 0.5, 1.0, 0.5)
 
     def allocate(self):
         xp = self.xp
-        self.tanh_c = xp.empty(self.states.shape[1:], dtype=self.gates.dtype)  # (T, N, H)
+        G, T, N, H = self.gates.shape
+        self.tanh_c = xp.empty((T, N, H), dtype=self.gates.dtype)
+        self.offset = 1 - xp.asarray(self.gate_scale, dtype=self.gates.dtype)[:, None, None]
+        self.scale = 1 - self.offset  # (4, 1, 1)
 
     def step(self, t, prev, out):
         xp = self.xp
         (h, c), (h_new, c_new) = prev, out
-        a = self.gates[:, t]  # (4, N, H): becomes [i, f, g, o] in place
+        a = self.gates[:, t]  # (4, N, H): s·a_t, becomes [i, f, g, o] in place
         a += xp.matmul(h, self.w_hh_t, out=self.scratch)
+        xp.tanh(a, out=a)
+        a *= self.scale  # s·tanh(s·a) + 1 - s: σ for i, f, o, tanh for g
+        a += self.offset
         i, f, g, o = a
-        g *= 2  # tanh(x) = 2σ(2x) - 1: one σ pass for all four gates
-        sigmoid_(a)
-        g *= 2
-        g -= 1
         xp.multiply(f, c, out=c_new)  # c_t = f ⊙ c_{t-1} + i ⊙ g
         c_new += xp.multiply(i, g, out=h_new)  # (h_new is free until the last line)
         tanh_c = xp.tanh(c_new, out=self.tanh_c[t])
@@ -234,17 +267,18 @@ class LSTM(_Recurrence):
         return h_new, c_new
 
     def step_backward(self, t, d, out):
+        xp = self.xp
         (dh, dc), (dh_prev, dc_prev) = d, out
         i, f, g, o = self.gates[:, t]  # the activated gates of step t
         tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
         dc += dh * o * (1 - tanh_c * tanh_c)
-        da = self.dgates[:, t]  # (4, N, H): dL/da_t, gate by gate
+        da = self.gate_grads(t)  # (4, N, H): dL/da_t, gate by gate
         da[0] = dc * g * i * (1 - i)
         da[1] = dc * c_prev * f * (1 - f)
         da[2] = dc * i * (1 - g * g)
         da[3] = dh * tanh_c * o * (1 - o)
-        self.hidden_input_grad(da, dh_prev)
-        dc_prev[...] = dc * f
+        self.hidden_input_grad(t, dh_prev)
+        xp.multiply(dc, f, out=dc_prev)
 
 
 class GRU(_Recurrence):
@@ -292,11 +326,11 @@ class GRU(_Recurrence):
     def step_backward(self, t, d, out):
         (dh,) = d
         r, z, n = self.gates[:, t]
-        da, db = self.dgates[:, t], self.dhidden[:, t]  # (3, N, H) each
+        da, db = self.gate_grads(t), self.gate_grads(t, hidden=True)  # (3, N, H) each
         da[2] = dh * (1 - z) * (1 - n * n)
         da[1] = dh * (self.before(0, t) - n) * z * (1 - z)
         da[0] = da[2] * self.hidden[t, 2] * r * (1 - r)
         db[:2] = da[:2]
         db[2] = da[2] * r
-        self.hidden_input_grad(db, out[0])
+        self.hidden_input_grad(t, out[0], hidden=True)
         out[0] += dh * z
