@@ -12,7 +12,8 @@ Both split ``forward(ids)`` into ``embed(ids)`` (the token embeddings, ``(N, T, 
 ``classify(embeddings, mask)``, so integrated gradients can walk the embeddings
 (``zennet.text.attribution``); ``units(vocab)`` turns a text into the ids a model reads.
 Training: ``train_classifier`` (cross-entropy, AdamW, or SparseAdam for a sparse table, the
-loop of ``zennet.text.steps``); ``accuracy_and_macro_f1`` measures a model.
+loop of ``zennet.text.steps``); ``accuracy_and_macro_f1`` measures a model;
+``ensemble_predict`` averages the probabilities of several models.
 """
 
 import numpy as np
@@ -201,15 +202,40 @@ def train_classifier(
     return train_steps(model, optimizer, batch_loss, steps, lr, 100, evaluate, 200, log)
 
 
-def predict(model, ids, batch_size=512):
-    """The predicted class of each id list."""
+def predict_proba(model, ids, batch_size=512):
+    """The class probabilities (softmax of the logits), ``(N, C)``, of each id list."""
     model.eval()
     out = []
     with no_grad():
         for i in range(0, len(ids), batch_size):
             x, _, _ = pad_batch(ids[i : i + batch_size], PAD)
-            out.append(model(x).numpy().argmax(axis=1))
+            logits = model(x).numpy().astype(np.float64)
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            out.append(e / e.sum(axis=1, keepdims=True))
     return np.concatenate(out)
+
+
+def predict(model, ids, batch_size=512):
+    """The predicted class of each id list."""
+    return predict_proba(model, ids, batch_size).argmax(axis=1)
+
+
+def ensemble_predict(models, ids_per_model, batch_size=512):
+    """The mean of the class probabilities of ``models``, ``(N, C)``; ``ids_per_model[i]``
+    holds the texts as model i reads them (its own ``units``). Its argmax is the ensemble's
+    prediction."""
+    if not models or len(models) != len(ids_per_model):
+        raise ValueError(
+            f"ensemble_predict: {len(models)} models and {len(ids_per_model)} id lists; "
+            f"pass one list of encoded texts per model (at least one model)."
+        )
+    probs = [predict_proba(m, ids, batch_size) for m, ids in zip(models, ids_per_model)]
+    if len({p.shape for p in probs}) != 1:
+        raise ValueError(
+            f"ensemble_predict: the models' probabilities have shapes "
+            f"{[p.shape for p in probs]}; the models must share the classes and the texts."
+        )
+    return np.mean(probs, axis=0)
 
 
 def accuracy_and_macro_f1(predicted, labels, num_classes=None):
