@@ -52,6 +52,8 @@ def _global_stats(x):
 class SyncBatchNormOp(norm.BatchNorm):
     """BatchNorm (ops/norm.py) with statistics, and their gradients, over every rank."""
 
+    compiled = False  # its backward reads x̂, which the compiled forward does not keep
+
     def forward(self, x, weight=None, bias=None, mean=None, var=None, eps=1e-5, count=None):
         self.count = count
         return super().forward(x, weight, bias, mean=mean, var=var, eps=eps, batch_stats=True)

@@ -134,6 +134,8 @@ class BatchNorm(Function):
     ``centered`` = x − μ, a new array the op then turns into x̂ in place.
     """
 
+    compiled = True  # may use the compiled kernels (a subclass that reads x̂ says False)
+
     def forward(
         self, x, weight=None, bias=None, mean=None, var=None, eps=1e-5, batch_stats=True,
         centered=None,
@@ -153,7 +155,7 @@ class BatchNorm(Function):
     def forward_compiled(self, x, weight, bias, mean):
         """y = x·(γ·inv_std) + (β - μ·γ·inv_std) in one pass by the compiled kernel, keeping
         x (not x̂) for the backward; None when the kernel cannot run."""
-        blocks = channel_blocks(x)
+        blocks = channel_blocks(x) if self.compiled else None
         run = None if blocks is None else kernel("channel_affine", blocks)
         if run is None:
             return None
