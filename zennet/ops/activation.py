@@ -18,9 +18,10 @@ class ReLU(Function):
 
     def backward(self, dy):
         run = kernel("relu_backward", self.y, dy)
-        if run is not None and dense_flat(self.y, dy):  # one pass, not a compare and a multiply
-            dx = self.xp.empty_like(dy)  # dy's layout
-            run(*dense_flat(self.y, dy, dx))
+        flat = None if run is None else dense_flat(self.y, dy)
+        if flat:  # one pass, not a compare and a multiply
+            dx = self.xp.empty_like(dy)  # dy's layout, so its flat view runs in the same order
+            run(*flat, *dense_flat(dx))
             return dx
         return dy * (self.y > 0)
 

@@ -87,9 +87,9 @@ def channel_blocks(x):
 def compiled_channel_stats(x):
     """(mean, biased variance) of each channel of x (N, C, *S) by the compiled kernel, in one
     pass with float64 sums; None when it cannot run (zennet.kernels)."""
-    blocks = channel_blocks(x)
-    run = None if blocks is None else kernel("channel_sums", blocks)
-    if run is None:
+    run = kernel("channel_sums", x)  # first: with the kernels off, nothing else is done
+    blocks = None if run is None else channel_blocks(x)
+    if blocks is None:
         return None
     # Σx and Σx·(x - k) with k a guess of the mean (the first value): Σ(x - μ)² = Σx·(x - k)
     # - n·μ·(μ - k), whose terms stay small when k is near μ
@@ -155,9 +155,9 @@ class BatchNorm(Function):
     def forward_compiled(self, x, weight, bias, mean):
         """y = x·(γ·inv_std) + (β - μ·γ·inv_std) in one pass by the compiled kernel, keeping
         x (not x̂) for the backward; None when the kernel cannot run."""
-        blocks = channel_blocks(x) if self.compiled else None
-        run = None if blocks is None else kernel("channel_affine", blocks)
-        if run is None:
+        run = kernel("channel_affine", x) if self.compiled else None
+        blocks = None if run is None else channel_blocks(x)
+        if blocks is None:
             return None
         scale = self.inv_std.reshape(-1) * (1 if weight is None else weight)
         shift = -mean.astype(x.dtype) * scale + (0 if bias is None else bias)
@@ -283,13 +283,11 @@ class LayerNorm(Function):
             grads = self.backward_compiled(dy)
             if grads is not None:
                 return grads
-            shape = self.rows.shape[:1] + (1,)  # kernels switched off since: x̂ the NumPy way
-            self.inv_std = self.row_inv_std.reshape(shape).astype(self.rows.dtype)
-            xhat = (self.rows - self.mean.reshape(shape)) * self.row_inv_std.reshape(shape)
+            rows = self.rows.shape[:1] + (1,)  # kernels switched off since: x̂ the NumPy way
+            xhat = (self.rows - self.mean.reshape(rows)) * self.row_inv_std.reshape(rows)
             self.xhat = xhat.astype(self.rows.dtype).reshape(dy.shape)
-            self.inv_std = self.inv_std.reshape(
-                dy.shape[: len(self.lead_axes)] + (1,) * len(self.axes)
-            )
+            kept = dy.shape[: len(self.lead_axes)] + (1,) * len(self.axes)  # (*, 1..1)
+            self.inv_std = self.row_inv_std.astype(self.rows.dtype).reshape(kept)
         need_w, need_b = _wanted(self)
         dw = (dy * self.xhat).sum(axis=self.lead_axes) if need_w else None
         db = dy.sum(axis=self.lead_axes) if need_b else None
