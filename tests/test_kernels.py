@@ -165,7 +165,7 @@ def test_switching_on_without_numba_names_the_extra(monkeypatch):
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_relu_backward_kernel_equals_numpy(compiled, ran, channels_last):
+def test_relu_kernels_equal_numpy(compiled, ran, channels_last):
     calls = ran("zennet.ops.activation")
     x = np.random.default_rng(3).standard_normal((2, 3, 4, 5)).astype(np.float32)
     x[0, 0, 0, :2] = 0  # relu'(0) = 0
@@ -173,14 +173,20 @@ def test_relu_backward_kernel_equals_numpy(compiled, ran, channels_last):
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     dy = np.empty_like(x)  # the same layout as x, so the kernel runs
     dy[...] = np.random.default_rng(4).standard_normal(x.shape)
+    x[1, 2, 3, 4] = np.nan
     t = zn.tensor(x, requires_grad=True)
-    t.relu().backward(zn.tensor(dy))
-    np.testing.assert_array_equal(t.grad.numpy(), dy * (x > 0))
-    assert calls == ["relu_backward"]
+    y = t.relu()
+    y.backward(zn.tensor(dy))
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x, 0))  # NaN where x is NaN
+    assert y.numpy().strides == t.numpy().strides  # the input's layout, as np.maximum's
+    np.testing.assert_array_equal(t.grad.numpy(), dy * (np.maximum(x, 0) > 0))
+    assert calls == ["relu", "relu_backward"]
 
 
-def test_python_relu_backward_kernel():
-    dx = np.full(4, np.nan)
+def test_python_relu_kernels():
+    y, dx = np.full(4, 9.0), np.full(4, np.nan)
+    kernels.relu(np.array([-1.0, 1.0, np.nan, 0.0]), y)
+    assert np.array_equal(y, [0, 1, np.nan, 0], equal_nan=True)
     kernels.relu_backward(np.array([0.0, 1.0, 0.0, 2.0]), np.array([5.0, 6.0, 7.0, 8.0]), dx)
     assert dx.tolist() == [0, 6, 0, 8]
 

@@ -206,6 +206,12 @@ def max_pool_2x2_backward(dy, code, dx):
                         dx[a, h, w, b] = 0
 
 
+def relu(x, y):
+    """y = max(x, 0) over flat arrays (a NaN stays NaN, as np.maximum keeps it)."""
+    for i in range(x.size):
+        y[i] = 0 if x[i] <= 0 else x[i]
+
+
 def relu_backward(y, dy, dx):
     """dx = dy where y > 0, else 0 (relu'(0) = 0), over flat arrays."""
     for i in range(y.size):
@@ -310,6 +316,7 @@ PYTHON_KERNELS = {
     "col2im_2d": col2im_2d,
     "channel_sums": channel_sums,
     "channel_affine": channel_affine,
+    "relu": relu,
     "relu_backward": relu_backward,
     "adam": adam,
     "max_pool_2x2": max_pool_2x2,
@@ -323,6 +330,7 @@ SPLITS = {  # each argument's role when a call is cut into parts (see the module
     "col2im_2d": (CUT, WHOLE, WHOLE, WHOLE, WHOLE, CUT),
     "channel_sums": (CUT, CUT, WHOLE, SUM, SUM),
     "channel_affine": (CUT, CUT, WHOLE, WHOLE, WHOLE, CUT),
+    "relu": (CUT, CUT),
     "relu_backward": (CUT, CUT, CUT),
     "adam": (CUT, CUT, CUT, CUT) + (WHOLE,) * 8,
     "max_pool_2x2": (CUT, CUT, CUT),
