@@ -134,7 +134,7 @@ def _heads(qkv, N, L, heads, d):
 def _softmax_over_keys(scores, xp):
     """safe_softmax along axis -2 of the fresh (N, h, keys, queries) scores, in place: by
     the compiled kernels around NumPy's exp when they are on (three passes, not five)."""
-    blocks = scores.reshape(-1, *scores.shape[-2:])  # (N·h, keys, queries), a view
+    blocks = _blocks(scores)  # (N·h, keys, queries), a view
     shift, normalize = kernel("softmax_shift", blocks), kernel("softmax_normalize", blocks)
     if shift is None or normalize is None:
         return safe_softmax(scores, -2, xp, out=scores)
@@ -146,9 +146,14 @@ def _softmax_over_keys(scores, xp):
 
 def _softmax_over_keys_backward(dp, p, xp):
     """softmax_backward along axis -2, in place on the fresh dp; one compiled pass when on."""
-    blocks = dp.reshape(-1, *dp.shape[-2:])
+    blocks = _blocks(dp)
     run = kernel("softmax_backward", blocks, p)
     if run is None:
         return softmax_backward(dp, p, -2, xp, out=dp)
     run(blocks, p.reshape(blocks.shape), blocks)
     return dp
+
+
+def _blocks(a):
+    """a (..., S, L) as (A, S, L), a view of the C-contiguous a (-1 fails when a is empty)."""
+    return a.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:])
