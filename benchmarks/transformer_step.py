@@ -11,6 +11,7 @@ and a cProfile of zennet's steps; with --gemms the step's dense GEMMs alone.
     python -m benchmarks.transformer_step --kernels numpy     # the NumPy path (default: as
                                                               # zennet.kernels decides)
     python -m benchmarks.transformer_step --profile --gemms
+    python -m benchmarks.transformer_step --parts --baseline main   # the pieces alone
 
 The numbers and what they mean are in docs/performance.md (the transformer layer).
 """
@@ -167,6 +168,80 @@ def gemms(case, repeats=20):
         print(f"  {lib} dense GEMMs {total:.2f} ms ({flops / total / 1e6:.0f} GFLOP/s)")
 
 
+def best_ms(fn, calls=20, repeats=7):
+    fn()
+    return min(cpu_ms(fn, calls) for _ in range(repeats))
+
+
+def parts(case, base):
+    """CPU ms (best of 7 x 20 calls) of the pieces changed or tried, at the case's shapes;
+    LayerNorm also in ``base`` (an older zennet) when given."""
+    from zennet import kernels
+    from zennet.ops import attention as att
+
+    rng = np.random.default_rng(0)
+    N, L, E, h, ff = case.batch_size, case.seq, case.d, case.heads, case.ff
+    scores, dp = rng.standard_normal((2, N, h, L, L), np.float32)
+    p = att.safe_softmax(scores, -2, np)
+    rows = rng.standard_normal((N * L, E), np.float32)
+    z, dz = rng.standard_normal((2, N * L, ff), np.float32)
+    w, w1 = rng.standard_normal((3 * E, E), np.float32), rng.standard_normal((ff, E), np.float32)
+    y, ones = np.maximum(z, 0), np.ones(N * L, np.float32)
+    k, q = rng.standard_normal((2, N * h, L, E // h), np.float32)
+
+    def show(name, fn, setup=None):  # setup: what fn copies each call, subtracted
+        ms = best_ms(fn) - (best_ms(setup) if setup else 0)
+        print(f"  {name:58s} {ms:6.3f} ms")
+
+    def layer_norm(lib):
+        x = lib.tensor(rows.reshape(N, L, E), requires_grad=True)
+        layer, seed = lib.nn.LayerNorm(E), lib.tensor(rows.reshape(N, L, E))
+        return lambda: layer(x).backward(seed)
+
+    def pairwise_max(x):
+        while x.shape[-1] > 1:
+            half = x.shape[-1] // 2
+            x = np.maximum(x[..., :half], x[..., half:])
+        return x
+
+    for on in (False, True):
+        name = "compiled" if on else "NumPy"
+        kernels.use_compiled_kernels(on)
+        forward = lambda: att._softmax_over_keys(scores.copy(), np)  # noqa: E731
+        show(f"softmax over keys, {name}, forward", forward, scores.copy)
+        backward = lambda: att._softmax_over_keys_backward(dp.copy(), p, np)  # noqa: E731
+        show(f"softmax over keys, {name}, backward", backward, dp.copy)
+        for label, lib in (("now", zn), ("baseline", base)):
+            if lib is not None:
+                lib.use_compiled_kernels(on)
+                show(f"LayerNorm({E}) forward + backward, {name}, {label}", layer_norm(lib))
+    kernels.use_compiled_kernels(False)
+    three = [w[i * E : (i + 1) * E] for i in range(3)]
+    pieces = {
+        "softmax backward's sums, (dy * y).sum(-2)": lambda: (dp * p).sum(-2),
+        "softmax backward's sums, einsum": lambda: np.einsum("...ij,...ij->...j", dp, p),
+        "row max: s.max(-1)": lambda: scores.max(-1),
+        "row max: pairwise np.maximum": lambda: pairwise_max(scores),
+        "row max: s.max(-2) (transposed layout)": lambda: scores.max(-2),
+        "global max": lambda: scores.max(),
+        "K·Qᵀ: k @ q.swapaxes(-1, -2)": lambda: k @ q.swapaxes(-1, -2),
+        "K·Qᵀ: k @ contiguous qᵀ (with its copy)": lambda: k @ np.ascontiguousarray(q.mT),
+        "Q, K, V: one GEMM (m, E) x (E, 3E)": lambda: rows @ w.T,
+        "Q, K, V: three GEMMs (m, E) x (E, E)": lambda: [rows @ part.T for part in three],
+        "linear1 forward: a @ w.T": lambda: rows @ w1.T,
+        "linear1 forward: (w @ a.T).T": lambda: (w1 @ rows.T).T,
+        "linear1 dW: dz.T @ a": lambda: dz.T @ rows,
+        "linear1 dW: (a.T @ dz).T": lambda: (rows.T @ dz).T,
+        "linear1 db: dz.sum(0)": lambda: dz.sum(0),
+        "linear1 db: ones @ dz": lambda: ones @ dz,
+        "ReLU backward: dy * (y > 0)": lambda: dz * (y > 0),
+        "ReLU backward: np.sign(y) * dy": lambda: np.sign(y) * dz,
+        "ReLU backward: np.where(y > 0, dy, 0)": lambda: np.where(y > 0, dz, 0),
+    }
+    for name, piece in pieces.items():
+        show(name, piece)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", default="runner", choices=SHAPE_ROWS)
@@ -176,6 +251,7 @@ def main():
     parser.add_argument("--kernels", choices=("numpy", "compiled"))
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--gemms", action="store_true")
+    parser.add_argument("--parts", action="store_true", help="the pieces alone")
     args = parser.parse_args()
     batch, options = SHAPE_ROWS[args.shape]
     case = Transformer(batch, **options)
@@ -192,6 +268,9 @@ def main():
         print(f"{case.name}, batch {batch}: CPU ms per step, one thread, compiled kernels "
               f"{kernels}, {args.rounds} rounds x {args.steps} steps, "
               f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        if args.parts:
+            parts(case, libs.get(args.baseline))
+            return
         compare(runs, args.rounds, args.steps)
         if args.profile:
             profile_ops(case.zennet_step, args.steps)
