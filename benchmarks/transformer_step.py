@@ -41,6 +41,7 @@ import torch  # noqa: E402
 
 import zennet as zn  # noqa: E402
 from benchmarks.cases import SHAPES, Transformer, _composite, _mean_pooled  # noqa: E402
+from benchmarks.kernels import cpu_ms  # noqa: E402
 
 torch.set_num_threads(1)
 SHAPE_ROWS = {"runner": (32, {}), "big": SHAPES[-2][1:], "small": SHAPES[-1][1:]}
@@ -84,13 +85,6 @@ def steps_of(case, lib):
         optimizer.step()
 
     return step
-
-
-def cpu_ms(step, steps):
-    start = time.process_time()
-    for _ in range(steps):
-        step()
-    return (time.process_time() - start) / steps * 1e3
 
 
 def compare(runs, rounds, steps):
