@@ -33,6 +33,8 @@ class MultiheadAttention(Module):
     attn_mask builds the causal mask (PyTorch requires the mask as well). weights are
     (N, L, S) averaged over heads, or (N, h, L, S), after dropout. A query whose keys are
     all masked gets weights and output 0 (PyTorch gives NaN when need_weights=True).
+    Self-attention (one tensor as query, key and value) with need_weights=False and no
+    dropout runs as one fused op, ops.attention.SelfAttention (the same values).
     """
 
     def __init__(
