@@ -308,9 +308,60 @@ def layer_norm_backward(dy, x, w, mean, inv_std, dx, dw, db):
             dx[r, j] = inv * (dy[r, j] * w[j] - s1 / d - xhat * s2 / d)
 
 
+def softmax_shift(x):
+    """x[a, :, c] -= max of x[a, :, c] (0 when that max is not finite: a column of -inf
+    stays -inf, so its exp is 0), in place over x (A, S, C): the first half of a softmax
+    along the middle axis, before NumPy's exp. The loops run along c, the contiguous axis."""
+    top = np.empty(x.shape[2], x.dtype)
+    for a in range(x.shape[0]):
+        top[:] = -np.inf
+        for s in range(x.shape[1]):
+            for c in range(x.shape[2]):
+                top[c] = max(top[c], x[a, s, c])
+        for c in range(x.shape[2]):
+            if not math.isfinite(top[c]):
+                top[c] = 0
+        for s in range(x.shape[1]):
+            for c in range(x.shape[2]):
+                x[a, s, c] -= top[c]
+
+
+def softmax_normalize(e):
+    """e[a, :, c] /= Σ e[a, :, c], in place over e (A, S, C) of exponentials; a column that
+    sums to 0 (every entry masked) stays 0: the second half of the softmax."""
+    total = np.empty(e.shape[2], e.dtype)
+    for a in range(e.shape[0]):
+        total[:] = 0
+        for s in range(e.shape[1]):
+            for c in range(e.shape[2]):
+                total[c] += e[a, s, c]
+        for c in range(e.shape[2]):
+            if not total[c] > 0:
+                total[c] = 1
+        for s in range(e.shape[1]):
+            for c in range(e.shape[2]):
+                e[a, s, c] /= total[c]
+
+
+def softmax_backward(dy, y, dx):
+    """dx = y·(dy - Σ_s dy·y) along the middle axis of dy, y, dx (A, S, C); dx may be dy."""
+    dot = np.empty(y.shape[2], y.dtype)
+    for a in range(y.shape[0]):
+        dot[:] = 0
+        for s in range(y.shape[1]):
+            for c in range(y.shape[2]):
+                dot[c] += dy[a, s, c] * y[a, s, c]
+        for s in range(y.shape[1]):
+            for c in range(y.shape[2]):
+                dx[a, s, c] = y[a, s, c] * (dy[a, s, c] - dot[c])
+
+
 REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward")
 
 PYTHON_KERNELS = {
+    "softmax_shift": softmax_shift,
+    "softmax_normalize": softmax_normalize,
+    "softmax_backward": softmax_backward,
     "layer_norm": layer_norm,
     "layer_norm_backward": layer_norm_backward,
     "col2im_2d": col2im_2d,

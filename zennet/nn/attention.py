@@ -9,6 +9,7 @@ from zennet.nn.checks import check_input
 from zennet.nn.linear import Linear
 from zennet.nn.module import Module, Parameter
 from zennet.nn.recurrent import check_sizes
+from zennet.ops.attention import SelfAttention
 
 
 class MultiheadAttention(Module):
@@ -32,6 +33,8 @@ class MultiheadAttention(Module):
     attn_mask builds the causal mask (PyTorch requires the mask as well). weights are
     (N, L, S) averaged over heads, or (N, h, L, S), after dropout. A query whose keys are
     all masked gets weights and output 0 (PyTorch gives NaN when need_weights=True).
+    Self-attention (one tensor as query, key and value) with need_weights=False and no
+    dropout runs as one fused op, ops.attention.SelfAttention (the same values).
     """
 
     def __init__(
@@ -112,17 +115,25 @@ class MultiheadAttention(Module):
         name = f"MultiheadAttention(embed_dim={self.embed_dim})"
         query, key, value = (check_input(name, t) for t in (query, key, value))
         batched = self._check_inputs(query, key, value)
+        fused = query is key is value and self._qkv_same_embed_dim and not need_weights
         if not batched:  # (L, E) -> (1, L, E)
             query, key, value = (F.unsqueeze(t, 0) for t in (query, key, value))
         elif not self.batch_first:  # (L, N, E) -> (N, L, E)
             query, key, value = (F.transpose(t, 0, 1) for t in (query, key, value))
         N, L, S = query.shape[0], query.shape[1], key.shape[1]
-        q, k, v = self._project(query, key, value)  # (N, h, L|S, E/h) each
-        mask = self._merge_masks(attn_mask, key_padding_mask, is_causal, N, L, S, q.dtype)
+        mask = self._merge_masks(attn_mask, key_padding_mask, is_causal, N, L, S, query.dtype)
         p = self.dropout if self.training else 0.0
-        out, weights = attention(q, k, v, mask, dropout_p=p)  # (N, h, L, E/h), (N, h, L, S)
-        out = F.reshape(F.transpose(out, 1, 2), N, L, self.embed_dim)  # heads side by side
-        out = self.out_proj(out)  # (N, L, E)
+        if fused and p == 0 and not getattr(mask, "requires_grad", False):
+            heads = SelfAttention.apply(
+                query, self.in_proj_weight, self.in_proj_bias, heads=self.num_heads,
+                mask=None if mask is None else array_of(mask),
+            )  # (N, L, E), heads side by side  # fmt: skip
+            weights = None
+        else:
+            q, k, v = self._project(query, key, value)  # (N, h, L|S, E/h) each
+            heads, weights = attention(q, k, v, mask, dropout_p=p)  # (N, h, L, E/h), (N, h, L, S)
+            heads = F.reshape(F.transpose(heads, 1, 2), N, L, self.embed_dim)  # side by side
+        out = self.out_proj(heads)  # (N, L, E)
         if not batched:
             out = F.squeeze(out, 0)
         elif not self.batch_first:

@@ -16,8 +16,10 @@ import numpy as np
 
 from zennet import functional as F
 from zennet import nn
+from zennet.onnx.emit import primitive, tensor
 from zennet.onnx.graph import Value, convert, key, register
 from zennet.onnx.layers import gelu, layer_norm, linear, linear_module
+from zennet.ops import attention
 
 _GATES = {"RNN": [0], "LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2]}
 
@@ -92,18 +94,40 @@ def self_attention(g, module, name, x):
     QKV = x·W_inᵀ + b_in (N, L, 3E) -> (3, N, h, L, d); softmax(Q·Kᵀ/√d)·V per head;
     heads side by side (N, L, E), then out_proj.
     """
-    E, h, d = module.embed_dim, module.num_heads, module.head_dim
     weight, bias = key(name, "in_proj_weight"), key(name, "in_proj_bias")
     qkv = linear(g, x, weight, module.in_proj_weight, bias, module.in_proj_bias)
+    joined = Value(attend(g, qkv, module.num_heads, module.embed_dim), x.shape, x.dtype)
+    return linear_module(g, module.out_proj, key(name, "out_proj"), joined)
+
+
+def attend(g, qkv, h, E, mask=None):
+    """softmax(Q·Kᵀ/√d + M)·V per head, heads side by side: (N, L, 3E) -> the name of
+    (N, L, E); with a mask, a query whose keys are all masked gets 0 (not NaN)."""
+    d = E // h
     qkv = g.node("Reshape", [qkv, g.ints([0, 0, 3, h, d])])  # (N, L, 3, h, d)
     qkv = g.node("Transpose", [qkv], perm=[2, 0, 3, 1, 4])  # (3, N, h, L, d)
     q, k, v = (g.node("Gather", [qkv, g.ints(i)], axis=0) for i in range(3))  # (N, h, L, d)
     q = g.node("Mul", [q, g.const(1 / np.sqrt(d))])
     scores = g.node("MatMul", [q, g.node("Transpose", [k], perm=[0, 1, 3, 2])])  # (N, h, L, L)
-    heads = g.node("MatMul", [g.node("Softmax", [scores], axis=-1), v])  # (N, h, L, d)
+    if mask is not None:
+        scores = g.node("Add", [scores, g.const(np.asarray(mask), hint="mask")])
+    weights = g.node("Softmax", [scores], axis=-1)
+    if mask is not None:
+        weights = g.node("Where", [g.node("IsNaN", [weights]), g.const(0.0), weights])
+    heads = g.node("MatMul", [weights, v])  # (N, h, L, d)
     heads = g.node("Transpose", [heads], perm=[0, 2, 1, 3])  # (N, L, h, d)
-    joined = Value(g.node("Reshape", [heads, g.ints([0, 0, E])]), x.shape, x.dtype)
-    return linear_module(g, module.out_proj, key(name, "out_proj"), joined)
+    return g.node("Reshape", [heads, g.ints([0, 0, E])])
+
+
+@primitive(attention.SelfAttention)
+def fused_self_attention(g, args, kwargs, outs):
+    """The op MultiheadAttention runs for self-attention: x·W_inᵀ + b_in, then attend."""
+    x, w, b = (list(args) + [None])[:3]
+    dtype = outs[0].dtype
+    qkv = g.node("MatMul", [x.name, g.node("Transpose", [tensor(g, w, dtype)], perm=[1, 0])])
+    if b is not None:
+        qkv = g.node("Add", [qkv, tensor(g, b, dtype)])
+    return attend(g, qkv, kwargs.get("heads", 1), x.shape[-1], kwargs.get("mask"))
 
 
 def _batch_first(g, x, batch_first, body):

@@ -17,26 +17,23 @@ from zennet.backend import array_module, memory_order
 from zennet.kernels import kernel
 
 
-def normalized_input_grad(dxhat, xhat, inv_std, axes, sum_dxhat, sum_dxhat_xhat):
-    """dx of x̂ = (x - μ)·inv_std when μ and σ² are the statistics of x over ``axes``.
+def normalized_input_grad(dxhat, xhat, inv_std, sum_dxhat, sum_dxhat_xhat):
+    """dx of x̂ = (x - μ)·inv_std when μ and σ² are the statistics of each row of x (R, D),
+    in place on dxhat (which must be ours).
 
-    With N elements per statistic, dx̂ = ∂L/∂x̂ and sums Σ over ``axes``:
+    With dx̂ = ∂L/∂x̂ and sums Σ along each row (given as (R, 1) arrays):
 
-        dx = (1/N) · inv_std · (N·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂))
+        dx = inv_std · (dx̂ − (Σ dx̂ + x̂ · Σ(dx̂ · x̂)) / D)
 
     The first term is the direct path through x, the second the path through μ, the
-    third the path through σ². ``sum_dxhat`` and ``sum_dxhat_xhat`` are passed in (kept
-    dims) because the callers already have them from dγ and dβ.
+    third the path through σ². Four passes over (R, D) and one temporary.
     """
-    xp = array_module(dxhat)
-    n = 1
-    for a in axes:
-        n *= xhat.shape[a]
-    dx = xhat * sum_dxhat_xhat  # the terms in place, on one new array
-    dx += sum_dxhat
-    xp.subtract(n * dxhat, dx, out=dx)
-    dx *= inv_std / n
-    return dx
+    d = xhat.shape[1]
+    correction = xhat * (sum_dxhat_xhat / d)
+    correction += sum_dxhat / d
+    dxhat -= correction
+    dxhat *= inv_std
+    return dxhat
 
 
 def _affine(xhat, weight, bias, shape):
@@ -236,18 +233,18 @@ class LayerNorm(Function):
     def forward(self, x, weight=None, bias=None, ndims=1, eps=1e-5):
         xp = self.xp
         lead = x.ndim - ndims
-        self.axes = tuple(range(lead, x.ndim))
-        self.lead_axes, self.stat_shape = tuple(range(lead)), x.shape[lead:]
+        self.stat_shape, self.in_shape = x.shape[lead:], x.shape
         self.weight = weight
         if (y := self.forward_compiled(x, weight, bias, eps)) is not None:
             return y
-        mean = x.mean(axis=self.axes, keepdims=True)
-        centered = x - mean
-        var = xp.square(centered).mean(axis=self.axes, keepdims=True)
-        self.inv_std = 1 / xp.sqrt(var + eps)  # (*, 1..1)
-        centered *= self.inv_std
-        self.xhat = centered  # x̂, in the array of x - μ
-        return _affine(self.xhat, weight, bias, self.stat_shape)
+        d = math.prod(self.stat_shape)
+        rows = x.reshape(math.prod(x.shape[:lead]), d)  # (R, D): one statistic per row
+        xhat = rows - rows.mean(axis=1, keepdims=True)  # x - μ, made x̂ in place below
+        var = xp.einsum("ij,ij->i", xhat, xhat)[:, None] / d  # (R, 1), no (x - μ)² array
+        self.inv_std = 1 / xp.sqrt(var + eps)  # (R, 1)
+        xhat *= self.inv_std
+        self.xhat = xhat
+        return _affine(xhat, weight, bias, (d,)).reshape(x.shape)
 
     def forward_compiled(self, x, weight, bias, eps):
         """The compiled kernel's y, one row of D = D1···Dk at a time, keeping x, μ and
@@ -279,24 +276,26 @@ class LayerNorm(Function):
         return dx.reshape(dy.shape) if self.needs_input_grad[0] else None, dw, db
 
     def backward(self, dy):
+        xp = self.xp
         if self.xhat is None:  # the compiled forward ran
             grads = self.backward_compiled(dy)
             if grads is not None:
                 return grads
             rows = self.rows.shape[:1] + (1,)  # kernels switched off since: x̂ the NumPy way
             xhat = (self.rows - self.mean.reshape(rows)) * self.row_inv_std.reshape(rows)
-            self.xhat = xhat.astype(self.rows.dtype).reshape(dy.shape)
-            kept = dy.shape[: len(self.lead_axes)] + (1,) * len(self.axes)  # (*, 1..1)
-            self.inv_std = self.row_inv_std.astype(self.rows.dtype).reshape(kept)
+            self.xhat = xhat.astype(self.rows.dtype)
+            self.inv_std = self.row_inv_std.astype(self.rows.dtype).reshape(rows)
+        xhat = self.xhat  # (R, D)
+        dy = dy.reshape(xhat.shape)
         need_w, need_b = _wanted(self)
-        dw = (dy * self.xhat).sum(axis=self.lead_axes) if need_w else None
-        db = dy.sum(axis=self.lead_axes) if need_b else None
-        dxhat = dy if self.weight is None else dy * self.weight
+        dw = xp.einsum("ij,ij->j", dy, xhat).reshape(self.stat_shape) if need_w else None
+        db = dy.sum(axis=0).reshape(self.stat_shape) if need_b else None
         dx = None
         if self.needs_input_grad[0]:
-            sum_dxhat = dxhat.sum(axis=self.axes, keepdims=True)
-            sum_dxhat_xhat = (dxhat * self.xhat).sum(axis=self.axes, keepdims=True)
-            dx = normalized_input_grad(
-                dxhat, self.xhat, self.inv_std, self.axes, sum_dxhat, sum_dxhat_xhat
-            )
+            weight = None if self.weight is None else self.weight.reshape(-1)
+            dxhat = dy.copy() if weight is None else dy * weight  # ours, made dx in place
+            sum_dxhat = (dxhat.sum(axis=1) if weight is None else dy @ weight)[:, None]
+            sum_dxhat_xhat = xp.einsum("ij,ij->i", dxhat, xhat)[:, None]
+            dx = normalized_input_grad(dxhat, xhat, self.inv_std, sum_dxhat, sum_dxhat_xhat)
+            dx = dx.reshape(self.in_shape)
         return dx, dw, db
