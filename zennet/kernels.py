@@ -386,4 +386,7 @@ SPLITS = {  # each argument's role when a call is cut into parts (see the module
     "adam": (CUT, CUT, CUT, CUT) + (WHOLE,) * 8,
     "max_pool_2x2": (CUT, CUT, CUT),
     "max_pool_2x2_backward": (CUT, CUT, CUT),
+    "softmax_shift": (CUT,),
+    "softmax_normalize": (CUT,),
+    "softmax_backward": (CUT, CUT, CUT),
 }
