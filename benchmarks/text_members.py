@@ -42,13 +42,14 @@ def parse_member(text):
     return spec
 
 
-def train_member(texts, labels, num_classes, spec, vocab=None):
-    """(net, vocab, CPU seconds): ``spec``'s model trained on ``texts`` (raw) and ``labels``;
-    the word vocabulary is built from ``texts`` unless given."""
+def train_member(texts, labels, num_classes, spec, vocab=None, steps_scale=1.0):
+    """(net, vocab, CPU seconds): ``spec``'s model trained on ``texts`` (raw) and ``labels``
+    for its steps times ``steps_scale``; the word vocabulary is built from ``texts`` unless
+    given."""
     spec = dict(spec)
     model = spec.pop("model")
     steps, lr = DEFAULTS[model]
-    steps, lr = spec.pop("steps", steps), spec.pop("lr", lr)
+    steps, lr = round(spec.pop("steps", steps) * steps_scale), spec.pop("lr", lr)
     batch_size, seed = spec.pop("batch_size", 64), spec.pop("seed", 0)
     training = {k: spec.pop(k) for k in TRAINING if k in spec}
     vocab = vocab or WordVocab.build([t.lower() for t in texts], min_freq=MIN_FREQ)
@@ -68,3 +69,29 @@ def encode_for(net, vocab, texts):
 def split_texts(part):
     """(texts, labels) of a split's (text, label) pairs."""
     return [t for t, _ in part], np.asarray([y for _, y in part])
+
+
+def log_loss(probs, labels):
+    """The mean of -log p(true class)."""
+    return float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12))))
+
+
+def greedy_ensemble(probs, labels, max_members=10):
+    """Caruana et al.'s ensemble selection, on one split: start empty, and add (with
+    replacement) the candidate whose addition gives the mean of probabilities with the best
+    accuracy on ``labels`` (ties: the lower log loss, then the earlier candidate); stop when
+    no addition raises the accuracy, or at ``max_members``. Returns the candidates' indices,
+    a repeat counting twice in the mean."""
+    labels = np.asarray(labels)
+    chosen, best, total = [], (-1.0, 0.0), 0.0
+    while len(chosen) < max_members:
+        scores = []
+        for i, p in enumerate(probs):
+            mean = (total + p) / (len(chosen) + 1)
+            scores.append((np.mean(mean.argmax(axis=1) == labels), -log_loss(mean, labels), -i))
+        top = max(scores)
+        if top[0] <= best[0]:
+            break
+        chosen.append(-top[2])
+        best, total = top[:2], total + probs[-top[2]]
+    return chosen

@@ -6,7 +6,8 @@ print its VALIDATION accuracy and macro-F1 only; the test split is left alone.
         '{"pooling": "attention"}' '{"label_smoothing": 0.1}' --cache runs/sweep
 
 With ``--cache DIR`` each setting's validation probabilities go to DIR (a setting found
-there is not trained again), for ``benchmarks.text_ensemble --cache DIR`` to combine.
+there is not trained again. ``--select`` then picks an ensemble of the settings by
+``greedy_ensemble`` on the validation probabilities (so its validation score is optimistic).
 """
 
 import argparse
@@ -16,7 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.text_members import encode_for, parse_member, split_texts, train_member
+from benchmarks.text_members import (
+    encode_for,
+    greedy_ensemble,
+    parse_member,
+    split_texts,
+    train_member,
+)
 from zennet.data.datasets.debian import debian_packages
 from zennet.text.classify import accuracy_and_macro_f1, predict_proba
 
@@ -45,15 +52,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("members", nargs="+", metavar="SETTING")
     parser.add_argument("--cache", help="folder for the validation probabilities")
+    parser.add_argument("--select", action="store_true", help="greedy ensemble selection")
     args = parser.parse_args(argv)
     splits = debian_packages()
-    labels = split_texts(splits.val)[1]
+    labels, k = split_texts(splits.val)[1], len(splits.classes)
+
+    def show(what, probs):
+        s = accuracy_and_macro_f1(probs.argmax(axis=1), labels, k)
+        print(f"{what}: validation accuracy {s['accuracy']:.4f}, macro-F1 "
+              f"{s['macro_f1']:.4f}", flush=True)  # fmt: skip
+
+    all_probs = []
     for text in args.members:
         probs, seconds = validation_probabilities(splits, parse_member(text), args.cache)
-        s = accuracy_and_macro_f1(probs.argmax(axis=1), labels, len(splits.classes))
-        cost = "cached" if seconds is None else f"{seconds:.1f} s CPU"
-        print(f"{text}: validation accuracy {s['accuracy']:.4f}, macro-F1 "
-              f"{s['macro_f1']:.4f} ({cost})", flush=True)  # fmt: skip
+        show(f"{text} ({'cached' if seconds is None else f'{seconds:.1f} s CPU'})", probs)
+        all_probs.append(probs)
+    if args.select:
+        chosen = greedy_ensemble(all_probs, labels)
+        show(
+            f"ensemble {[args.members[i] for i in chosen]}",
+            np.mean([all_probs[i] for i in chosen], 0),
+        )
 
 
 if __name__ == "__main__":
