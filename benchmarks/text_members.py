@@ -56,6 +56,7 @@ def train_member(texts, labels, num_classes, spec, vocab=None, steps_scale=1.0):
     manual_seed(seed)
     net = build_model(model, (MAX_LEN,), num_classes, vocab_size=len(vocab), **spec)
     ids = encode_texts(net.units(vocab), texts, MAX_LEN)
+    net.adapt(ids)
     start = time.process_time()
     train_classifier(net, ids, labels, steps, batch_size, lr, seed, log=lambda *a: None, **training)
     return net, vocab, time.process_time() - start

@@ -52,14 +52,17 @@ def test_pool_reads_the_score_column_for_attention(rng):
         build_model("text-fasttext", (8,), 3, vocab_size=10, buckets=20, pooling="max")
 
 
-@pytest.mark.parametrize("options", [dict(pooling="attention"), dict(pooling="sqrt", hidden=8)])
+VARIANTS = [dict(pooling="attention"), dict(pooling="idf"), dict(pooling="sqrt", hidden=8)]
+
+
+@pytest.mark.parametrize("options", VARIANTS)
 def test_fasttext_variants_forward_and_backward_match_torch(options, rng):
     manual_seed(0)
     model = build_model("text-fasttext", (8,), 3, vocab_size=10, dim=4, dropout=0.0,
                         buckets=20, **options)  # fmt: skip
     model.train()
     assert model.embedding.weight.shape == (30, 5 if options["pooling"] == "attention" else 4)
-    for p in model.parameters():  # away from the zero start (head, scores)
+    for p in [*model.parameters(), *model.buffers()]:  # away from the zero start
         p.data[...] = rng.normal(size=p.data.shape)
     model.embedding.weight.data[0] = 0
     ids = np.array([[3, 12, 25, 7, 0], [29, 1, 0, 0, 0]])
@@ -69,7 +72,9 @@ def test_fasttext_variants_forward_and_backward_match_torch(options, rng):
     logits = model(ids)
     logits.backward(zn.tensor(seed))
     e, mask = table[torch.tensor(ids)], torch.tensor(ids != 0)
-    if options["pooling"] == "attention":
+    if options["pooling"] == "idf":  # the fixed log IDF as the scores' column
+        e = torch.cat([e, state["log_idf"][torch.tensor(ids)][:, :, None]], dim=-1)
+    if options["pooling"] != "sqrt":
         a = torch.softmax(e[..., -1].masked_fill(~mask, -1e9), dim=1)[:, :, None]
         pooled = (e[..., :-1] * a).sum(1)
     else:
@@ -82,6 +87,33 @@ def test_fasttext_variants_forward_and_backward_match_torch(options, rng):
     np.testing.assert_allclose(
         model.embedding.weight.grad.numpy(), table.grad.numpy(), rtol=1e-4, atol=1e-5
     )
+
+
+def test_adapt_measures_scikit_learns_idf():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    ids = [[1, 2, 3, 3], [1, 5], [1, 7, 7, 2]]
+    sklearn = TfidfVectorizer(analyzer=lambda units: units).fit(ids)
+    idf = dict(zip(sklearn.get_feature_names_out(), sklearn.idf_))
+    for pooling in ("idf", "idf-attention"):
+        manual_seed(0)
+        model = build_model("text-fasttext", (8,), 3, vocab_size=10, dim=4, buckets=20,
+                            pooling=pooling)  # fmt: skip
+        model.adapt(ids)
+        scores = model.log_idf.numpy() if pooling == "idf" else model.embedding.weight.numpy()[:, 4]
+        np.testing.assert_allclose(np.exp(scores[[1, 2, 3, 5, 7]]),
+                                   [idf[u] for u in (1, 2, 3, 5, 7)], rtol=1e-6)  # fmt: skip
+        assert np.exp(scores[9]) == pytest.approx(np.log(4) + 1)  # a unit in no text
+    plain = build_model("text-fasttext", (8,), 3, vocab_size=10, dim=4, buckets=20)
+    before = plain.state_dict()["embedding.weight"].copy()
+    np.testing.assert_array_equal(plain.adapt(ids).state_dict()["embedding.weight"], before)
+    mean = build_model("text-fasttext", (8,), 3, vocab_size=10, dim=4, buckets=20)
+    mean.head.weight.data[...] = model.head.weight.data[...] = 1.0
+    mean.embedding.weight.data[...] = model.embedding.weight.data[:, :4]
+    x = np.array([[1, 7, 7, 0]])  # weights ∝ IDF: 1 for "1" (in every text), each "7" i7
+    i7, e = np.log(2) + 1, mean.embedding.weight.numpy()
+    want = (1 * e[1] + 2 * i7 * e[7]) / (1 + 2 * i7)
+    np.testing.assert_allclose(model.eval()(x).numpy()[0], np.full(3, want.sum()), rtol=1e-5)
 
 
 def test_attention_starts_as_the_mean():
@@ -122,11 +154,11 @@ def test_saved_model_restores_pooling_and_hidden(tmp_path):
     np.testing.assert_array_equal(loaded.eval()([ids]).numpy(), model.eval()([ids]).numpy())
 
 
-@pytest.mark.parametrize("options", [dict(pooling="attention"), dict(pooling="sqrt", hidden=8)])
+@pytest.mark.parametrize("options", VARIANTS)
 def test_attributions_stay_complete(options, rng):
     manual_seed(0)
     model = build_model("text-fasttext", (64,), 3, vocab_size=len(VOCAB), buckets=256, **options)
-    for p in model.parameters():
+    for p in [*model.parameters(), *model.buffers()]:
         p.data[...] = rng.normal(size=p.data.shape)
     ids, owners, words = model.units(VOCAB).encode("python bindings for gtk")
     units, _, score, base = token_attributions(model.eval(), ids, steps=200)

@@ -51,6 +51,11 @@ class TextClassifier(nn.Module):
         """The text -> ids encoder of this model: the words' vocabulary ids."""
         return WordUnits(vocab)
 
+    def adapt(self, ids):
+        """Set what the model takes from its training texts (id lists) before training:
+        nothing, unless a subclass says otherwise."""
+        return self
+
 
 class BagOfEmbeddings(TextClassifier):
     """mean(E[tokens]) -> dropout -> linear."""
@@ -73,8 +78,11 @@ class FastText(TextClassifier):
     seldom looked up (a rare n-gram, a bucket no training text reaches) then stays near
     zero instead of adding N(0, 1) noise to every mean it enters.
 
-    ``pooling`` (``zennet.text.pooling``): the mean, the sum over √n, or attention (each
-    row one more column, its unit's score, starting at 0). ``hidden`` > 0 puts a layer
+    ``pooling`` (``zennet.text.pooling``): ``mean``, ``sqrt`` (the sum over √n),
+    ``attention`` (each row one more column, its unit's score, starting at 0),
+    ``idf-attention`` (the same, the scores starting at the units' log IDF) or ``idf`` (the
+    mean weighted by the units' IDF, fixed; a buffer). ``adapt(ids)`` measures the IDF on
+    the training texts; before it, every IDF is 1. ``hidden`` > 0 puts a layer
     Linear(dim, hidden)-ReLU between the pooled vector and the dropout (a deep averaging
     network)."""
 
@@ -85,19 +93,44 @@ class FastText(TextClassifier):
         if pooling not in POOLINGS:
             raise ValueError(f"FastText: pooling {pooling!r}; expected one of {POOLINGS}.")
         super().__init__()
-        rows, width = vocab_size + ngrams["buckets"], dim + (pooling == "attention")
+        rows, width = vocab_size + ngrams["buckets"], dim + pooling.endswith("attention")
         self.embedding = nn.Embedding(rows, width, padding_idx=PAD, sparse=True)
         self.drop = nn.Dropout(dropout)
         self.hidden = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU()) if hidden else None
         self.head = nn.Linear(hidden or dim, num_classes)
         self.vocab_size, self.ngrams, self.unit_dropout = vocab_size, ngrams, unit_dropout
         self.pooling = pooling
+        if pooling == "idf":
+            self.register_buffer("log_idf", np.zeros(rows, dtype=np.float32))
         nn.init.uniform_(self.embedding.weight, -1 / dim, 1 / dim)
         self.embedding.weight.data[PAD] = 0
-        if pooling == "attention":
+        if width > dim:
             self.embedding.weight.data[:, dim] = 0  # equal scores: the mean, at first
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+
+    def adapt(self, ids):
+        """For IDF pooling, each row's log IDF on the id lists ``ids`` (one per text):
+        log idf = log(log((1 + N) / (1 + df)) + 1), scikit-learn's smoothed IDF, df the
+        number of texts holding the unit."""
+        if not self.pooling.startswith("idf"):
+            return self
+        rows = self.embedding.weight.shape[0]
+        df = np.bincount(np.concatenate([np.unique(u) for u in ids]), minlength=rows)
+        log_idf = np.log(np.log((1 + len(ids)) / (1 + df)) + 1).astype(np.float32)
+        if self.pooling == "idf":
+            self.log_idf.data[...] = log_idf
+        else:
+            self.embedding.weight.data[:, -1] = log_idf
+        return self
+
+    def embed(self, ids):
+        """The units' embeddings; with ``idf`` pooling their log IDF as a last column."""
+        embeddings = super().embed(ids)
+        if self.pooling != "idf":
+            return embeddings
+        scores = self.log_idf.data[np.asarray(ids, dtype=np.int64)][..., None]  # (N, T, 1)
+        return F.cat([embeddings, tensor(scores)], dim=-1)
 
     def classify(self, embeddings, mask):
         """In training, each unit is left out of the pool with probability unit_dropout."""

@@ -44,13 +44,14 @@ def attention_pool(x, scores, mask):
     return _masked_sum(x * weights.unsqueeze(-1), mask)  # the mask zeroes an all-padding row
 
 
-POOLINGS = ("mean", "sqrt", "attention")
+POOLINGS = ("mean", "sqrt", "attention", "idf-attention", "idf")
 
 
 def pool(embeddings, mask, pooling):
-    """``pooling`` (one of POOLINGS) of ``embeddings``; for ``attention`` their last
-    column holds the units' scores, the others their vectors."""
+    """``pooling`` (one of POOLINGS) of ``embeddings``; for the last three, attention, their
+    last column holds the units' scores, the others their vectors (``idf``: fixed scores,
+    log IDF, so the weights are IDF / Σ IDF)."""
     mask = np.asarray(mask)
-    if pooling == "attention":
+    if pooling in POOLINGS[2:]:
         return attention_pool(embeddings[..., :-1], embeddings[..., -1], mask)
     return (masked_sqrt_sum if pooling == "sqrt" else masked_mean)(embeddings, mask)
