@@ -7,7 +7,8 @@ setting written as JSON: the preset and its arguments, the training's, the seed.
 
 Keys: "model" (default text-fasttext), "seed" (0), "steps", "lr" (the README's settings
 of the model by default), "batch_size" (64), "label_smoothing", "balanced",
-"average_last" (``train_classifier``'s); every other key goes to the preset.
+"average_last" (``train_classifier``'s), "min_freq" (the vocabulary's, MIN_FREQ by default);
+every other key goes to the preset.
 """
 
 import json
@@ -52,7 +53,8 @@ def train_member(texts, labels, num_classes, spec, vocab=None, steps_scale=1.0):
     steps, lr = round(spec.pop("steps", steps) * steps_scale), spec.pop("lr", lr)
     batch_size, seed = spec.pop("batch_size", 64), spec.pop("seed", 0)
     training = {k: spec.pop(k) for k in TRAINING if k in spec}
-    vocab = vocab or WordVocab.build([t.lower() for t in texts], min_freq=MIN_FREQ)
+    min_freq = spec.pop("min_freq", MIN_FREQ)
+    vocab = vocab or WordVocab.build([t.lower() for t in texts], min_freq=min_freq)
     manual_seed(seed)
     net = build_model(model, (MAX_LEN,), num_classes, vocab_size=len(vocab), **spec)
     ids = encode_texts(net.units(vocab), texts, MAX_LEN)

@@ -77,3 +77,20 @@ def test_greedy_ensemble_selection_by_hand():
     with pytest.raises(ValueError, match="model must be one of"):
         parse_member('{"model": "text-lstm"}')
     assert parse_member("text-bag:3") == {"model": "text-bag", "seed": 3}
+
+
+def test_train_member_reads_its_setting(monkeypatch):
+    import benchmarks.text_members as members
+
+    calls = []
+    monkeypatch.setattr(members, "train_classifier", lambda *a, **k: calls.append((a, k)))
+    texts, labels = ["python module", "perl module", "python bindings"], [0, 1, 0]
+    spec = {"steps": 100, "lr": 0.5, "label_smoothing": 0.1, "min_freq": 1, "dim": 8,
+            "buckets": 64, "pooling": "idf"}  # fmt: skip
+    net, vocab, _ = members.train_member(texts, labels, 2, {"model": "text-fasttext", **spec},
+                                         steps_scale=1.5)  # fmt: skip
+    (model, ids, _, steps, batch_size, lr, seed), options = calls[0]
+    assert (steps, batch_size, lr, seed, options["label_smoothing"]) == (150, 64, 0.5, 0, 0.1)
+    assert "perl" in vocab.stoi and net.embedding.weight.shape == (len(vocab) + 64, 8)
+    assert net.log_idf.numpy().any()  # adapted to the texts before training
+    assert ids == members.encode_for(net, vocab, texts)
