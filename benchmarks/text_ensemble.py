@@ -6,6 +6,7 @@ probabilities (a member named twice counts twice).
     python -m benchmarks.text_ensemble MEMBER [MEMBER ...]        # this ensemble, then test
     python -m benchmarks.text_ensemble MEMBER ... --train-val     # trained on train + val
     python -m benchmarks.text_ensemble --members text-fasttext:0 text-fasttext:1 text-fasttext:2
+    python -m benchmarks.text_ensemble                            # the same three
 
 Trained on the training split, it prints each member's VALIDATION accuracy and macro-F1 and
 the ensemble's, then scores the test split once, for the ensemble. ``--train-val`` trains
@@ -52,8 +53,10 @@ def main(argv=None):
     parser.add_argument("--members", nargs="+", help="the first-k rule over these members")
     parser.add_argument("--train-val", action="store_true", help="train on train + validation")
     args = parser.parse_args(argv)
-    if bool(args.settings) == bool(args.members):
+    if args.settings and args.members:
         parser.error("give the ensemble's MEMBERs, or --members for the first-k rule")
+    if not args.settings:
+        args.members = args.members or [f"text-fasttext:{seed}" for seed in range(3)]
     splits = debian_packages()
     k, start = len(splits.classes), time.process_time()
     (train, y_train), (val, y_val), (test, y_test) = map(split_texts, splits[:3])
