@@ -6,7 +6,8 @@ print its VALIDATION accuracy and macro-F1 only; the test split is left alone.
         '{"pooling": "attention"}' '{"label_smoothing": 0.1}' --cache runs/sweep
 
 With ``--cache DIR`` each setting's validation probabilities go to DIR (a setting found
-there is not trained again. ``--select`` then picks an ensemble of the settings by
+there is not trained again). ``--mean`` prints the ensemble of all the settings (the mean of
+their probabilities); ``--select`` picks an ensemble of the settings by
 ``greedy_ensemble`` on the validation probabilities (so its validation score is optimistic).
 """
 
@@ -53,6 +54,7 @@ def main(argv=None):
     parser.add_argument("members", nargs="+", metavar="SETTING")
     parser.add_argument("--cache", help="folder for the validation probabilities")
     parser.add_argument("--select", action="store_true", help="greedy ensemble selection")
+    parser.add_argument("--mean", action="store_true", help="the ensemble of all the settings")
     args = parser.parse_args(argv)
     splits = debian_packages()
     labels, k = split_texts(splits.val)[1], len(splits.classes)
@@ -67,6 +69,8 @@ def main(argv=None):
         probs, seconds = validation_probabilities(splits, parse_member(text), args.cache)
         show(f"{text} ({'cached' if seconds is None else f'{seconds:.1f} s CPU'})", probs)
         all_probs.append(probs)
+    if args.mean:
+        show(f"ensemble of all {len(all_probs)}", np.mean(all_probs, axis=0))
     if args.select:
         chosen = greedy_ensemble(all_probs, labels)
         show(
