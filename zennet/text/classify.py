@@ -3,16 +3,19 @@
 - ``BagOfEmbeddings`` (``text-bag``): the mean of the tokens' embeddings, a linear layer
   (fastText's model).
 - ``FastText`` (``text-fasttext``): the same over the words, their word n-grams and their
-  character n-grams, hashed into a shared table (``zennet.text.ngrams``), trained sparsely.
+  character n-grams, hashed into a shared table (``zennet.text.ngrams``), trained sparsely;
+  other poolings (``zennet.text.pooling``: √n, attention, IDF) and a hidden layer on request.
 - ``TextTransformer`` (``text-transformer``): token embeddings plus learned positions, a
   small pre-norm transformer encoder (padding masked out of the attention), the mean of
   its outputs over the real tokens, a layer norm and a linear layer.
 
 Both split ``forward(ids)`` into ``embed(ids)`` (the token embeddings, ``(N, T, D)``) and
 ``classify(embeddings, mask)``, so integrated gradients can walk the embeddings
-(``zennet.text.attribution``); ``units(vocab)`` turns a text into the ids a model reads.
-Training: ``train_classifier`` (cross-entropy, AdamW, or SparseAdam for a sparse table, the
-loop of ``zennet.text.steps``); ``accuracy_and_macro_f1`` measures a model;
+(``zennet.text.attribution``); ``units(vocab)`` turns a text into the ids a model reads;
+``adapt(ids)`` takes what a model needs from its training texts before training (IDF).
+Training: ``train_classifier`` (cross-entropy, optionally label-smoothed or class-balanced,
+AdamW, or SparseAdam for a sparse table, the loop of ``zennet.text.steps``, optionally
+ending with the mean of the last steps' parameters); ``accuracy_and_macro_f1`` measures a model;
 ``ensemble_predict`` averages the probabilities of several models.
 """
 
