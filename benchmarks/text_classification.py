@@ -8,13 +8,14 @@ of words (and word pairs) + logistic regression, from scikit-learn (a test-only 
 Same split and same lower-casing as zennet's classifiers; C chosen on the validation split.
 ``--chars`` adds the character n-grams of each word (``char_wb``, 2 to 5 characters), the
 stronger baseline to set beside ``text-fasttext``, which has character n-grams too.
-``--fasttext`` instead trains ``text-fasttext`` once per JSON setting (the preset's
-arguments, plus "steps", "lr", "batch_size") and prints its VALIDATION accuracy only: the
-sweep its settings were chosen by, the test split left alone.
+``--train-val`` then fits the chosen C again on the training and validation texts
+together (the vectorizers too) and scores test with that fit as well: the baseline to set
+beside zennet's models trained on both (``benchmarks.text_ensemble --train-val``).
+``--fasttext`` instead trains ``text-fasttext`` once per JSON setting and prints its
+VALIDATION accuracy only (``benchmarks.text_sweep``), the test split left alone.
 """
 
 import argparse
-import json
 import time
 
 from scipy.sparse import hstack
@@ -22,12 +23,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 
+from benchmarks import text_sweep
 from zennet.data.datasets.debian import debian_packages
-from zennet.jobs.textcls import MAX_LEN, MIN_FREQ
-from zennet.models import build_model
-from zennet.random import manual_seed
-from zennet.text.classify import accuracy_and_macro_f1, encode_texts, predict, train_classifier
-from zennet.text.vocab import WORD, WordVocab
+from zennet.text.vocab import WORD
 
 
 def features(texts, chars):
@@ -43,37 +41,15 @@ def features(texts, chars):
     return [hstack(matrices).tocsr() for matrices in zip(*parts)]
 
 
-def fasttext_sweep(splits, settings):
-    """Train text-fasttext (seed 0) with each setting; print its validation scores."""
-    vocab = WordVocab.build([t.lower() for t, _ in splits.train], min_freq=MIN_FREQ)
-    for text in settings:
-        options = json.loads(text)
-        steps, lr = options.pop("steps", 3000), options.pop("lr", 0.01)
-        batch_size = options.pop("batch_size", 64)
-        manual_seed(0)
-        k = len(splits.classes)
-        net = build_model("text-fasttext", (MAX_LEN,), k, vocab_size=len(vocab), **options)
-        units = net.units(vocab)
-        train, val = [(encode_texts(units, [t for t, _ in p], MAX_LEN), p) for p in splits[:2]]
-        start = time.process_time()
-        train_classifier(
-            net, train[0], [y for _, y in train[1]], steps, batch_size, lr, 0, log=lambda *a: None
-        )
-        seconds = time.process_time() - start
-        scores = accuracy_and_macro_f1(predict(net, val[0]), [y for _, y in val[1]], k)
-        print(f"{text}: validation accuracy {scores['accuracy']:.4f}, macro-F1 "
-              f"{scores['macro_f1']:.4f}, {steps} steps of {batch_size} at lr {lr}, "
-              f"{seconds:.1f} s CPU", flush=True)  # fmt: skip
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chars", action="store_true", help="add character 2..5-grams")
+    parser.add_argument("--train-val", action="store_true", help="refit on train + validation")
     parser.add_argument("--fasttext", nargs="+", metavar="JSON", help="text-fasttext settings")
     args = parser.parse_args(argv)
-    splits = debian_packages()
     if args.fasttext:
-        return fasttext_sweep(splits, args.fasttext)
+        return text_sweep.main(args.fasttext)
+    splits = debian_packages()
     texts = [[t.lower() for t, _ in part] for part in splits[:3]]
     labels = [[y for _, y in part] for part in splits[:3]]
     start = time.perf_counter()
@@ -85,13 +61,22 @@ def main(argv=None):
         print(f"C={c}: validation accuracy {score:.4f}", flush=True)
         if best is None or score > best[0]:
             best = (score, c, model)
-    predicted = best[2].predict(x_test)
     what = "words + pairs" + (" + character 2..5-grams" if args.chars else "")
+    show(f"TF-IDF ({what}, {x_train.shape[1]:,} features) + logistic regression (C={best[1]})",
+         best[2].predict(x_test), labels[2], start)  # fmt: skip
+    if args.train_val:
+        x_both, x_test = features([texts[0] + texts[1], texts[2]], args.chars)
+        model = LogisticRegression(C=best[1], max_iter=2000).fit(x_both, labels[0] + labels[1])
+        show(f"the same refitted on train + validation ({x_both.shape[1]:,} features)",
+             model.predict(x_test), labels[2], start)  # fmt: skip
+
+
+def show(what, predicted, labels, start):
     print(
-        f"TF-IDF ({what}, {x_train.shape[1]:,} features) + logistic regression "
-        f"(C={best[1]}): test accuracy {accuracy_score(labels[2], predicted):.4f}, "
-        f"macro-F1 {f1_score(labels[2], predicted, average='macro'):.4f}, "
-        f"{len(labels[2]):,} test texts, {time.perf_counter() - start:.1f} s"
+        f"{what}: test accuracy {accuracy_score(labels, predicted):.4f}, macro-F1 "
+        f"{f1_score(labels, predicted, average='macro'):.4f}, {len(labels):,} test texts, "
+        f"{time.perf_counter() - start:.1f} s",
+        flush=True,
     )
 
 

@@ -51,6 +51,7 @@ def train_text_classifier_job(data, model, steps, batch_size, lr, seed, out, ver
         (encode_texts(units, [t for t, _ in part], MAX_LEN), [y for _, y in part])
         for part in splits[:3]
     ]
+    net.adapt(encoded[0][0])  # statistics of the training texts (IDF pooling), if any
     steps = steps or DEFAULT_STEPS
     say(
         f"training {model} ({sum(p.data.size for p in net.parameters()):,} parameters) on "
