@@ -155,7 +155,8 @@ def test_softmax_kernels_run_in_the_op_and_match_torch(compiled, monkeypatch, rn
 
     def spy(name, *arrays):
         found = kernels.kernel(name, *arrays)
-        ran.append(name if found is not None else None)
+        if all(type(a) is np.ndarray for a in arrays):  # not the stand-in device's arrays
+            ran.append(name if found is not None else None)
         return found
 
     monkeypatch.setattr(ops, "kernel", spy)
