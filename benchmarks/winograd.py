@@ -78,16 +78,17 @@ def stats(times):
 def time_shape(c_in, c_out, size, batch, rounds):
     """CPU ms per call of each path, forward and train, alternating paths every round."""
     steps = conv_steps(c_in, c_out, size, batch)
-    macs = 9 * c_in * c_out * size * size * batch
-    repeat = min(max(math.ceil(1e8 / max(macs, 1)), 1), 50)  # ≥ a few ms a measurement
     times = {kind: {path: [] for path in PATHS} for kind in steps}
-    for r in range(rounds + 1):  # round 0 warms up
+    repeat = dict.fromkeys(steps, 1)
+    for r in range(rounds + 1):  # round 0 warms up and sets the repeats: ≥ 5 ms a measurement
         for path in PATHS if r % 2 else PATHS[::-1]:
             use_conv_algorithm(path)
             for kind, step in steps.items():
-                ms = cpu_ms(step, repeat)
+                ms = cpu_ms(step, repeat[kind])
                 if r:
                     times[kind][path].append(ms)
+                else:
+                    repeat[kind] = max(repeat[kind], min(math.ceil(5 / max(ms, 1e-3)), 20))
     row = {"c_in": c_in, "c_out": c_out, "size": size, "batch": batch}
     for kind, by_path in times.items():
         row[kind] = {path: stats(t) for path, t in by_path.items()}

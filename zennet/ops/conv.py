@@ -298,6 +298,9 @@ class Conv(Function):
         dx = crop(col2im(dcols))
 
     The dcols GEMM and col2im run one kernel offset at a time (:func:`col2im_products`).
+    A 3×3 stride-1 conv may run Winograd instead (zennet.ops.winograd, chosen by shape):
+    the forward, and dx as the same conv of dy padded by 2 - p with the kernel flipped and
+    C, O swapped; dW stays the GEMM above, on cols made in backward from the kept xpad.
     x (N, C, *S), w (O, C/g, *k), b (O,) or None -> y (N, O, *out).
     ``padding`` is ((lo, hi), ...) per spatial dim, as F.conv* resolves it.
     """
