@@ -9,8 +9,10 @@ Grid: a 3×3 conv, padding 1 (output = input size), C_in and C_out in {1, 3, 16,
 graph) and forward + backward (dx and dW; Winograd's backward makes dx by Winograd too and
 dW on the im2col GEMM), CPU time (``time.process_time``) on one BLAS thread, the two paths
 alternating round by round; median and best of the rounds. ``rules`` scores candidate
-rules "Winograd when C_in ≥ a, C_out ≥ b and output ≥ c" by the geometric mean over the
-grid of (time of the path the rule picks) / (time of the faster path), forward + backward.
+rules "Winograd when C_in ≥ a, C_out ≥ b and N·Ho·Wo ≥ c" by the geometric mean over the
+grid of (time of the path the rule picks) / (time of the faster path), forward + backward;
+zennet.ops.winograd.winograd_pays is the best of them. The compiled kernels are as the
+environment says (on when numba is installed): im2col's dx uses their col2im then.
 """
 
 import os
@@ -96,29 +98,39 @@ def time_shape(c_in, c_out, size, batch, rounds):
     return row
 
 
-def score(rows, a, b, c, kind="train"):
+PIXELS = (0, 64, 196, 784, 1024, 2048, 4096, 8192, 25088)  # N·Ho·Wo thresholds tried
+
+
+def picks_winograd(row, rule):
+    a, b, pixels = rule
+    return row["c_in"] >= a and row["c_out"] >= b and row["batch"] * row["size"] ** 2 >= pixels
+
+
+def score(rows, rule, kind="train"):
     """Geometric mean over rows of (time of the path the rule picks) / (faster path's)."""
     logs = []
     for row in rows:
         t = {p: row[kind][p]["median"] for p in PATHS}
-        pick = (
-            "winograd" if row["c_in"] >= a and row["c_out"] >= b and row["size"] >= c else "im2col"
-        )
+        pick = "winograd" if picks_winograd(row, rule) else "im2col"
         logs.append(math.log(t[pick] / min(t.values())))
     return math.exp(sum(logs) / len(logs))
 
 
-def rules(rows, channels, sizes):
-    """Every rule (a, b, c) over the grid's values, best first; never = (inf, inf, inf)."""
-    never = (math.inf, math.inf, math.inf)
-    candidates = [never] + list(itertools.product(channels, channels, sizes))
-    scored = [
-        {"c_in": a, "c_out": b, "size": c, "train": score(rows, a, b, c)}
-        | {"forward": score(rows, a, b, c, "forward")}
-        for a, b, c in candidates
+def rules(rows):
+    """Every rule "C_in ≥ a, C_out ≥ b, N·Ho·Wo ≥ c" over the grid's values, best first
+    (forward + backward); also never (im2col everywhere) and always (Winograd everywhere)."""
+    channels = sorted({row["c_in"] for row in rows})
+    named = {"never": (math.inf,) * 3, "always": (0, 0, 0)}
+    candidates = list(named.items()) + [
+        (None, rule) for rule in itertools.product(channels, channels, PIXELS)
     ]
-    for s in scored[:1]:
-        s.update(c_in=None, c_out=None, size=None)  # never: im2col everywhere
+    scored = [
+        {"name": name, "c_in": a, "c_out": b, "pixels": c}
+        | {"train": score(rows, (a, b, c)), "forward": score(rows, (a, b, c), "forward")}
+        for name, (a, b, c) in candidates
+    ]
+    for s in scored[:2]:
+        s.update(c_in=None, c_out=None, pixels=None)  # JSON has no infinity
     return sorted(scored, key=lambda s: s["train"])
 
 
@@ -184,13 +196,17 @@ def run_grid(axes, rounds):
             f"  train {t['im2col']['median']:8.2f} {t['winograd']['median']:8.2f} "
             f"({t['speedup']:.2f}x)"
         )
-    ranked = rules(grid, channels, sizes)
-    for r in ranked[:5] + [s for s in ranked if s["c_in"] is None]:
+    return {"rounds": rounds, "grid": grid}
+
+
+def rank_rules(grid):
+    ranked = rules(grid)
+    for r in ranked[:5] + [s for s in ranked if s["name"]]:
         print(
-            f"rule C_in ≥ {r['c_in']}, C_out ≥ {r['c_out']}, size ≥ {r['size']}: "
-            f"train {r['train']:.3f}, forward {r['forward']:.3f} of the best"
+            f"rule {r['name'] or ''} C_in ≥ {r['c_in']}, C_out ≥ {r['c_out']}, N·Ho·Wo ≥ "
+            f"{r['pixels']}: train {r['train']:.3f}, forward {r['forward']:.3f} of the best"
         )
-    return {"rounds": rounds, "grid": grid, "rules": ranked[:20]}
+    return ranked[:10] + [s for s in ranked if s["name"]]
 
 
 def run_errors(shapes):
@@ -212,7 +228,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run: a few shapes, 1 round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--parts", default="grid,errors,cnn", help="which parts to run; the JSON keeps the rest"
+        "--parts",
+        default="grid,errors,cnn",
+        help="grid, rules (re-rank the saved grid), errors, cnn; the JSON keeps the rest",
     )
     parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "winograd.json"))
     args = parser.parse_args(argv)
@@ -226,6 +244,9 @@ def main(argv=None):
     print(f"CPU ms per call, one thread, median of {rounds} rounds; load {load_before:.2f}")
     if "grid" in parts:
         record |= run_grid(QUICK if args.quick else (CHANNELS, SIZES, BATCHES), rounds)
+        record["compiled_kernels"] = zn.kernels.compiled_kernels_enabled()  # im2col's col2im
+    if "grid" in parts or "rules" in parts:
+        record["rules"] = rank_rules(record["grid"])
     if "errors" in parts:
         record["errors"] = run_errors(ERROR_SHAPES[:2] if args.quick else ERROR_SHAPES)
     if "cnn" in parts:

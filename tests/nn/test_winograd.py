@@ -2,6 +2,8 @@
 convolution against im2col and PyTorch (values, input and weight gradients, float64
 gradchecks), and the switch that picks the path."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -194,16 +196,17 @@ def test_forced_winograd_leaves_what_it_does_not_cover_to_im2col(
 
 def test_auto_follows_the_documented_rule(rng, algorithm, calls):
     algorithm("auto")
-    a, b, c = winograd.MIN_CHANNELS_IN, winograd.MIN_CHANNELS_OUT, winograd.MIN_OUTPUT
-    assert winograd.winograd_pays(a, b, (c, c))
-    assert not winograd.winograd_pays(a - 1, b, (c, c))
-    assert not winograd.winograd_pays(a, b - 1, (c, c))
-    assert not winograd.winograd_pays(a, b, (c, c - 1))
-    small = randn(rng, 1, a - 1, c, c)
+    c, pixels = winograd.MIN_CHANNELS_IN, winograd.MIN_PIXELS
+    assert winograd.winograd_pays(c, 1, 2, (pixels // 2, 1))
+    assert not winograd.winograd_pays(c - 1, 1, 2, (pixels // 2, 1))
+    assert not winograd.winograd_pays(c, 1, 1, (pixels - 1, 1))
+    n, size = 2, math.isqrt(pixels // 2)  # N·H·W = pixels with padding 1
+    x = randn(rng, n, c, size, size)
     with zn.no_grad():
-        F.conv2d(zn.tensor(small), zn.tensor(randn(rng, b, a - 1, 3, 3)), padding=1)
+        F.conv2d(zn.tensor(x[:, 1:]), zn.tensor(randn(rng, 2, c - 1, 3, 3)), padding=1)
+        F.conv2d(zn.tensor(x[:, :, 1:]), zn.tensor(randn(rng, 2, c, 3, 3)), padding=1)
         assert not calls
-        F.conv2d(zn.tensor(randn(rng, 1, a, c, c)), zn.tensor(randn(rng, b, a, 3, 3)), padding=1)
+        F.conv2d(zn.tensor(x), zn.tensor(randn(rng, 2, c, 3, 3)), padding=1)
     assert len(calls) == 1
 
 

@@ -281,7 +281,7 @@ def winograd_input_grad(w, padding, x_shape, stride, dilation, groups):
     return (
         winograd.applies(w.shape, stride, dilation, groups)
         and all(lo <= 2 and hi <= 2 for lo, hi in padding)
-        and winograd.chosen(w.shape[0], w.shape[1], x_shape[2:])
+        and winograd.chosen(w.shape[0], w.shape[1], x_shape[0], x_shape[2:])
     )
 
 
@@ -314,7 +314,7 @@ class Conv(Function):
         self.w, self.with_bias, self.padding = w, with_bias, padding
         self.geometry = (x.shape, padded_size, out_size, kernel, stride, dilation, groups)
         if winograd.applies(w.shape, stride, dilation, groups) and winograd.chosen(
-            x.shape[1], w.shape[0], out_size
+            x.shape[1], w.shape[0], x.shape[0], out_size
         ):
             y, self.xpad = winograd_forward(x, w, b, padding, out_size)  # (N, *out, O)
             self.cols = None  # made in backward, if the weight gradient is asked for
