@@ -101,6 +101,7 @@ CASES = [
     ((2, 3, 6, 6), 4, 1),
     ((1, 2, 5, 9), 3, 2),
     ((2, 1, 6, 5), 2, 1),
+    ((2, 1, 6, 6), 3, 0),  # 1 channel, no padding: x's C axis keeps its NCHW stride
     ((1, 1, 3, 3), 1, 0),  # one output pixel
     ((2, 4, 4, 5), 3, 3),  # padding 3: dx by col2im (Winograd's dy would need padding -1)
     ((1, 5, 9, 8), 6, (0, 2)),
@@ -200,8 +201,9 @@ def test_auto_follows_the_documented_rule(rng, algorithm, calls):
     assert winograd.winograd_pays(c, 1, 2, (pixels // 2, 1))
     assert not winograd.winograd_pays(c - 1, 1, 2, (pixels // 2, 1))
     assert not winograd.winograd_pays(c, 1, 1, (pixels - 1, 1))
-    n, size = 2, math.isqrt(pixels // 2)  # N·H·W = pixels with padding 1
-    x = randn(rng, n, c, size, size)
+    size = math.isqrt(pixels - 1) + 1  # the smallest square output with ≥ MIN_PIXELS
+    assert size * (size - 1) < pixels  # so cutting a row takes it below
+    x = randn(rng, 1, c, size, size)
     with zn.no_grad():
         F.conv2d(zn.tensor(x[:, 1:]), zn.tensor(randn(rng, 2, c - 1, 3, 3)), padding=1)
         F.conv2d(zn.tensor(x[:, :, 1:]), zn.tensor(randn(rng, 2, c, 3, 3)), padding=1)

@@ -80,9 +80,11 @@ def applies(w_shape, stride, dilation, groups):
 
 
 # auto's rule, from the grid of benchmarks/winograd.py (docs/performance.md, "Winograd"):
-# over 540 shapes it picked a path costing 1.016× the faster one's forward + backward time
-# (geometric mean), against 1.103× for im2col everywhere and 1.536× for Winograd everywhere.
-MIN_CHANNELS_IN, MIN_PIXELS = 32, 2048
+# over its 540 shapes it picks a path costing 1.026× the faster one's forward + backward
+# time (geometric mean), against 1.103× for im2col everywhere, 1.536× for Winograd
+# everywhere. C_in ≥ 32 scored 1.016 there, but C_in = 32 loses at most of its shapes
+# (median 0.85-0.95×) and lost the runner's CNN (28.4 -> 35.0 ms a step, measured).
+MIN_CHANNELS_IN, MIN_PIXELS = 64, 784
 
 
 def winograd_pays(c_in, c_out, n, out_size):
@@ -111,11 +113,11 @@ def input_transform(xpad, tiles):
     xp = array_module(xpad)
     bt = xp.asarray(BT, dtype=xpad.dtype)
     xpad = xp.ascontiguousarray(xpad)
-    n, _, wp, c = xpad.shape
+    n, hp, wp, c = xpad.shape
     th, tw = tiles
     as_strided = xp.lib.stride_tricks.as_strided
-    sn, sh, _, sc = xpad.strides
-    d = as_strided(xpad, (n, th, 4, wp * c), (sn, 2 * sh, sh, sc))  # row a of tile row i
+    sh = wp * c * xpad.itemsize  # not xpad.strides: a size-1 C axis may have any stride
+    d = as_strided(xpad, (n, th, 4, wp * c), (hp * sh, 2 * sh, sh, xpad.itemsize))  # row a
     btd = (bt @ d).reshape(n, th, 4, wp, c)  # Bᵀ d
     sn, si, sa, sw, sc = btd.strides
     columns = as_strided(btd, (n, th, 4, tw, 4, c), (sn, si, sa, 2 * sw, sw, sc))  # (.., b, C)
