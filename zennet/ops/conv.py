@@ -275,16 +275,6 @@ def winograd_forward(x, w, b, padding, out_size):
     return winograd.winograd_conv2d(xpad, w, b, out_size), xpad
 
 
-def winograd_input_grad(w, padding, x_shape, stride, dilation, groups):
-    """Whether dx runs by Winograd: for a 3×3 stride-1 conv, dx is the 3×3 stride-1 conv of
-    dy padded by 2 - p with the kernel flipped and its in/out channels swapped."""
-    return (
-        winograd.applies(w.shape, stride, dilation, groups)
-        and all(lo <= 2 and hi <= 2 for lo, hi in padding)
-        and winograd.chosen(w.shape[0], w.shape[1], x_shape[0], x_shape[2:])
-    )
-
-
 class Conv(Function):
     """N-d convolution (cross-correlation, as PyTorch) as im2col + one GEMM.
 
@@ -313,9 +303,11 @@ class Conv(Function):
         with_bias = b is not None
         self.w, self.with_bias, self.padding = w, with_bias, padding
         self.geometry = (x.shape, padded_size, out_size, kernel, stride, dilation, groups)
-        if winograd.applies(w.shape, stride, dilation, groups) and winograd.chosen(
+        # dx follows the forward: benchmarks/winograd.py measured the choice on the pair
+        self.winograd = winograd.applies(w.shape, stride, dilation, groups) and winograd.chosen(
             x.shape[1], w.shape[0], x.shape[0], out_size
-        ):
+        )
+        if self.winograd:
             y, self.xpad = winograd_forward(x, w, b, padding, out_size)  # (N, *out, O)
             self.cols = None  # made in backward, if the weight gradient is asked for
             return channels_first(y)
@@ -348,7 +340,9 @@ class Conv(Function):
                 db = dwm[:, kc].reshape(-1)  # the ones column: Σ_rows dY
         elif need_b:
             db = bias_sum(dy)
-        if need_x and winograd_input_grad(self.w, self.padding, x_shape, stride, dilation, groups):
+        if need_x and self.winograd and all(lo <= 2 and hi <= 2 for lo, hi in self.padding):
+            # dx of a 3×3 stride-1 conv: the same conv of dy padded by 2 - p, with the kernel
+            # flipped and C, O swapped
             flipped = self.w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]  # (C, O, 3, 3)
             pads = tuple((2 - lo, 2 - hi) for lo, hi in self.padding)
             dx = channels_first(winograd_forward(dy, flipped, None, pads, x_shape[2:])[0])
