@@ -166,8 +166,11 @@ def error_row(c_in, c_out, size, batch):
 
 
 def cnn_cases(rounds, steps):
-    """CPU ms per training step of the runner's CNN and the second set's, im2col vs auto."""
+    """CPU ms per training step of the runner's CNN, the second set's, and one deeper CNN
+    (its third conv, 64 -> 128 on 8×8, is the one auto sends to Winograd): im2col, auto and
+    Winograd forced."""
     shapes = [("cnn", CASES["cnn"][1], {})] + [s for s in SHAPES if s[0] == "cnn"]
+    shapes.append(("cnn", 64, dict(image=(3, 32, 32), channels=(32, 64, 128), padding=1)))
     out = []
     for key, batch, options in shapes:
         case = CASES[key][0](batch, **options)
