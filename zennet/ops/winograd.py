@@ -82,7 +82,7 @@ def applies(w_shape, stride, dilation, groups):
 # auto's rule, from the grid of benchmarks/winograd.py (docs/performance.md, "Winograd"):
 # over its 540 shapes it picks a path costing 1.026× the faster one's forward + backward
 # time (geometric mean), against 1.103× for im2col everywhere, 1.536× for Winograd
-# everywhere. C_in ≥ 32 scored 1.016 there, but C_in = 32 loses at most of its shapes
+# everywhere. C_in ≥ 32 scored 1.016 there, but C_in = 32 loses at most channel pairs
 # (median 0.85-0.95×) and, in one run, the runner's CNN (28.4 -> 35.0 ms a step).
 MIN_CHANNELS_IN, MIN_PIXELS = 64, 784
 
