@@ -29,6 +29,15 @@ def compiled():
     kernels.use_compiled_kernels(previous)
 
 
+@pytest.fixture(autouse=True)
+def im2col():
+    """Convolutions on the im2col path, whose col2im kernel these tests check, whatever
+    ZENNET_CONV says (tests/nn/test_winograd.py covers the Winograd path)."""
+    previous = zn.use_conv_algorithm("im2col")
+    yield
+    zn.use_conv_algorithm(previous)
+
+
 def _adam_states(rng, n, dtype):
     p, g = (rng.standard_normal(n).astype(dtype) for _ in range(2))
     m, v = rng.standard_normal(n).astype(dtype) * 0.1, rng.random(n).astype(dtype) * 0.01

@@ -118,6 +118,7 @@ from zennet.training import History, Trainer
 from zennet import cuda
 from zennet import kernels
 from zennet.kernels import use_compiled_kernels
+from zennet.ops.winograd import use_conv_algorithm
 
 # Data sets, interpretability, exchange with PyTorch and ONNX and pretrained models load on
 # first use, so that `import zennet` stays fast (docs/performance.md).

@@ -25,6 +25,7 @@ import numpy as np
 from zennet.autograd import Function
 from zennet.backend import array_module
 from zennet.kernels import kernel
+from zennet.ops import winograd
 
 
 def channels_last(x):
@@ -265,6 +266,15 @@ def bias_sum(dy):
     return dycl.reshape(-1, dycl.shape[-1]).sum(axis=0)
 
 
+def winograd_forward(x, w, b, padding, out_size):
+    """y (N, Ho, Wo, O) = conv2d(x (N, C, H, W), w (O, C, 3, 3), b) by Winograd
+    (zennet.ops.winograd), and the padded input xpad (N, Hp, Wp, C) it read. An odd
+    output size gets one more zero row or column: the last 2×2 tile's lower half."""
+    odd = tuple((lo, hi + size % 2) for (lo, hi), size in zip(padding, out_size))
+    xpad = pad_channels_last(x, odd)
+    return winograd.winograd_conv2d(xpad, w, b, out_size), xpad
+
+
 class Conv(Function):
     """N-d convolution (cross-correlation, as PyTorch) as im2col + one GEMM.
 
@@ -278,6 +288,9 @@ class Conv(Function):
         dx = crop(col2im(dcols))
 
     The dcols GEMM and col2im run one kernel offset at a time (:func:`col2im_products`).
+    A 3×3 stride-1 conv may run Winograd instead (zennet.ops.winograd, chosen by shape):
+    the forward, and dx as the same conv of dy padded by 2 - p with the kernel flipped and
+    C, O swapped; dW stays the GEMM above, on cols made in backward from the kept xpad.
     x (N, C, *S), w (O, C/g, *k), b (O,) or None -> y (N, O, *out).
     ``padding`` is ((lo, hi), ...) per spatial dim, as F.conv* resolves it.
     """
@@ -285,17 +298,26 @@ class Conv(Function):
     def forward(self, x, w, b=None, stride=None, padding=None, dilation=None, groups=1):
         xp = self.xp
         kernel = w.shape[2:]
-        xpad = pad_channels_last(x, padding)  # (N, *Sp, C)
-        out_size = conv_output_size(xpad.shape[1:-1], kernel, stride, dilation)
+        padded_size = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], padding))
+        out_size = conv_output_size(padded_size, kernel, stride, dilation)
         with_bias = b is not None
+        self.w, self.with_bias, self.padding = w, with_bias, padding
+        self.geometry = (x.shape, padded_size, out_size, kernel, stride, dilation, groups)
+        # dx follows the forward: benchmarks/winograd.py measured the choice on the pair
+        self.winograd = winograd.applies(w.shape, stride, dilation, groups) and winograd.chosen(
+            x.shape[1], w.shape[0], x.shape[0], out_size
+        )
+        if self.winograd:
+            y, self.xpad = winograd_forward(x, w, b, padding, out_size)  # (N, *out, O)
+            self.cols = None  # made in backward, if the weight gradient is asked for
+            return channels_first(y)
+        xpad = pad_channels_last(x, padding)  # (N, *Sp, C)
         cols = im2col(xpad, out_size, kernel, stride, dilation, groups, ones=with_bias)
         wm = weight_matrix(w, groups)  # (g, K·Cg, Og)
         if with_bias:
             wm = xp.concatenate([wm, b.reshape(groups, 1, -1)], axis=1)  # [Wm; b]
         y = matmul(cols, wm)  # (g, M, Og)
-        self.cols, self.w, self.with_bias = cols, w, with_bias
-        self.geometry = (x.shape, xpad.shape[1:-1], out_size, kernel, stride, dilation, groups)
-        self.padding = padding
+        self.cols = cols
         return ungroup_rows(y, x.shape[0], out_size)  # (N, O, *out)
 
     def backward(self, dy):
@@ -306,14 +328,25 @@ class Conv(Function):
         if need_w:
             # computed as (dYᵀ @ cols)ᵀ: OpenBLAS runs that 25-30% faster than colsᵀ @ dY
             # on the CNN benchmark's second convolution (8.3 against 6.0 ms, measured)
-            dwm = matmul(dym.transpose(0, 2, 1), self.cols).transpose(0, 2, 1)  # (g, K·Cg [+1], Og)
+            cols = self.cols
+            if cols is None:  # the forward ran Winograd
+                cols = im2col(
+                    self.xpad, out_size, kernel, stride, dilation, groups, ones=self.with_bias
+                )
+            dwm = matmul(dym.transpose(0, 2, 1), cols).transpose(0, 2, 1)  # (g, K·Cg [+1], Og)
             kc = dwm.shape[1] - self.with_bias
             dw = weight_from_matrix(dwm[:, :kc], self.w.shape, groups)
             if need_b:
                 db = dwm[:, kc].reshape(-1)  # the ones column: Σ_rows dY
         elif need_b:
             db = bias_sum(dy)
-        if need_x:
+        if need_x and self.winograd and all(lo <= 2 and hi <= 2 for lo, hi in self.padding):
+            # dx of a 3×3 stride-1 conv: the same conv of dy padded by 2 - p, with the kernel
+            # flipped and C, O swapped
+            flipped = self.w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]  # (C, O, 3, 3)
+            pads = tuple((2 - lo, 2 - hi) for lo, hi in self.padding)
+            dx = channels_first(winograd_forward(dy, flipped, None, pads, x_shape[2:])[0])
+        elif need_x:
             xpad = col2im_products(
                 dym, self.w, groups, x_shape[0], padded_size, out_size, stride, dilation
             )  # (N, *Sp, C)
