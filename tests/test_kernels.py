@@ -6,17 +6,12 @@ the same choice among tied maxima. The plain-Python kernels (their readable sour
 checked on small inputs too, so the formulas are tested where numba is missing.
 """
 
-import inspect
-import os
-import threading
-import time
-
 import numpy as np
 import pytest
 
 import zennet as zn
 import zennet.functional as F
-from zennet import backend, kernels
+from zennet import kernels
 from zennet.optim.adam import adam_update
 
 numba = pytest.importorskip("numba")
@@ -376,113 +371,6 @@ def test_empty_batches_take_the_kernels_paths(compiled):
         assert x.grad.shape == x.shape
 
 
-# ----------------------------------------------------------------- threads
-
-
-@pytest.fixture
-def threads(monkeypatch):
-    """threads(n): the kernels cut every call, however small, into up to n parts."""
-
-    def use(n):
-        monkeypatch.setitem(backend._THREADS, "n", n)
-        monkeypatch.setattr(kernels, "MIN_SPLIT", 0)
-
-    return use
-
-
-def test_every_kernel_says_how_to_cut_each_argument():
-    for name, fn in kernels.PYTHON_KERNELS.items():
-        roles = kernels.SPLITS[name]
-        assert len(roles) == len(inspect.signature(fn).parameters), name
-        assert roles[0] == kernels.CUT and set(roles) <= {kernels.CUT, kernels.SUM, kernels.WHOLE}
-
-
-def test_a_cut_call_runs_its_parts_on_threads_and_adds_the_sums(threads):
-    """channel_sums cut into 3 parts of its first axis: the first on the caller's thread, the
-    others on the pool's, the sums of the parts added into the caller's accumulators, which
-    keep what they held."""
-    threads(3)
-    seen = []
-
-    def recording(*args):
-        seen.append((threading.current_thread().name, args[0].shape))
-        kernels.channel_sums(*args)
-
-    rng = np.random.default_rng(0)
-    u, x = rng.standard_normal((2, 7, 4, 5))
-    k = rng.standard_normal(4)
-    s1, s2 = np.full(4, 10.0), np.full(4, -1.0)
-    kernels._threaded("channel_sums", recording)(u, x, k, s1, s2)
-    assert sorted(shape for _, shape in seen) == [(2, 4, 5), (2, 4, 5), (3, 4, 5)]
-    names, caller = [name for name, _ in seen], threading.current_thread().name
-    assert names.count(caller) == 1
-    assert all(name.startswith("zennet-kernel") for name in names if name != caller)
-    np.testing.assert_allclose(s1, 10 + u.sum(axis=(0, 2)))
-    np.testing.assert_allclose(s2, -1 + (u * (x - k[:, None])).sum(axis=(0, 2)))
-
-
-def _cnn_with_layer_norm_step(x, y):
-    """Parameters after two AdamW steps of conv-BN-ReLU-pool-LayerNorm-linear (every kernel)."""
-    zn.manual_seed(0)
-    model = zn.nn.Sequential(
-        zn.nn.Conv2d(3, 4, 3, padding=1), zn.nn.ReLU(),
-        zn.nn.Conv2d(4, 8, 3, padding=1), zn.nn.BatchNorm2d(8), zn.nn.ReLU(),
-        zn.nn.MaxPool2d(2), zn.nn.Flatten(), zn.nn.LayerNorm(8 * 5 * 5), zn.nn.Linear(200, 3),
-    )  # fmt: skip
-    optimizer = zn.optim.AdamW(model.parameters(), lr=1e-2)
-    for _ in range(2):
-        optimizer.zero_grad()
-        F.cross_entropy(model(zn.tensor(x)), zn.tensor(y)).backward()
-        optimizer.step()
-    return [p.numpy().copy() for p in model.parameters()]
-
-
-def test_kernels_cut_into_parts_train_as_on_one_thread(compiled, ran, threads):
-    calls = [ran(m) for m in ("zennet.ops.norm", "zennet.ops.pool", "zennet.ops.conv")]
-    x = np.random.default_rng(1).standard_normal((7, 3, 10, 10)).astype(np.float32)
-    y = np.arange(7) % 3
-    threads(1)
-    alone = _cnn_with_layer_norm_step(x, y)
-    threads(3)
-    cut = _cnn_with_layer_norm_step(x, y)
-    assert {"channel_sums", "channel_affine", "max_pool_2x2", "layer_norm", "col2im_2d"} <= {
-        name for c in calls for name in c
-    }
-    for a, b in zip(alone, cut):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-
-
-def test_set_num_threads_sets_the_kernels_threads(monkeypatch):
-    pytest.importorskip("threadpoolctl")
-    monkeypatch.setitem(backend._THREADS, "n", None)
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert backend.compute_threads() == 3
-    monkeypatch.setattr(backend, "_threadpool_limits", lambda n: None)
-    zn.set_num_threads(2)
-    assert backend.compute_threads() == 2
+def test_set_num_threads_refuses_fewer_than_one():
     with pytest.raises(ValueError, match="set_num_threads"):
         zn.set_num_threads(0)
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_gets_its_own_pool(threads):
-    """A child forked after the parent made its pool must not wait on the parent's threads."""
-    threads(2)
-    y, dy = np.ones(8, np.float64), np.arange(8.0)
-    run = kernels._threaded("relu_backward", kernels.relu_backward)
-    run(y, dy, np.empty(8))  # the parent's pool exists now
-    pid = os.fork()
-    if pid == 0:  # the child: exit 0 if the cut call finishes and is right
-        dx = np.empty(8)
-        run(y, dy, dx)
-        os._exit(0 if np.array_equal(dx, dy) else 1)
-    for _ in range(300):  # up to 30 s, then the child is taken to hang
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        pytest.fail("the forked child's cut kernel call never finished")
-    assert os.WEXITSTATUS(status) == 0

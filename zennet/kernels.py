@@ -10,15 +10,7 @@ Use. Off unless numba is installed (``pip install "zennet[fast]"``): then on, un
 environment variable ``ZENNET_KERNELS=numpy`` is set or ``use_compiled_kernels(False)`` is
 called. The first call of each kernel compiles it (about a second) and caches the machine
 code beside this file or in numba's user cache, so later processes load it. Kernels run
-on CPU NumPy arrays only and release the GIL.
-
-Threads. A kernel call on a large array is cut along its first axis into one part per
-thread (``zennet.set_num_threads``; by default ``OMP_NUM_THREADS`` if set, else the CPUs
-this process may use), and the parts run at once on a small pool of Python threads, the
-caller's thread taking the first. ``SPLITS`` says, for each kernel, which arguments are cut,
-which are sums each part adds into (each part but the first gets its own zeros, added in
-at the end) and which every part reads whole. The threads wait on locks, not by spinning,
-so a loaded machine slows a call by no more than its share of the work.
+on CPU NumPy arrays only, on one thread each, and release the GIL.
 
 The test suite runs the NumPy path (tests/conftest.py switches kernels off);
 tests/test_kernels.py runs each kernel against it.
@@ -27,14 +19,12 @@ tests/test_kernels.py runs each kernel against it.
 import importlib.util
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from zennet.backend import compute_threads, memory_order
+from zennet.backend import memory_order
 
-_STATE = {"enabled": None, "compiled": None, "pool": None}
-MIN_SPLIT = 1 << 16  # elements of the first argument below which a call runs on one thread
+_STATE = {"enabled": None, "compiled": None}
 
 
 def compiled_kernels_available():
@@ -80,48 +70,6 @@ def kernel(name, *arrays):
     return _STATE["compiled"][name]
 
 
-def _pool(threads):
-    """The pool of ``threads - 1`` workers (the caller's thread is the other one); a new
-    one in a forked child, whose copy of the parent's pool has no threads behind it."""
-    key = (threads, os.getpid())
-    if _STATE["pool"] is None or _STATE["pool"][0] != key:
-        _STATE["pool"] = (key, ThreadPoolExecutor(threads - 1, "zennet-kernel"))
-    return _STATE["pool"][1]
-
-
-def _cut(n, parts):
-    """[lo, hi) bounds cutting range(n) into ``parts`` near-equal pieces."""
-    edges = [n * i // parts for i in range(parts + 1)]
-    return list(zip(edges[:-1], edges[1:]))
-
-
-def _threaded(name, compiled):
-    """``compiled`` run on one part of its arguments per thread (``SPLITS[name]``)."""
-    roles = SPLITS[name]
-
-    def run(*args):
-        threads = min(compute_threads(), len(args[0]))
-        if threads < 2 or args[0].size < MIN_SPLIT:
-            return compiled(*args)
-        parts = []
-        for i, (lo, hi) in enumerate(_cut(len(args[0]), threads)):
-            part = [
-                a[lo:hi] if role == "cut" else np.zeros_like(a) if role == "sum" and i else a
-                for a, role in zip(args, roles)
-            ]
-            parts.append(part)
-        pending = [_pool(threads).submit(compiled, *part) for part in parts[1:]]
-        compiled(*parts[0])
-        for future in pending:
-            future.result()
-        for a, role, *others in zip(args, roles, *(p for p in parts[1:])):
-            if role == "sum":
-                for other in others:
-                    a += other
-
-    return run
-
-
 def dense_flat(*arrays):
     """1-D views of ``arrays`` when all have the same shape and strides and fill one dense
     block of memory in some axis order (C, Fortran, channels-last...): an elementwise
@@ -143,7 +91,7 @@ def _compile():
         fastmath = {"reassoc"} if fn.__name__ in REORDERED_SUMS else False
         return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=fastmath)(fn)
 
-    return {name: _threaded(name, jit(fn)) for name, fn in PYTHON_KERNELS.items()}
+    return {name: jit(fn) for name, fn in PYTHON_KERNELS.items()}
 
 
 def adam(p, g, m, v, beta1, rest1, beta2, rest2, step_size, eps, l2, decay):
@@ -372,21 +320,4 @@ PYTHON_KERNELS = {
     "adam": adam,
     "max_pool_2x2": max_pool_2x2,
     "max_pool_2x2_backward": max_pool_2x2_backward,
-}
-
-CUT, SUM, WHOLE = "cut", "sum", "whole"
-SPLITS = {  # each argument's role when a call is cut into parts (see the module docstring)
-    "layer_norm": (CUT, WHOLE, WHOLE, WHOLE, CUT, CUT, CUT),
-    "layer_norm_backward": (CUT, CUT, WHOLE, CUT, CUT, CUT, SUM, SUM),
-    "col2im_2d": (CUT, WHOLE, WHOLE, WHOLE, WHOLE, CUT),
-    "channel_sums": (CUT, CUT, WHOLE, SUM, SUM),
-    "channel_affine": (CUT, CUT, WHOLE, WHOLE, WHOLE, CUT),
-    "relu": (CUT, CUT),
-    "relu_backward": (CUT, CUT, CUT),
-    "adam": (CUT, CUT, CUT, CUT) + (WHOLE,) * 8,
-    "max_pool_2x2": (CUT, CUT, CUT),
-    "max_pool_2x2_backward": (CUT, CUT, CUT),
-    "softmax_shift": (CUT,),
-    "softmax_normalize": (CUT,),
-    "softmax_backward": (CUT, CUT, CUT),
 }
