@@ -77,6 +77,8 @@ def dense_flat(*arrays):
     first = arrays[0]
     if any(a.shape != first.shape or a.strides != first.strides for a in arrays):
         return None
+    if first.flags.c_contiguous:  # the common case, without working out the order
+        return [a.reshape(-1) for a in arrays]
     order = memory_order(first)
     if not first.transpose(order).flags.c_contiguous:
         return None

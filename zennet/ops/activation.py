@@ -7,14 +7,18 @@ from zennet.backend import array_module
 from zennet.kernels import dense_flat, kernel
 from zennet.ops.elementwise import Where
 
+# Below this many elements NumPy's ufuncs take less time than a kernel call's overhead
+# (about 2 µs; measured in docs/performance.md, "Compiled kernels").
+KERNEL_FROM = 1 << 14
+
 
 class ReLU(Function):
     """y = max(x, 0)   |   dx = dy * (x > 0)   (relu'(0) = 0, as in PyTorch)"""
 
     def forward(self, x):
-        run = kernel("relu", x)
+        run = kernel("relu", x) if x.size >= KERNEL_FROM else None
         flat = None if run is None else dense_flat(x)
-        if flat:  # the kernel on one thread per part of a large x
+        if flat:  # one pass that keeps NaN and x's layout
             self.y = self.xp.empty_like(x)  # x's layout, so its flat view runs in x's order
             run(*flat, *dense_flat(self.y))
         else:
@@ -22,7 +26,7 @@ class ReLU(Function):
         return self.y
 
     def backward(self, dy):
-        run = kernel("relu_backward", self.y, dy)
+        run = kernel("relu_backward", self.y, dy) if dy.size >= KERNEL_FROM else None
         flat = None if run is None else dense_flat(self.y, dy)
         if flat:  # one pass, not a compare and a multiply
             dx = self.xp.empty_like(dy)  # dy's layout, so its flat view runs in the same order
