@@ -180,3 +180,12 @@ def test_device_objects_compare_with_names_and_unknown_names_are_refused():
         zn.device("tpu")
     assert zn.ones(2, device="cpu").device == "cpu"
     assert zn.ones(2).to("float64").dtype == np.float64  # a dtype name is not a device
+
+
+def test_zeros_written_is_zeros_on_the_modules_device():
+    from zennet.backend import zeros_written
+
+    for xp, kind in ((np, np.ndarray), (stand_in_device.TrackedNumpy(), Tracked)):
+        out = zeros_written(xp, (3, 4), np.float32)
+        assert type(out) is kind and out.dtype == np.float32 and out.shape == (3, 4)
+        assert not out.any()

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from zennet.autograd import Function
-from zennet.backend import array_module
+from zennet.backend import array_module, zeros_written
 from zennet.kernels import kernel
 from zennet.ops import winograd
 
@@ -74,7 +74,7 @@ def pad_channels_last(x, padding):
         + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], padding))
         + (x.shape[1],)
     )
-    out = xp.zeros(shape, dtype=x.dtype)
+    out = zeros_written(xp, shape, x.dtype)
     out[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], padding))] = xcl
     return out
 
@@ -140,7 +140,7 @@ def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation)
     compiled = compiled_col2im(rows, w, groups, n, padded_size, out_size, stride, dilation)
     if compiled is not None:
         return compiled
-    xpad = xp.zeros((n, *padded_size, groups, cg), dtype=rows.dtype)
+    xpad = zeros_written(xp, (n, *padded_size, groups, cg), rows.dtype)
     block = xp.empty((groups, rows.shape[1], cg), dtype=rows.dtype)
     for w_o, offset in zip(weight_offsets(w, groups), np.ndindex(*size)):
         if groups == 1:  # one 2-d GEMM, faster than a stack of one
@@ -163,7 +163,7 @@ def compiled_col2im(rows, w, groups, n, padded_size, out_size, stride, dilation)
         return None
     cg, size = w.shape[1], w.shape[2:]
     dcols = rows[0] @ weight_matrix(w, 1)[0].T  # (M, K·Cg), columns ordered (*k, Cg)
-    xpad = array_module(rows).zeros((n, *padded_size, cg), dtype=rows.dtype)
+    xpad = zeros_written(array_module(rows), (n, *padded_size, cg), rows.dtype)
     run(dcols.reshape(n, *out_size, *size, cg), *stride, *dilation, xpad)
     return xpad
 
