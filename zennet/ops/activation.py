@@ -26,7 +26,7 @@ class ReLU(Function):
         return self.y
 
     def backward(self, dy):
-        run = kernel("relu_backward", self.y, dy) if dy.size >= KERNEL_FROM else None
+        run = kernel("relu_backward", self.y, dy) if self.y.size >= KERNEL_FROM else None
         flat = None if run is None else dense_flat(self.y, dy)
         if flat:  # one pass, not a compare and a multiply
             dx = self.xp.empty_like(dy)  # dy's layout, so its flat view runs in the same order
