@@ -376,3 +376,41 @@ def test_empty_batches_take_the_kernels_paths(compiled):
 def test_set_num_threads_refuses_fewer_than_one():
     with pytest.raises(ValueError, match="set_num_threads"):
         zn.set_num_threads(0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_cell_kernel_trains_as_the_numpy_path(compiled, ran, dtype):
+    """A two-layer bidirectional LSTM on padded sequences (the kernel on every step, the
+    padding masked), its output, final states and every gradient against the NumPy path."""
+    calls = ran("zennet.ops.recurrent")
+    rng = np.random.default_rng(5)
+    x, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in ((6, 3, 5), (4, 3, 7), (4, 3, 7)))
+    results = []
+    for on in (True, False):
+        previous = kernels.use_compiled_kernels(on)
+        zn.manual_seed(0)
+        lstm = zn.nn.LSTM(5, 7, num_layers=2, bidirectional=True).to(dtype)
+        inputs = [zn.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+        packed = zn.nn.utils.rnn.pack_padded_sequence(inputs[0], [6, 4, 2], enforce_sorted=False)
+        out, (h, c) = lstm(packed, tuple(inputs[1:]))
+        out = zn.nn.utils.rnn.pad_packed_sequence(out)[0]
+        ((out * out).sum() + (h * c).sum() + c.sum()).backward()
+        tensors = [out, h, c] + [t.grad for t in inputs] + [p.grad for p in lstm.parameters()]
+        results.append([t.numpy().copy() for t in tensors])
+        kernels.use_compiled_kernels(previous)
+    assert calls.count("lstm_cell_backward") == 2 * 2 * 6  # layers, directions, steps
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_python_lstm_cell_kernel_is_the_formula():
+    rng = np.random.default_rng(6)
+    i, f, g, o, tanh_c, c_prev, dh, dc = rng.uniform(-1, 1, (8, 2, 3))
+    da, dc_prev = np.full((2, 4, 3), np.nan), np.full((2, 3), np.nan)
+    kernels.lstm_cell_backward(i, f, g, o, tanh_c, c_prev, dh, dc, da, dc_prev)
+    dcc = dc + dh * o * (1 - tanh_c**2)
+    expected = [dcc * g * i * (1 - i), dcc * c_prev * f * (1 - f), dcc * i * (1 - g**2)]
+    expected.append(dh * tanh_c * o * (1 - o))
+    np.testing.assert_allclose(da.transpose(1, 0, 2), expected, rtol=1e-14)
+    np.testing.assert_allclose(dc_prev, dcc * f, rtol=1e-14)

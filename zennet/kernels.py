@@ -306,6 +306,33 @@ def softmax_backward(dy, y, dx):
                 dx[a, s, c] = y[a, s, c] * (dy[a, s, c] - dot[c])
 
 
+def lstm_cell_backward(i, f, g, o, tanh_c, c_prev, dh, dc, da, dc_prev):
+    """Back through one LSTM step (ops.recurrent.LSTM), with i, f, g, o the step's activated
+    gates (N, H) and da (N, 4, H) its rows of dL/da::
+
+        dc  += dh ⊙ o ⊙ (1 - tanh² c_t)
+        da_i = dc ⊙ g ⊙ i(1-i),   da_f = dc ⊙ c_{t-1} ⊙ f(1-f)
+        da_g = dc ⊙ i ⊙ (1-g²),   da_o = dh ⊙ tanh c_t ⊙ o(1-o)
+        dc_{t-1} = dc ⊙ f
+
+    One loop per output over a row, so that each vectorizes (one loop writing all five ran
+    4× slower: too many arrays for the compiler's checks that they do not overlap)."""
+    dcc = np.empty(dh.shape[1], dh.dtype)  # dc of one row, after the first line
+    for n in range(dh.shape[0]):
+        for h in range(dcc.size):
+            dcc[h] = dc[n, h] + dh[n, h] * o[n, h] * (1 - tanh_c[n, h] * tanh_c[n, h])
+        for h in range(dcc.size):
+            da[n, 0, h] = dcc[h] * g[n, h] * i[n, h] * (1 - i[n, h])
+        for h in range(dcc.size):
+            da[n, 1, h] = dcc[h] * c_prev[n, h] * f[n, h] * (1 - f[n, h])
+        for h in range(dcc.size):
+            da[n, 2, h] = dcc[h] * i[n, h] * (1 - g[n, h] * g[n, h])
+        for h in range(dcc.size):
+            da[n, 3, h] = dh[n, h] * tanh_c[n, h] * o[n, h] * (1 - o[n, h])
+        for h in range(dcc.size):
+            dc_prev[n, h] = dcc[h] * f[n, h]
+
+
 REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward")
 
 PYTHON_KERNELS = {
@@ -322,4 +349,5 @@ PYTHON_KERNELS = {
     "adam": adam,
     "max_pool_2x2": max_pool_2x2,
     "max_pool_2x2_backward": max_pool_2x2_backward,
+    "lstm_cell_backward": lstm_cell_backward,
 }

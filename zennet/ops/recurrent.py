@@ -32,6 +32,7 @@ padding is left to the module.
 
 from zennet.autograd import Function
 from zennet.backend import array_module
+from zennet.kernels import kernel
 
 
 def sigmoid_(a):
@@ -271,6 +272,12 @@ class LSTM(_Recurrence):
         (dh, dc), (dh_prev, dc_prev) = d, out
         i, f, g, o = self.gates[:, t]  # the activated gates of step t
         tanh_c, c_prev = self.tanh_c[t], self.before(1, t)
+        cell = (i, f, g, o, tanh_c, c_prev, dh, dc)
+        run = kernel("lstm_cell_backward", *cell, dc_prev)
+        if run is not None and all(a.flags.c_contiguous for a in cell):
+            run(*cell, self.dgates[t], dc_prev)  # the lines below, in one compiled call
+            self.hidden_input_grad(t, dh_prev)
+            return
         dc += dh * o * (1 - tanh_c * tanh_c)
         da = self.gate_grads(t)  # (4, N, H): dL/da_t, gate by gate
         da[0] = dc * g * i * (1 - i)
