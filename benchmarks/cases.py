@@ -183,14 +183,15 @@ def _mean_pooled(self, x):
 
 
 class LSTM(Case):
-    """LSTM(features -> hidden) over ``seq`` steps, Linear on the last step's output."""
+    """LSTM(features -> hidden) over ``seq`` steps, Linear on the last step's output; with
+    ``cell="GRU"`` a GRU instead."""
 
-    requires = ("LSTM", "Linear")
+    requires = ("LSTM", "GRU", "Linear")
 
-    def __init__(self, batch_size, features=64, hidden=128, seq=50):
-        self.features, self.hidden, self.seq = features, hidden, seq
-        self.name = f"LSTM({features}->{hidden})+Linear, seq {seq}, Adam"
-        gates = 4 * hidden * (features + hidden)
+    def __init__(self, batch_size, features=64, hidden=128, seq=50, cell="LSTM"):
+        self.features, self.hidden, self.seq, self.cell = features, hidden, seq, cell
+        self.name = f"{cell}({features}->{hidden})+Linear, seq {seq}, Adam"
+        gates = {"LSTM": 4, "GRU": 3}[cell] * hidden * (features + hidden)
         self.flops_per_sample = 6.0 * seq * gates + 6.0 * hidden * 10
         super().__init__(batch_size)
 
@@ -199,7 +200,7 @@ class LSTM(Case):
             _composite(
                 ns.Module,
                 _last_step,
-                rnn=ns.LSTM(self.features, self.hidden, batch_first=True),
+                rnn=getattr(ns, self.cell)(self.features, self.hidden, batch_first=True),
                 head=ns.Linear(self.hidden, 10),
             )
             for ns in (nn, torch.nn)

@@ -136,7 +136,10 @@ def test_shapes_quick_measures_every_shape(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "key, options", [(key, {}) for key in CASES] + [(key, options) for key, _, options in SHAPES]
+    "key, options",
+    [(key, {}) for key in CASES]
+    + [(key, options) for key, _, options in SHAPES]
+    + [("lstm", {"cell": "GRU"})],  # benchmarks/kernel_ab.py's GRU
 )
 def test_a_case_builds_the_same_model_in_both(key, options):
     """Same weights, same batch: the two frameworks' first losses agree, so the ratios
@@ -158,6 +161,28 @@ def test_kernels_quick_compares_both_paths(tmp_path):
         for path_name in ("compiled", "numpy", "torch"):
             assert _positive(row[path_name]["median"]), row
         assert _positive(row["speedup"])
+
+
+def test_kernel_ab_times_both_paths():
+    pytest.importorskip("numba")
+    done = _run(
+        "benchmarks.kernel_ab", "lstm", "lstm_cell_backward", "--rounds", "2", "--steps", "1"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert [line.split(":")[1].split()[0] for line in lines] == ["NumPy", "kernel"], lines
+    assert all("median" in line and "best" in line for line in lines)
+
+
+def test_zeros_ab_times_both_and_restores_zeros_written(capsys):
+    import zennet.ops.conv as conv
+    from benchmarks import zeros_ab
+    from zennet.backend import zeros_written
+
+    zeros_ab.main("cnn", rounds=2, steps=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "np.zeros" in lines[0] and "zeros_written" in lines[1]
+    assert conv.zeros_written is zeros_written
 
 
 def test_time_to_accuracy_runs_both_frameworks_to_the_target(tmp_path):

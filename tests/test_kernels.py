@@ -378,10 +378,11 @@ def test_set_num_threads_refuses_fewer_than_one():
         zn.set_num_threads(0)
 
 
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lstm_cell_kernel_trains_as_the_numpy_path(compiled, ran, dtype):
-    """A two-layer bidirectional LSTM on padded sequences (the kernel on every step, the
-    padding masked), its output, final states and every gradient against the NumPy path."""
+def test_recurrent_cell_kernels_train_as_the_numpy_path(compiled, ran, dtype, cell):
+    """A two-layer bidirectional LSTM or GRU on padded sequences (the kernel on every step,
+    the padding masked), its output, final states and every gradient against the NumPy path."""
     calls = ran("zennet.ops.recurrent")
     rng = np.random.default_rng(5)
     x, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in ((6, 3, 5), (4, 3, 7), (4, 3, 7)))
@@ -389,16 +390,18 @@ def test_lstm_cell_kernel_trains_as_the_numpy_path(compiled, ran, dtype):
     for on in (True, False):
         previous = kernels.use_compiled_kernels(on)
         zn.manual_seed(0)
-        lstm = zn.nn.LSTM(5, 7, num_layers=2, bidirectional=True).to(dtype)
+        layer = getattr(zn.nn, cell)(5, 7, num_layers=2, bidirectional=True).to(dtype)
         inputs = [zn.tensor(a, requires_grad=True) for a in (x, h0, c0)]
         packed = zn.nn.utils.rnn.pack_padded_sequence(inputs[0], [6, 4, 2], enforce_sorted=False)
-        out, (h, c) = lstm(packed, tuple(inputs[1:]))
+        out, states = layer(packed, tuple(inputs[1:]) if cell == "LSTM" else inputs[1])
         out = zn.nn.utils.rnn.pad_packed_sequence(out)[0]
+        h, c = states if cell == "LSTM" else (states, states)
         ((out * out).sum() + (h * c).sum() + c.sum()).backward()
-        tensors = [out, h, c] + [t.grad for t in inputs] + [p.grad for p in lstm.parameters()]
+        grads = [t.grad for t in inputs if t.grad is not None]
+        tensors = [out, h, c] + grads + [p.grad for p in layer.parameters()]
         results.append([t.numpy().copy() for t in tensors])
         kernels.use_compiled_kernels(previous)
-    assert calls.count("lstm_cell_backward") == 2 * 2 * 6  # layers, directions, steps
+    assert calls.count(f"{cell.lower()}_cell_backward") == 2 * 2 * 6  # layers, directions, steps
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
@@ -414,3 +417,15 @@ def test_python_lstm_cell_kernel_is_the_formula():
     expected.append(dh * tanh_c * o * (1 - o))
     np.testing.assert_allclose(da.transpose(1, 0, 2), expected, rtol=1e-14)
     np.testing.assert_allclose(dc_prev, dcc * f, rtol=1e-14)
+
+
+def test_python_gru_cell_kernel_is_the_formula():
+    rng = np.random.default_rng(7)
+    r, z, n, b_n, h_prev, dh = rng.uniform(-1, 1, (6, 2, 3))
+    da, db = np.full((2, 3, 3), np.nan), np.full((2, 3, 3), np.nan)
+    kernels.gru_cell_backward(r, z, n, b_n, h_prev, dh, da, db)
+    da_n = dh * (1 - z) * (1 - n**2)
+    da_z = dh * (h_prev - n) * z * (1 - z)
+    da_r = da_n * b_n * r * (1 - r)
+    np.testing.assert_allclose(da.transpose(1, 0, 2), [da_r, da_z, da_n], rtol=1e-14)
+    np.testing.assert_allclose(db.transpose(1, 0, 2), [da_r, da_z, da_n * r], rtol=1e-14)

@@ -333,6 +333,32 @@ def lstm_cell_backward(i, f, g, o, tanh_c, c_prev, dh, dc, da, dc_prev):
             dc_prev[n, h] = dcc[h] * f[n, h]
 
 
+def gru_cell_backward(r, z, n, b_n, h_prev, dh, da, db):
+    """Back through one GRU step (ops.recurrent.GRU), with r, z, n the step's activated
+    gates (N, H), b_n its h_{t-1}·W_hnᵀ + b_hn, and da, db (N, 3, H) its rows of dL/da and
+    dL/db::
+
+        da_n = dh ⊙ (1-z) ⊙ (1-n²)
+        da_z = db_z = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
+        da_r = db_r = da_n ⊙ b_n ⊙ r(1-r)
+        db_n = da_n ⊙ r
+
+    One loop per output, as lstm_cell_backward's."""
+    for k in range(dh.shape[0]):
+        for h in range(dh.shape[1]):
+            da[k, 2, h] = dh[k, h] * (1 - z[k, h]) * (1 - n[k, h] * n[k, h])
+        for h in range(dh.shape[1]):
+            da[k, 1, h] = dh[k, h] * (h_prev[k, h] - n[k, h]) * z[k, h] * (1 - z[k, h])
+        for h in range(dh.shape[1]):
+            da[k, 0, h] = da[k, 2, h] * b_n[k, h] * r[k, h] * (1 - r[k, h])
+        for h in range(dh.shape[1]):
+            db[k, 0, h] = da[k, 0, h]
+        for h in range(dh.shape[1]):
+            db[k, 1, h] = da[k, 1, h]
+        for h in range(dh.shape[1]):
+            db[k, 2, h] = da[k, 2, h] * r[k, h]
+
+
 REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward")
 
 PYTHON_KERNELS = {
@@ -350,4 +376,5 @@ PYTHON_KERNELS = {
     "max_pool_2x2": max_pool_2x2,
     "max_pool_2x2_backward": max_pool_2x2_backward,
     "lstm_cell_backward": lstm_cell_backward,
+    "gru_cell_backward": gru_cell_backward,
 }

@@ -333,6 +333,13 @@ class GRU(_Recurrence):
     def step_backward(self, t, d, out):
         (dh,) = d
         r, z, n = self.gates[:, t]
+        cell = (r, z, n, self.hidden[t, 2], self.before(0, t), dh)
+        run = kernel("gru_cell_backward", *cell)
+        if run is not None and all(a.flags.c_contiguous for a in cell):
+            run(*cell, self.dgates[t], self.dhidden[t])  # the five lines below, compiled
+            self.hidden_input_grad(t, out[0], hidden=True)
+            out[0] += dh * z
+            return
         da, db = self.gate_grads(t), self.gate_grads(t, hidden=True)  # (3, N, H) each
         da[2] = dh * (1 - z) * (1 - n * n)
         da[1] = dh * (self.before(0, t) - n) * z * (1 - z)

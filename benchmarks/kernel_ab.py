@@ -1,0 +1,53 @@
+"""A/B of one compiled kernel: a runner case's training step with the kernel and with its
+op's NumPy path, the two alternating round by round in one process (the other kernels on).
+
+    python -m benchmarks.kernel_ab lstm lstm_cell_backward
+    python -m benchmarks.kernel_ab lstm gru_cell_backward --options '{"cell": "GRU"}'
+    python -m benchmarks.kernel_ab cnn relu --rounds 20
+
+Prints ms per step (wall time, BLAS on its default threads), median and best of the rounds.
+Needs numba (the kernels); the names are those of zennet.kernels.PYTHON_KERNELS.
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+from benchmarks.cases import CASES
+from zennet import kernels
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("kernel", choices=sorted(kernels.PYTHON_KERNELS))
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--options", type=json.loads, default={}, help="the case's sizes (JSON)")
+    args = parser.parse_args()
+    kernels.use_compiled_kernels(True)
+    case_class, batch = CASES[args.case]
+    step = case_class(batch, **args.options).zennet_step
+    for _ in range(3):
+        step()  # compiles the kernels, fills the caches
+    compiled = kernels._STATE["compiled"]
+    found = compiled[args.kernel]
+    times = {"NumPy path": [], "kernel": []}
+    for r in range(args.rounds):
+        for name in list(times) if r % 2 == 0 else list(times)[::-1]:
+            compiled[args.kernel] = found if name == "kernel" else None  # None: the NumPy path
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                step()
+            times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+    compiled[args.kernel] = found
+    for name, ms in times.items():
+        print(
+            f"{args.case}, {args.kernel}: {name:10s} median {statistics.median(ms):.2f} ms, "
+            f"best {min(ms):.2f} ms per step"
+        )
+
+
+if __name__ == "__main__":
+    main()
