@@ -18,6 +18,21 @@ from benchmarks.cases import CASES
 from zennet import kernels
 
 
+def alternating_ms(step, variants, rounds, steps):
+    """{name: [ms per step of each round]} for ``variants`` (name -> a function that switches
+    the process to that variant), the variants taking turns round by round, their order
+    reversed every other round; each round runs ``step`` ``steps`` times."""
+    times = {name: [] for name in variants}
+    for r in range(rounds):
+        for name in list(variants) if r % 2 == 0 else list(variants)[::-1]:
+            variants[name]()
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            times[name].append((time.perf_counter() - start) / steps * 1e3)
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("case", choices=sorted(CASES))
@@ -33,14 +48,11 @@ def main():
         step()  # compiles the kernels, fills the caches
     compiled = kernels._STATE["compiled"]
     found = compiled[args.kernel]
-    times = {"NumPy path": [], "kernel": []}
-    for r in range(args.rounds):
-        for name in list(times) if r % 2 == 0 else list(times)[::-1]:
-            compiled[args.kernel] = found if name == "kernel" else None  # None: the NumPy path
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                step()
-            times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+    variants = {
+        "NumPy path": lambda: compiled.update({args.kernel: None}),  # None: the NumPy path
+        "kernel": lambda: compiled.update({args.kernel: found}),
+    }
+    times = alternating_ms(step, variants, args.rounds, args.steps)
     compiled[args.kernel] = found
     for name, ms in times.items():
         print(

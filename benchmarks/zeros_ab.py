@@ -9,10 +9,10 @@ Prints ms per training step, median and best of 10 rounds of 5 steps each.
 
 import statistics
 import sys
-import time
 
 import zennet.ops.conv as conv
 from benchmarks.cases import CASES
+from benchmarks.kernel_ab import alternating_ms
 from benchmarks.profile_cnn_preset import preset_step
 from zennet.backend import zeros_written
 
@@ -29,14 +29,11 @@ def main(which="preset", rounds=10, steps=5):
         step = case_class(batch).zennet_step
     for _ in range(3):
         step()
-    times = {"np.zeros": [], "zeros_written": []}
-    for r in range(rounds):
-        for name in list(times) if r % 2 == 0 else list(times)[::-1]:
-            conv.zeros_written = calloc if name == "np.zeros" else zeros_written
-            start = time.perf_counter()
-            for _ in range(steps):
-                step()
-            times[name].append((time.perf_counter() - start) / steps * 1e3)
+    variants = {
+        "np.zeros": lambda: setattr(conv, "zeros_written", calloc),
+        "zeros_written": lambda: setattr(conv, "zeros_written", zeros_written),
+    }
+    times = alternating_ms(step, variants, rounds, steps)
     conv.zeros_written = zeros_written
     for name, ms in times.items():
         print(f"{which}: {name:13s} median {statistics.median(ms):.2f} ms, best {min(ms):.2f} ms")

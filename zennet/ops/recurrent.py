@@ -276,16 +276,15 @@ class LSTM(_Recurrence):
         run = kernel("lstm_cell_backward", *cell, dc_prev)
         if run is not None and all(a.flags.c_contiguous for a in cell):
             run(*cell, self.dgates[t], dc_prev)  # the lines below, in one compiled call
-            self.hidden_input_grad(t, dh_prev)
-            return
-        dc += dh * o * (1 - tanh_c * tanh_c)
-        da = self.gate_grads(t)  # (4, N, H): dL/da_t, gate by gate
-        da[0] = dc * g * i * (1 - i)
-        da[1] = dc * c_prev * f * (1 - f)
-        da[2] = dc * i * (1 - g * g)
-        da[3] = dh * tanh_c * o * (1 - o)
+        else:
+            dc += dh * o * (1 - tanh_c * tanh_c)
+            da = self.gate_grads(t)  # (4, N, H): dL/da_t, gate by gate
+            da[0] = dc * g * i * (1 - i)
+            da[1] = dc * c_prev * f * (1 - f)
+            da[2] = dc * i * (1 - g * g)
+            da[3] = dh * tanh_c * o * (1 - o)
+            xp.multiply(dc, f, out=dc_prev)
         self.hidden_input_grad(t, dh_prev)
-        xp.multiply(dc, f, out=dc_prev)
 
 
 class GRU(_Recurrence):
@@ -333,18 +332,17 @@ class GRU(_Recurrence):
     def step_backward(self, t, d, out):
         (dh,) = d
         r, z, n = self.gates[:, t]
-        cell = (r, z, n, self.hidden[t, 2], self.before(0, t), dh)
+        b_n, h_prev = self.hidden[t, 2], self.before(0, t)
+        cell = (r, z, n, b_n, h_prev, dh)
         run = kernel("gru_cell_backward", *cell)
         if run is not None and all(a.flags.c_contiguous for a in cell):
-            run(*cell, self.dgates[t], self.dhidden[t])  # the five lines below, compiled
-            self.hidden_input_grad(t, out[0], hidden=True)
-            out[0] += dh * z
-            return
-        da, db = self.gate_grads(t), self.gate_grads(t, hidden=True)  # (3, N, H) each
-        da[2] = dh * (1 - z) * (1 - n * n)
-        da[1] = dh * (self.before(0, t) - n) * z * (1 - z)
-        da[0] = da[2] * self.hidden[t, 2] * r * (1 - r)
-        db[:2] = da[:2]
-        db[2] = da[2] * r
+            run(*cell, self.dgates[t], self.dhidden[t])  # the lines below, in one compiled call
+        else:
+            da, db = self.gate_grads(t), self.gate_grads(t, hidden=True)  # (3, N, H) each
+            da[2] = dh * (1 - z) * (1 - n * n)
+            da[1] = dh * (h_prev - n) * z * (1 - z)
+            da[0] = da[2] * b_n * r * (1 - r)
+            db[:2] = da[:2]
+            db[2] = da[2] * r
         self.hidden_input_grad(t, out[0], hidden=True)
         out[0] += dh * z
