@@ -26,6 +26,7 @@ LAYERS = [
         "zennet.registry",
         "zennet.trace",
         "zennet.version",
+        "zennet.parallel",
         "zennet.kernels",
         "zennet.tensor",
         "zennet.autograd",

@@ -45,11 +45,13 @@ from zennet.grad_mode import (  # noqa: F401 (re-exported: zn.no_grad, ...)
     mode,
     no_grad,
 )
+from zennet.parallel import hold_blas, release_blas
 from zennet.tensor import Tensor
 from zennet.trace import report_while_recording
 from zennet.trace import state as _trace
 
 _FLOAT64 = np.dtype(np.float64)  # a dtype, not the type: comparing with it is cheaper
+HOLD_FROM = 1 << 12  # elements of an op's first input from which BLAS is held to one thread
 
 
 def _float_dtype_as_torch(arrays):
@@ -96,7 +98,14 @@ class Function:
         fn.needs_input_grad = tuple(needs)
         if kind is not None and kind is not np.ndarray:
             fn.xp = device_of(first).xp
-        out = fn.forward(*arrays, **params)
+        if kind is np.ndarray and first.size >= HOLD_FROM:  # zennet.parallel: why
+            held = hold_blas()
+            try:
+                out = fn.forward(*arrays, **params)
+            finally:
+                release_blas(held)
+        else:
+            out = fn.forward(*arrays, **params)
         if type(out) is not np.ndarray and device_of(out) is CPU:  # a scalar, not an array
             out = fn.xp.asarray(out)
         if out.dtype == _FLOAT64 and cls.promotes:

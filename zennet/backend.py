@@ -18,6 +18,8 @@ the two array helpers the engine needs below every op (``unbroadcast``,
 ``broadcast_shape``).
 """
 
+import os
+
 import numpy as np
 
 
@@ -223,18 +225,35 @@ def zeros_written(xp, shape, dtype):
 # ----------------------------------------------------------------- threads
 
 
+_THREADS = {"n": None}  # set_num_threads's count; None: compute_threads's default
+
+
 def set_num_threads(n):
-    """Let BLAS use ``n`` threads (through threadpoolctl, an optional dependency)."""
+    """Let zennet (zennet.parallel) and BLAS (through threadpoolctl, an optional dependency)
+    use ``n`` threads."""
     if int(n) < 1:
         raise ValueError(f"set_num_threads: got {n}; pass a number of threads >= 1.")
     _threadpool_limits(n)
+    _THREADS["n"] = int(n)
+
+
+def compute_threads():
+    """How many threads zennet uses: ``set_num_threads``'s count, else ``OMP_NUM_THREADS``
+    when set, else the CPUs this process may run on."""
+    if _THREADS["n"] is None:
+        wanted = os.environ.get("OMP_NUM_THREADS", "").strip()
+        if wanted.isdigit() and int(wanted) > 0:
+            _THREADS["n"] = int(wanted)
+        elif hasattr(os, "sched_getaffinity"):
+            _THREADS["n"] = len(os.sched_getaffinity(0))
+        else:
+            _THREADS["n"] = os.cpu_count() or 1
+    return _THREADS["n"]
 
 
 def get_num_threads():
-    """The number of threads BLAS uses (the largest of its thread pools)."""
-    from threadpoolctl import threadpool_info
-
-    return max((pool["num_threads"] for pool in threadpool_info()), default=1)
+    """The number of threads zennet uses (``set_num_threads``)."""
+    return compute_threads()
 
 
 _limits = []  # the active threadpool limit, kept alive until replaced

@@ -8,6 +8,7 @@ gradients of tensors that were used more than once.
 
 import numpy as np
 
+from zennet import parallel
 from zennet.backend import (
     CPU,
     array_module,
@@ -410,7 +411,16 @@ def _owned(array, seen):
 
 def _run_backward(root, seed, retain_graph, captured=None):
     """Back-propagate ``seed`` from root; with ``captured`` (a dict of id -> None) the
-    gradients of those tensors are stored there instead of in any leaf's .grad."""
+    gradients of those tensors are stored there instead of in any leaf's .grad. BLAS is
+    held to one thread for the pass (zennet.parallel cuts the GEMMs across threads)."""
+    held = parallel.hold_blas()
+    try:
+        _backward_pass(root, seed, retain_graph, captured)
+    finally:
+        parallel.release_blas(held)
+
+
+def _backward_pass(root, seed, retain_graph, captured):
     anomaly = mode.anomaly
     grads = {id(root): seed}
     seen = {id(seed)}  # arrays already handed to a leaf (or owned by the caller)

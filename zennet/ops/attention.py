@@ -4,7 +4,7 @@ self-attention fused into one op (the transformer layer's hot spot)."""
 import math
 
 from zennet.autograd import Function
-from zennet.kernels import kernel
+from zennet.kernels import kernel, matmul
 
 
 def safe_softmax(x, axis, xp, out=None):
@@ -84,7 +84,7 @@ class SelfAttention(Function):
         w = w.copy()  # (3E, E): Q's rows carry the 1/√d
         w[:E] *= scale
         rows = x.reshape(N * L, E)  # (N·L, E); a copy only when x is a strided view
-        qkv = rows @ w.T  # (N·L, 3E)
+        qkv = matmul(rows, w.T)  # (N·L, 3E)
         if b is not None:
             b = b.copy()
             b[:E] *= scale
@@ -92,12 +92,12 @@ class SelfAttention(Function):
         q, k, v = _heads(qkv, N, L, heads, d)  # (N, h, L, d) views each
         # K·Qᵀ with Qᵀ copied contiguous: OpenBLAS's small-K products run faster on two
         # plain operands than with a transposed one, copy included (docs/performance.md)
-        scores = k @ xp.ascontiguousarray(xp.swapaxes(q, -1, -2))  # (N, h, keys, queries)
+        scores = matmul(k, xp.ascontiguousarray(xp.swapaxes(q, -1, -2)))  # (N, h, keys, queries)
         if mask is not None:
             scores += xp.swapaxes(mask, -1, -2)
         p = _softmax_over_keys(scores, xp)  # the attention weights, transposed
         y = xp.empty((N, L, heads, d), x.dtype)
-        xp.matmul(xp.swapaxes(p, -1, -2), v, out=y.transpose(0, 2, 1, 3))  # heads side by side
+        matmul(xp.swapaxes(p, -1, -2), v, out=y.transpose(0, 2, 1, 3))  # heads side by side
         self.rows, self.w, self.qkv, self.p, self.scale = rows, w, qkv, p, scale
         return y.reshape(N, L, E)
 
@@ -110,16 +110,16 @@ class SelfAttention(Function):
         dhead = dy.reshape(N, L, heads, d).transpose(0, 2, 1, 3)  # (N, h, L, d) view
         dqkv = xp.empty_like(self.qkv)  # (N·L, 3E)
         dq, dk, dv = _heads(dqkv, N, L, heads, d)
-        xp.matmul(p, dhead, out=dv)  # (N, h, keys, d)
-        dp = v @ xp.ascontiguousarray(xp.swapaxes(dhead, -1, -2))  # (N, h, keys, queries)
+        matmul(p, dhead, out=dv)  # (N, h, keys, d)
+        dp = matmul(v, xp.ascontiguousarray(xp.swapaxes(dhead, -1, -2)))  # (N, h, keys, queries)
         ds = _softmax_over_keys_backward(dp, p, xp)
-        xp.matmul(xp.swapaxes(ds, -1, -2), k, out=dq)  # (N, h, queries, d), of the scaled Q
-        xp.matmul(ds, q, out=dk)
+        matmul(xp.swapaxes(ds, -1, -2), k, out=dq)  # (N, h, queries, d), of the scaled Q
+        matmul(ds, q, out=dk)
         need_x, need_w, need_b = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
-        dx = (dqkv @ w).reshape(N, L, E) if need_x else None  # w holds the scaled W_q
+        dx = matmul(dqkv, w).reshape(N, L, E) if need_x else None  # w holds the scaled W_q
         dw = db = None
         if need_w:
-            dw = dqkv.T @ rows  # (3E, E)
+            dw = matmul(dqkv.T, rows)  # (3E, E)
             dw[:E] *= scale  # the chain rule through W_q/√d
         if need_b:
             db = dqkv.sum(axis=0)  # (3E,)

@@ -25,6 +25,7 @@ import numpy as np
 from zennet.autograd import Function
 from zennet.backend import array_module, zeros_written
 from zennet.kernels import kernel
+from zennet.kernels import matmul as cut_matmul
 from zennet.ops import winograd
 
 
@@ -162,7 +163,7 @@ def compiled_col2im(rows, w, groups, n, padded_size, out_size, stride, dilation)
     if run is None:
         return None
     cg, size = w.shape[1], w.shape[2:]
-    dcols = rows[0] @ weight_matrix(w, 1)[0].T  # (M, K·Cg), columns ordered (*k, Cg)
+    dcols = gemm(rows[0], weight_matrix(w, 1)[0].T)  # (M, K·Cg), columns ordered (*k, Cg)
     xpad = zeros_written(array_module(rows), (n, *padded_size, cg), rows.dtype)
     run(dcols.reshape(n, *out_size, *size, cg), *stride, *dilation, xpad)
     return xpad
@@ -198,10 +199,9 @@ def weight_from_matrix(wm, shape, groups):
 def matmul(a, b, out=None):
     """a @ b per group, (g, m, k) @ (g, k, n): one 2-d :func:`gemm` when g = 1, which NumPy
     runs faster than a stack of one, above all with a transposed operand."""
-    xp = array_module(a)
     if a.shape[0] == 1:
         return gemm(a[0], b[0], None if out is None else out[0])[None]
-    return xp.matmul(a, b, out=out)
+    return cut_matmul(a, b, out=out)
 
 
 THIN = 1 << 12  # a GEMM whose two short sides multiply to at most this is thin
@@ -221,20 +221,20 @@ def gemm(a, b, out=None):
     xp = array_module(a)
     (m, k), n = a.shape, b.shape[1]
     if m * k * n < 4 * PIECE or (k * n > THIN and m * n > THIN):
-        return xp.matmul(a, b, out=out)
+        return cut_matmul(a, b, out=out)
     if k * n <= THIN:  # long m: row blocks
         rows = max(PIECE // (k * n), 1)
         cut = m - m % rows
         if out is None:
             out = xp.empty((m, n), dtype=xp.result_type(a, b))
-        xp.matmul(a[:cut].reshape(-1, rows, k), b, out=out[:cut].reshape(-1, rows, n))
+        cut_matmul(a[:cut].reshape(-1, rows, k), b, out=out[:cut].reshape(-1, rows, n))
         if cut < m:
-            xp.matmul(a[cut:], b, out=out[cut:])
+            cut_matmul(a[cut:], b, out=out[cut:])
         return out
     step = max(PIECE // (m * n), 1)  # long k: split-K
     cut = k - k % step
     pieces = a[:, :cut].reshape(m, -1, step).transpose(1, 0, 2)  # (pieces, m, step)
-    product = xp.matmul(pieces, b[:cut].reshape(-1, step, n)).sum(axis=0)
+    product = cut_matmul(pieces, b[:cut].reshape(-1, step, n)).sum(axis=0)
     if cut < k:
         product += a[:, cut:] @ b[cut:]
     if out is None:

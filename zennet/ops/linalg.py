@@ -1,6 +1,7 @@
 """Matrix products: the Z = W·A + b of every dense layer."""
 
 from zennet.autograd import Function, unbroadcast
+from zennet.kernels import matmul
 from zennet.ops.reduce import Sum
 from zennet.ops.shape import Permute, Reshape
 from zennet.tensor import sum_to_shape
@@ -13,7 +14,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return matmul(a, b)
 
     def backward(self, dy):
         xp = self.xp
@@ -26,9 +27,9 @@ class MatMul(Function):
             dy = xp.expand_dims(dy, -2)
         da = db = None
         if self.needs_input_grad[0]:
-            da = unbroadcast(dy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            da = unbroadcast(matmul(dy, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            db = unbroadcast(xp.swapaxes(a2, -1, -2) @ dy, b2.shape).reshape(b.shape)
+            db = unbroadcast(matmul(xp.swapaxes(a2, -1, -2), dy), b2.shape).reshape(b.shape)
         return da, db
 
     def backward_graph(self, dy, y):
@@ -60,7 +61,7 @@ class Linear(Function):
         # every leading axis is a sample: one (m, in) GEMM, 15-25% faster than NumPy's
         # batched matmul over the leading axes of a 3-D input (docs/performance.md)
         rows = a if a.ndim == 2 else a.reshape(-1, a.shape[-1])  # (m, in)
-        z = rows @ w.T  # (m, out)
+        z = matmul(rows, w.T)  # (m, out)
         if b is not None:
             z += b
         return z if a.ndim == 2 else z.reshape(a.shape[:-1] + (w.shape[0],))  # (..., out)
@@ -69,8 +70,8 @@ class Linear(Function):
         a, w = self.a, self.w
         need_a, need_w, need_b = self.needs_input_grad + (False,) * (3 - len(self.needs_input_grad))
         dz2 = dz.reshape(-1, dz.shape[-1])  # (m, out), every leading axis is a sample
-        da = (dz2 @ w).reshape(a.shape) if need_a else None  # (..., in)
-        dw = dz2.T @ a.reshape(-1, a.shape[-1]) if need_w else None  # (out, in)
+        da = matmul(dz2, w).reshape(a.shape) if need_a else None  # (..., in)
+        dw = matmul(dz2.T, a.reshape(-1, a.shape[-1])) if need_w else None  # (out, in)
         db = dz2.sum(axis=0) if need_b else None  # (out,)
         return da, dw, db
 

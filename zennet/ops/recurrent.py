@@ -32,7 +32,7 @@ padding is left to the module.
 
 from zennet.autograd import Function
 from zennet.backend import array_module
-from zennet.kernels import kernel
+from zennet.kernels import kernel, matmul
 
 
 def sigmoid_(a):
@@ -121,7 +121,7 @@ class _Recurrence(Function):
         self.x1 = xp.empty((T, N, I + 1), dtype=x.dtype)  # [x_t | 1], kept for dW and db
         self.x1[..., :I] = x
         self.x1[..., I] = 1
-        return xp.matmul(self.x1.reshape(T * N, I + 1), w1.transpose(0, 2, 1))  # (G, T·N, H)
+        return matmul(self.x1.reshape(T * N, I + 1), w1.transpose(0, 2, 1))  # (G, T·N, H)
 
     def input_biases(self, b_ih, b_hh):
         """The biases folded into the input projection (both, for RNN and LSTM)."""
@@ -153,7 +153,7 @@ class _Recurrence(Function):
         I = self.x1.shape[2] - 1
         need = self.needs_input_grad
         da = self.dgates.reshape(T * N, G * H)
-        dx = xp.matmul(da, self.w_ih).reshape(T, N, I) if need[0] else None
+        dx = matmul(da, self.w_ih).reshape(T, N, I) if need[0] else None
         if not any(need[1:5]):
             return dx, None, None, None, None
         inputs = xp.empty((T, N, I + 1 + H), dtype=da.dtype)  # [x_t | 1 | h_{t-1}]
@@ -161,14 +161,14 @@ class _Recurrence(Function):
         self.h_before(inputs[..., I + 1 :])
         inputs = inputs.reshape(T * N, I + 1 + H)
         if self.dhidden is None:  # RNN, LSTM: b_ih and b_hh both get db
-            joint = xp.matmul(da.T, inputs)  # (G·H, I + 1 + H)
+            joint = matmul(da.T, inputs)  # (G·H, I + 1 + H)
             dw_ih, db_ih, dw_hh = joint[:, :I], joint[:, I], joint[:, I + 1 :]
             db_hh = db_ih
         else:  # GRU: the hidden side, h·W_hhᵀ + b_hh, has gradients of its own
             dah = self.dhidden.reshape(T * N, G * H)
-            joint = xp.matmul(da.T, inputs[:, : I + 1])  # (G·H, I + 1)
+            joint = matmul(da.T, inputs[:, : I + 1])  # (G·H, I + 1)
             dw_ih, db_ih = joint[:, :I], joint[:, I]
-            dw_hh, db_hh = xp.matmul(dah.T, inputs[:, I + 1 :]), dah.sum(axis=0)
+            dw_hh, db_hh = matmul(dah.T, inputs[:, I + 1 :]), dah.sum(axis=0)
         grads = dw_ih, dw_hh, db_ih, db_hh
         return (dx,) + tuple(g if n else None for g, n in zip(grads, need[1:5]))
 
@@ -180,7 +180,7 @@ class _Recurrence(Function):
     def hidden_input_grad(self, t, out, hidden=False):
         """out = da_t·W_hh (N, H), the gradient reaching h_{t-1}: one GEMM on the step's rows."""
         rows = (self.dhidden if hidden else self.dgates)[t]  # (N, G, H)
-        self.xp.matmul(rows.reshape(rows.shape[0], -1), self.w_hh, out=out)
+        matmul(rows.reshape(rows.shape[0], -1), self.w_hh, out=out)
 
     def step(self, t, prev, out):
         """Step t: the new states from ``prev``, written into ``out`` (S, N, H); returns out."""
@@ -205,7 +205,7 @@ class RNN(_Recurrence):
         xp = self.xp
         (h,), (h_new,) = prev, out
         a = self.gates[0, t]  # (N, H)
-        a += xp.matmul(h, self.w_hh_t[0], out=self.scratch[0])
+        a += matmul(h, self.w_hh_t[0], out=self.scratch[0])
         if self.opts.get("nonlinearity", "tanh") == "tanh":
             return (xp.tanh(a, out=h_new),)
         return (xp.maximum(a, 0, out=h_new),)
@@ -256,7 +256,7 @@ class LSTM(_Recurrence):
         xp = self.xp
         (h, c), (h_new, c_new) = prev, out
         a = self.gates[:, t]  # (4, N, H): s·a_t, becomes [i, f, g, o] in place
-        a += xp.matmul(h, self.w_hh_t, out=self.scratch)
+        a += matmul(h, self.w_hh_t, out=self.scratch)
         xp.tanh(a, out=a)
         a *= self.scale  # s·tanh(s·a) + 1 - s: σ for i, f, o, tanh for g
         a += self.offset
@@ -316,7 +316,7 @@ class GRU(_Recurrence):
         xp = self.xp
         (h,), (h_new,) = prev, out
         a, b = self.gates[:, t], self.hidden[t]  # (3, N, H) each; a becomes [r, z, n] in place
-        xp.matmul(h, self.w_hh_t, out=b)
+        matmul(h, self.w_hh_t, out=b)
         if self.b_hh is not None:
             b += self.b_hh.reshape(3, 1, -1)
         a[:2] += b[:2]

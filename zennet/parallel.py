@@ -1,0 +1,122 @@
+"""zennet's own threads: when calls are cut across them, and BLAS held to one thread.
+
+Why. On a CPU, BLAS threads its GEMMs and nothing else: the rest of a training step
+(im2col, ReLU, pooling, batch norm, Adam) ran on one core while PyTorch runs it on all.
+Cutting those calls across a pool of Python threads lost while BLAS kept its own threads:
+OpenBLAS's workers spin for a while after each GEMM, waiting for the next, and took the
+core the second part needed; and a Python thread woken from sleep started its part 50 to
+250 µs late on this machine, longer than a dense layer's whole GEMM (docs/performance.md
+measured both). So zennet cuts its large GEMMs and compiled-kernel calls itself, in the
+compiled kernels (zennet.kernels: numba's parallel loops, whose OpenMP threads wait by
+spinning briefly and start a part within microseconds, calling BLAS for each GEMM part),
+and holds BLAS at one thread while its ops run.
+
+When. Calls are cut when the compiled kernels are on (numba, the ``fast`` extra), zennet
+has more than one thread (``zennet.set_num_threads``, else ``OMP_NUM_THREADS`` when set,
+else the CPUs this process may use), threadpoolctl (also in ``fast``) finds the BLAS NumPy
+uses, and ``use_threads(False)`` / ``ZENNET_THREADS=off`` has not switched it off. BLAS is
+held at one thread only while zennet's ops run (a GEMM of an op, a backward pass) and is
+set back after: NumPy calls of your own keep BLAS's threads.
+"""
+
+import ctypes
+import os
+import threading
+
+from zennet.backend import compute_threads
+
+_STATE = {"enabled": None, "blas": None, "cblas": None}
+_HOLD = {"depth": 0, "saved": ()}  # nested holds of BLAS at one thread; counts to restore
+_HOLD_LOCK = threading.Lock()
+
+
+def use_threads(enabled=True):
+    """Switch the cutting of calls across zennet's threads on or off; returns the previous
+    state."""
+    previous = threads_enabled()
+    _STATE["enabled"] = bool(enabled)
+    return previous
+
+
+def threads_enabled():
+    """Whether calls may be cut across threads now (see the module docstring; the compiled
+    kernels must be on as well)."""
+    if _STATE["enabled"] is None:
+        wanted = os.environ.get("ZENNET_THREADS", "").strip().lower()
+        _STATE["enabled"] = wanted not in ("off", "0", "no", "false")
+    return _STATE["enabled"] and compute_threads() > 1 and bool(_blas())
+
+
+def _blas():
+    """threadpoolctl's controllers of the BLAS libraries this process has loaded, or []
+    when threadpoolctl is missing (then BLAS cannot be held to one thread)."""
+    if _STATE["blas"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _STATE["blas"] = []
+            return []
+        import numpy  # noqa: F401  (its BLAS must be loaded to be found)
+
+        found = ThreadpoolController().lib_controllers
+        _STATE["blas"] = [c for c in found if c.user_api == "blas"]
+    return _STATE["blas"]
+
+
+def cblas_gemm():
+    """(sgemm, dgemm): ctypes functions of the row-major ``cblas_?gemm`` of NumPy's BLAS
+    (OpenBLAS, with its symbol prefix and suffix and 64-bit integers when it has them), or
+    None when none is found."""
+    if _STATE["cblas"] is None:
+        _STATE["cblas"] = False
+        for controller in _blas():
+            if controller.internal_api != "openblas":
+                continue
+            prefix = getattr(controller, "_symbol_prefix", "") or ""
+            suffix = getattr(controller, "_symbol_suffix", "") or ""
+            lib = ctypes.CDLL(controller.filepath)
+            index = ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
+            found = []
+            for letter, real in (("s", ctypes.c_float), ("d", ctypes.c_double)):
+                name = f"{prefix}cblas_{letter}gemm{suffix}"
+                if not hasattr(lib, name):
+                    break
+                signature = ctypes.CFUNCTYPE(
+                    None, ctypes.c_int, ctypes.c_int, ctypes.c_int,  # order, trans a, trans b
+                    index, index, index, real,  # m, n, k, alpha
+                    ctypes.c_void_p, index, ctypes.c_void_p, index,  # a, lda, b, ldb
+                    real, ctypes.c_void_p, index,  # beta, c, ldc
+                )  # fmt: skip
+                found.append(signature((name, lib)))
+            if len(found) == 2:
+                _STATE["cblas"] = tuple(found)
+                break
+    return _STATE["cblas"] or None
+
+
+def hold_blas():
+    """Hold BLAS at one thread until the matching :func:`release_blas` (holds nest; the
+    outermost sets BLAS's counts back). Nothing when calls are not cut across threads.
+    Returns whether it held, to pass to ``release_blas``."""
+    if not threads_enabled():
+        return False
+    with _HOLD_LOCK:
+        if _HOLD["depth"] == 0:
+            _HOLD["saved"] = [(c, c.get_num_threads()) for c in _blas()]
+            for controller, count in _HOLD["saved"]:
+                if count != 1:
+                    controller.set_num_threads(1)
+        _HOLD["depth"] += 1
+    return True
+
+
+def release_blas(held):
+    """End a :func:`hold_blas` that returned ``held``."""
+    if not held:
+        return
+    with _HOLD_LOCK:
+        _HOLD["depth"] -= 1
+        if _HOLD["depth"] == 0:
+            for controller, count in _HOLD["saved"]:
+                if count != 1:
+                    controller.set_num_threads(count)
