@@ -80,19 +80,23 @@ def kernel(name, *arrays):
 
 def parts(size, minimum):
     """How many parts a call of ``size`` elements (or multiply-adds) is cut into: zennet's
-    threads (no more than numba's) when it is ``minimum`` or more and cutting is on (the
-    compiled kernels on and zennet.parallel.threads_enabled()), else 1."""
+    threads when it is ``minimum`` or more and cutting is on (the compiled kernels on,
+    zennet.parallel.threads_enabled(), numba's loops on spinning threads), else 1. Also 1
+    in a child forked after this process started numba's threads: GNU OpenMP's threads do
+    not survive a fork, and numba stops a child that uses them."""
     if size < minimum or not compiled_kernels_enabled() or not parallel.threads_enabled():
         return 1
-    if "threads" not in _STATE:
-        _STATE["threads"] = _numba_threads()
-    return min(parallel.compute_threads(), _STATE["threads"])
+    if "threads_in" not in _STATE:
+        _STATE["threads_in"] = os.getpid() if _numba_threads_spin() else None
+    if _STATE["threads_in"] != os.getpid():
+        return 1
+    return parallel.compute_threads()
 
 
-def _numba_threads():
-    """How many threads numba's parallel loops have, or 1 when they run on its "workqueue"
-    layer: its threads sleep between loops, and a cut call woken on it lost to one thread
-    (a 128×512×512 GEMM: 560 µs against 360, and 240 on OpenMP's spinning threads)."""
+def _numba_threads_spin():
+    """Start numba's threads; whether they are OpenMP's or TBB's, which spin a while between
+    loops. On numba's "workqueue" layer they sleep, and a cut call woken on them lost to one
+    thread (a 128×512×512 GEMM: 560 µs against 360, and 240 on OpenMP's threads)."""
     import numba
 
     @numba.njit(parallel=True)
@@ -101,7 +105,7 @@ def _numba_threads():
             x[i] = i
 
     touch(np.zeros(2))
-    return numba.config.NUMBA_NUM_THREADS if numba.threading_layer() in ("omp", "tbb") else 1
+    return numba.threading_layer() in ("omp", "tbb")
 
 
 def _cut_source(name, roles):

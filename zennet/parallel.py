@@ -48,8 +48,8 @@ def threads_enabled():
 
 
 def _blas():
-    """threadpoolctl's controllers of the BLAS libraries this process has loaded, or []
-    when threadpoolctl is missing (then BLAS cannot be held to one thread)."""
+    """threadpoolctl's controllers of the BLAS libraries this process has loaded (NumPy's
+    first), or [] when threadpoolctl is missing (then BLAS cannot be held to one thread)."""
     if _STATE["blas"] is None:
         try:
             from threadpoolctl import ThreadpoolController
@@ -58,8 +58,8 @@ def _blas():
             return []
         import numpy  # noqa: F401  (its BLAS must be loaded to be found)
 
-        found = ThreadpoolController().lib_controllers
-        _STATE["blas"] = [c for c in found if c.user_api == "blas"]
+        found = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        _STATE["blas"] = sorted(found, key=lambda c: "numpy" not in c.filepath)  # NumPy's first
     return _STATE["blas"]
 
 

@@ -1,0 +1,236 @@
+"""zennet's own threads (zennet.parallel, zennet.kernels): cut GEMMs and kernel calls give what
+one whole call gives, BLAS is held to one thread only while zennet's ops run, and the
+switches (use_threads, ZENNET_THREADS, set_num_threads, a forked child) are obeyed.
+
+Cutting needs the compiled kernels (numba) and threadpoolctl, both test dependencies; the
+``cutting`` fixture cuts every call, however small, into three parts.
+"""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+import zennet as zn
+import zennet.functional as F
+from zennet import backend, kernels, parallel
+
+pytest.importorskip("numba")
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def _blas_threads():
+    """The thread count of the BLAS zennet holds (NumPy's)."""
+    (count,) = {c.get_num_threads() for c in parallel._blas()}
+    return count
+
+
+@pytest.fixture
+def cutting(monkeypatch):
+    """Compiled kernels on, 3 threads, every GEMM and kernel call cut; the calls of the cut
+    GEMM counted in the list this returns."""
+    previous = kernels.use_compiled_kernels(True)
+    monkeypatch.setitem(backend._THREADS, "n", 3)
+    monkeypatch.setitem(parallel._STATE, "enabled", True)
+    monkeypatch.setattr(kernels, "GEMM_MIN", 0)
+    monkeypatch.setattr(kernels, "MIN_SPLIT", 0)
+    cut_calls, cut_gemm = [], kernels._cut_gemm
+
+    def counted(*args):
+        cut_calls.append(args[0].shape)
+        return cut_gemm(*args)
+
+    monkeypatch.setattr(kernels, "_cut_gemm", counted)
+    yield cut_calls
+    kernels.use_compiled_kernels(previous)
+
+
+SHAPES = [  # a, b: along m, along n, split-K, batched, broadcast batches, a transposed b
+    ((128, 70), (70, 40)),
+    ((6, 50), (50, 90)),
+    ((5, 400), (400, 7)),
+    ((4, 9, 30), (30, 11)),
+    ((2, 9, 30), (2, 30, 11)),
+    ((2, 3, 8, 5), (2, 3, 5, 6)),
+    ((8, 5), (4, 5, 6)),
+    ((1, 3, 8, 5), (3, 5, 6)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+def test_cut_gemm_equals_numpy(cutting, shapes, dtype):
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    expected = np.matmul(a, b)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(kernels.matmul(a, b), expected, rtol=tol, atol=tol)
+    bt = np.ascontiguousarray(np.swapaxes(b, -1, -2))
+    at = np.swapaxes(np.ascontiguousarray(np.swapaxes(a, -1, -2)), -1, -2)  # column-major
+    out = np.full(expected.shape[::-1], np.nan, dtype).T  # not C-contiguous: written back
+    got = kernels.matmul(at, np.swapaxes(bt, -1, -2), out=out)
+    assert got is out
+    np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
+    assert len(cutting) == 2
+
+
+def test_gemms_it_does_not_cut_are_numpys(cutting):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal(3)  # a vector
+    np.testing.assert_array_equal(kernels.matmul(a, b), a @ b)
+    ints = np.arange(12).reshape(3, 4)
+    np.testing.assert_array_equal(kernels.matmul(ints, ints.T), ints @ ints.T)
+    mixed = kernels.matmul(a.astype(np.float32), rng.standard_normal((3, 2)))
+    assert mixed.dtype == np.float64
+    a3, b3 = rng.standard_normal((2, 4, 3)), rng.standard_normal((3, 3, 5))  # batches 2 and 3
+    with pytest.raises(ValueError):
+        kernels.matmul(a3, b3)
+    assert cutting == []
+
+
+def test_every_cut_kernel_says_how_to_cut_each_argument():
+    import inspect
+
+    for name, roles in kernels.SPLITS.items():
+        fn = kernels.PYTHON_KERNELS[name]
+        assert len(roles) == len(inspect.signature(fn).parameters), name
+        assert roles[0] == kernels.CUT and set(roles) <= {kernels.CUT, kernels.SUM, kernels.WHOLE}
+
+
+def test_a_cut_kernel_call_adds_the_parts_sums_to_what_was_there(cutting):
+    """channel_sums cut into 3 parts of its first axis: each part's sums are added into the
+    caller's accumulators, which keep what they held."""
+    rng = np.random.default_rng(0)
+    u, x = rng.standard_normal((2, 7, 4, 5))
+    k = rng.standard_normal(4)
+    s1, s2 = np.full(4, 10.0), np.full(4, -1.0)
+    kernels.kernel("channel_sums", u, x)(u, x, k, s1, s2)
+    np.testing.assert_allclose(s1, 10 + u.sum(axis=(0, 2)))
+    np.testing.assert_allclose(s2, -1 + (u * (x - k[:, None])).sum(axis=(0, 2)))
+
+
+def _train(x, y, steps=2):
+    """Parameters after SGD steps of a model with every cut kernel and GEMM: conv (im2col
+    and col2im), batch norm, ReLU, pooling, layer norm, self-attention, an LSTM, linear. (Not
+    Adam: it scales each gradient to about ±lr, also the ones that are rounding noise around
+    0, such as the gradient of the keys' bias, so one-thread and cut runs would part.)"""
+    zn.manual_seed(0)
+
+    class Model(zn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.convs = zn.nn.Sequential(
+                zn.nn.Conv2d(3, 4, 3, padding=1), zn.nn.ReLU(),
+                zn.nn.Conv2d(4, 8, 3, padding=1), zn.nn.BatchNorm2d(8), zn.nn.ReLU(),
+                zn.nn.MaxPool2d(2),
+            )  # fmt: skip
+            self.norm = zn.nn.LayerNorm(8)
+            self.attention = zn.nn.MultiheadAttention(8, 2, batch_first=True)
+            self.lstm = zn.nn.LSTM(8, 6, batch_first=True)
+            self.out = zn.nn.Linear(6, 3)
+
+        def forward(self, x):
+            h = self.convs(x).flatten(2).transpose(1, 2)  # (N, 25 pixels, 8)
+            h = self.norm(h)
+            h = h + self.attention(h, h, h, need_weights=False)[0]
+            return self.out(self.lstm(h)[0][:, -1])
+
+    model = Model()
+    optimizer = zn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(zn.tensor(x)), zn.tensor(y)).backward()
+        optimizer.step()
+    return [p.numpy().copy() for p in model.parameters()]
+
+
+def test_training_cut_into_parts_equals_one_thread(cutting, monkeypatch):
+    previous = zn.use_conv_algorithm("im2col")
+    try:
+        x = np.random.default_rng(1).standard_normal((7, 3, 10, 10)).astype(np.float32)
+        y = np.arange(7) % 3
+        monkeypatch.setitem(backend._THREADS, "n", 1)
+        alone = _train(x, y)
+        assert cutting == []
+        monkeypatch.setitem(backend._THREADS, "n", 3)
+        cut = _train(x, y)
+    finally:
+        zn.use_conv_algorithm(previous)
+    assert len(cutting) > 20
+    for a, b in zip(alone, cut):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+class _ReadsBlasThreads(zn.autograd.Function):
+    seen = []
+
+    def forward(self, x):
+        self.seen.append(("forward", _blas_threads()))
+        return x * 2
+
+    def backward(self, dy):
+        self.seen.append(("backward", _blas_threads()))
+        return dy * 2
+
+
+def test_blas_is_held_to_one_thread_while_zennet_runs_and_set_back(cutting, monkeypatch):
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        assert _blas_threads() == 2
+        _ReadsBlasThreads.seen = []
+        big = zn.tensor(np.ones(zn.autograd.HOLD_FROM), requires_grad=True)
+        _ReadsBlasThreads.apply(big).sum().backward()
+        small = zn.tensor(np.ones(3), requires_grad=True)
+        _ReadsBlasThreads.apply(small)
+        assert _ReadsBlasThreads.seen == [("forward", 1), ("backward", 1), ("forward", 2)]
+        assert _blas_threads() == 2  # the user's NumPy keeps BLAS's threads
+        monkeypatch.setitem(parallel._STATE, "enabled", False)  # use_threads(False)
+        _ReadsBlasThreads.seen = []
+        _ReadsBlasThreads.apply(big).sum().backward()
+        assert _ReadsBlasThreads.seen == [("forward", 2), ("backward", 2)]
+
+
+def test_use_threads_and_zennet_threads_off(monkeypatch):
+    monkeypatch.setitem(parallel._STATE, "enabled", None)
+    monkeypatch.setenv("ZENNET_THREADS", "off")
+    assert not parallel.threads_enabled()
+    monkeypatch.setitem(backend._THREADS, "n", 2)
+    monkeypatch.setitem(parallel._STATE, "enabled", None)
+    monkeypatch.delenv("ZENNET_THREADS")
+    assert parallel.threads_enabled()
+    assert parallel.use_threads(False) is True
+    assert not parallel.threads_enabled() and kernels.parts(1 << 30, 0) == 1
+    monkeypatch.setitem(backend._THREADS, "n", 1)
+    parallel.use_threads(True)
+    assert not parallel.threads_enabled()  # one thread: nothing to cut
+
+
+def test_set_num_threads_sets_zennets_threads(monkeypatch):
+    monkeypatch.setitem(backend._THREADS, "n", None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert zn.get_num_threads() == 3
+    monkeypatch.setattr(backend, "_threadpool_limits", lambda n: None)
+    zn.set_num_threads(2)
+    assert zn.get_num_threads() == 2 == backend.compute_threads()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_after_the_threads_started_runs_whole(cutting):
+    """numba stops a forked child that uses GNU OpenMP's threads started by its parent."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((40, 30)), rng.standard_normal((30, 20))
+    kernels.matmul(a, b)  # the parent's threads are running now
+    assert len(cutting) == 1
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 if the call finishes, whole and right
+        whole = kernels.parts(1 << 30, 0) == 1
+        os._exit(0 if whole and np.allclose(kernels.matmul(a, b), a @ b) else 1)
+    for _ in range(300):  # up to 30 s, then the child is taken to hang
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        pytest.fail("the forked child hung")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
