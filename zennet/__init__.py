@@ -118,6 +118,7 @@ from zennet.training import History, Trainer
 from zennet import cuda
 from zennet import kernels
 from zennet.kernels import use_compiled_kernels
+from zennet.parallel import use_threads
 from zennet.ops.winograd import use_conv_algorithm
 
 # Data sets, interpretability, exchange with PyTorch and ONNX and pretrained models load on
