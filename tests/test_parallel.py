@@ -234,3 +234,22 @@ def test_a_child_forked_after_the_threads_started_runs_whole(cutting):
         os.kill(pid, 9)
         pytest.fail("the forked child hung")
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("shapes", [((128, 70), (70, 40)), ((6, 50), (50, 90)), ((5, 400), (400, 7))])
+def test_cut_gemm_adds_the_bias_to_every_row(cutting, shapes):
+    rng = np.random.default_rng(0)
+    (a, b), bias = (rng.standard_normal(s) for s in shapes), rng.standard_normal(shapes[1][1])
+    np.testing.assert_allclose(kernels.matmul(a, b, bias=bias), a @ b + bias, rtol=1e-12)
+    assert len(cutting) == 1
+
+
+def test_column_sums_kernel_equals_numpy(cutting):
+    from zennet.ops.linalg import column_sums
+
+    x = np.random.default_rng(0).standard_normal((301, 17)).astype(np.float32)
+    got = column_sums(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, x.sum(axis=0, dtype=np.float64), rtol=1e-6)
+    kernels.use_compiled_kernels(False)
+    np.testing.assert_array_equal(column_sums(x), x.sum(axis=0))

@@ -155,11 +155,13 @@ def _threaded(name, compiled):
 GEMM_MIN = 1 << 18  # multiply-adds below which a GEMM runs whole, on one thread
 
 
-def matmul(a, b, out=None):
-    """a @ b (as np.matmul, ``out`` too). When cutting is on (:func:`parts`) BLAS is held to
-    one thread, and a product of ``GEMM_MIN`` multiply-adds or more whose leading axes
-    collapse into one batch axis is cut into one part per thread (:func:`_cut_gemm`); else,
-    and for other arrays (another device, 1-d, other dtypes), it is the array module's."""
+def matmul(a, b, out=None, bias=None):
+    """a @ b (as np.matmul, ``out`` too), plus ``bias`` (n,) on every row when given. When
+    cutting is on (:func:`parts`) BLAS is held to one thread, and a product of ``GEMM_MIN``
+    multiply-adds or more whose leading axes collapse into one batch axis is cut into one
+    part per thread (:func:`_cut_gemm`), each part adding the bias to its rows while they
+    are in cache; else, and for other arrays (another device, 1-d, other dtypes), it is the
+    array module's matmul and an add."""
     count = parts(GEMM_MIN, GEMM_MIN)
     plain = (
         count > 1
@@ -170,17 +172,23 @@ def matmul(a, b, out=None):
         and a.dtype.char in "fd"
     )
     if not plain:
-        return array_module(a).matmul(a, b, out=out)
+        return _plus(array_module(a).matmul(a, b, out=out), bias)
     held = parallel.hold_blas()  # else BLAS's own threads would spin on zennet's cores
     try:
         batch = _batch(a.shape[:-2], b.shape[:-2])
         m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
         small = math.prod(batch or (1,)) * m * k * n < GEMM_MIN
         if small or batch is None or 0 in (m, k, n) or parallel.cblas_gemm() is None:
-            return np.matmul(a, b, out=out)
-        return _cut_gemm(a, b, out, batch, count)
+            return _plus(np.matmul(a, b, out=out), bias)
+        return _cut_gemm(a, b, out, batch, count, bias)
     finally:
         parallel.release_blas(held)
+
+
+def _plus(product, bias):
+    if bias is not None:
+        product += bias
+    return product
 
 
 def _batch(lead_a, lead_b):
@@ -205,7 +213,7 @@ def _blas_ready(x):
     return np.ascontiguousarray(x)
 
 
-def _cut_gemm(a, b, out, batch, count):
+def _cut_gemm(a, b, out, batch, count, bias=None):
     """a @ b in ``count`` parts at once, each a BLAS call on one thread: along the batch when
     it has as many entries, else along k when k is more than four times m and n (the parts'
     products then summed), else along the longer of m and n."""
@@ -222,12 +230,14 @@ def _cut_gemm(a, b, out, batch, count):
     else:
         axis = 1 if m >= n else 2
     driver = _gemm_drivers()[a.dtype.char]
+    add = np.zeros(0, a.dtype) if bias is None else np.ascontiguousarray(bias, a.dtype)
     if axis != 3:
-        driver(a3, b3, out3[None], count, axis)
+        driver(a3, b3, out3[None], count, axis, add)
     else:
         sums = np.empty((count,) + out3.shape, a.dtype)
-        driver(a3, b3, sums, count, axis)
+        driver(a3, b3, sums, count, axis, add[:0])
         np.sum(sums, axis=0, out=out3)
+        _plus(out3, bias)
     if out is None or fits:
         return result
     out[...] = result
@@ -245,7 +255,8 @@ def _gemm_drivers():
 def _gemm_driver(gemm):
     """A numba loop over ``parts`` (a ``prange``) for a (B or 1, m, k) @ b (B or 1, k, n), cut along
     ``axis`` (0 batch, 1 m, 2 n, 3 k): part p computes its piece with ``gemm`` (a row-major
-    cblas_?gemm) into out[0], or into out[p] when cut along k."""
+    cblas_?gemm) into out[0], or into out[p] when cut along k, then adds ``bias`` (n,) to its
+    rows unless bias is empty."""
     import numba
 
     @numba.njit(inline="always")
@@ -255,7 +266,7 @@ def _gemm_driver(gemm):
         return TRANS, x.strides[1] // size
 
     @numba.njit(parallel=True, nogil=True)
-    def run(a, b, out, parts, axis):
+    def run(a, b, out, parts, axis, bias):
         size = a.itemsize
         batch, m, n = out.shape[1:]
         k = a.shape[2]
@@ -276,6 +287,10 @@ def _gemm_driver(gemm):
                 gemm(ROW_MAJOR, trans_x, trans_y, m1 - m0, n1 - n0, k1 - k0, 1.0,
                      x.ctypes.data, ld_x, y.ctypes.data, ld_y, 0.0, z.ctypes.data,
                      z.strides[0] // size)  # fmt: skip
+                if bias.shape[0]:
+                    for r in range(z.shape[0]):
+                        for c in range(z.shape[1]):
+                            z[r, c] += bias[n0 + c]
 
     return run
 
@@ -416,6 +431,13 @@ def channel_affine(u, x, p, q, r, out):
             pc, qc, rc = p[c], q[c], r[c]
             for b in range(x.shape[2]):
                 out[a, c, b] = u[a, c, b] * pc + x[a, c, b] * qc + rc
+
+
+def column_sums(x, sums):
+    """sums[c] += Σ_r x[r, c] over x (R, C), sums float64 (C,): a dense layer's bias gradient."""
+    for r in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            sums[c] += x[r, c]
 
 
 def col2im_2d(dcols, stride_h, stride_w, dilation_h, dilation_w, xpad):
@@ -581,6 +603,7 @@ PYTHON_KERNELS = {
     "layer_norm": layer_norm,
     "layer_norm_backward": layer_norm_backward,
     "col2im_2d": col2im_2d,
+    "column_sums": column_sums,
     "channel_sums": channel_sums,
     "channel_affine": channel_affine,
     "relu": relu,
@@ -597,6 +620,7 @@ SPLITS = {  # each argument's role when a call is cut into parts (the module doc
     "layer_norm": (CUT, WHOLE, WHOLE, WHOLE, CUT, CUT, CUT),
     "layer_norm_backward": (CUT, CUT, WHOLE, CUT, CUT, CUT, SUM, SUM),
     "col2im_2d": (CUT, WHOLE, WHOLE, WHOLE, WHOLE, CUT),
+    "column_sums": (CUT, SUM),
     "channel_sums": (CUT, CUT, WHOLE, SUM, SUM),
     "channel_affine": (CUT, CUT, WHOLE, WHOLE, WHOLE, CUT),
     "relu": (CUT, CUT),
