@@ -22,9 +22,11 @@ The test suite runs the NumPy path (tests/conftest.py switches kernels off);
 tests/test_kernels.py runs each kernel against it.
 """
 
+import ctypes
 import importlib.util
 import math
 import os
+import types
 
 import numpy as np
 
@@ -73,9 +75,7 @@ def kernel(name, *arrays):
     for a in arrays:
         if type(a) is not np.ndarray or a.dtype.char not in "fd" or a.dtype != arrays[0].dtype:
             return None
-    if _STATE["compiled"] is None:
-        _STATE["compiled"] = _compile()
-    return _STATE["compiled"][name]
+    return _compiled()[name]
 
 
 def parts(size, minimum):
@@ -99,13 +99,14 @@ def _numba_threads_spin():
     thread (a 128×512×512 GEMM: 560 µs against 360, and 240 on OpenMP's threads)."""
     import numba
 
-    @numba.njit(parallel=True)
-    def touch(x):
-        for i in numba.prange(x.shape[0]):
-            x[i] = i
-
-    touch(np.zeros(2))
+    _compiled()["start_threads"](np.zeros(2))
     return numba.threading_layer() in ("omp", "tbb")
+
+
+def start_threads(x):
+    """x[i] = i in a parallel loop: its first call starts numba's threads."""
+    for i in prange(x.shape[0]):
+        x[i] = i
 
 
 def _cut_source(name, roles):
@@ -121,20 +122,21 @@ def _cut_source(name, roles):
         f"    for p in prange(parts):\n"
         f"        lo = n * p // parts\n"
         f"        hi = n * (p + 1) // parts\n"
-        f"        kernel({call})\n"
+        f"        {name}({call})\n"
     )
 
 
-def _threaded(name, compiled):
-    """``compiled``, cut into one part per thread on a large call (``SPLITS[name]``)."""
+def _threaded(name, scope):
+    """The compiled kernel ``name`` (in ``scope``), cut into one part per thread on a large
+    call (``SPLITS[name]``). The cut loop's source comes from :func:`_cut_source` and is
+    compiled as if written in this file, so that numba caches it beside the kernels."""
     import numba
 
-    roles = SPLITS.get(name)
+    compiled, roles = scope[name], SPLITS.get(name)
     if roles is None:
         return compiled
-    scope = {"prange": numba.prange, "kernel": compiled}
-    exec(_cut_source(name, roles), scope)  # noqa: S102  (the template above, no user input)
-    cut = numba.njit(parallel=True, nogil=True)(scope[f"cut_{name}"])
+    exec(compile(_cut_source(name, roles), __file__, "exec"), scope)  # noqa: S102 (our template)
+    cut = numba.njit(parallel=True, nogil=True, cache=True)(scope[f"cut_{name}"])
 
     def run(*args):
         count = min(parts(args[0].size, MIN_SPLIT), len(args[0]))
@@ -229,7 +231,7 @@ def _cut_gemm(a, b, out, batch, count, bias=None):
         axis = 3
     else:
         axis = 1 if m >= n else 2
-    driver = _gemm_drivers()[a.dtype.char]
+    driver = _compiled()["gemm_parts"]
     add = np.zeros(0, a.dtype) if bias is None else np.ascontiguousarray(bias, a.dtype)
     if axis != 3:
         driver(a3, b3, out3[None], count, axis, add)
@@ -244,57 +246,50 @@ def _cut_gemm(a, b, out, batch, count, bias=None):
     return out
 
 
-def _gemm_drivers():
-    """{"f": float32, "d": float64} numba loops that run the parts of a cut GEMM at once."""
-    if "drivers" not in _STATE:
-        sgemm, dgemm = parallel.cblas_gemm()
-        _STATE["drivers"] = {"f": _gemm_driver(sgemm), "d": _gemm_driver(dgemm)}
-    return _STATE["drivers"]
+def operand(x, size):
+    """(transposed?, leading dimension) of a BLAS-ready 2-d x (:func:`_blas_ready`)."""
+    if x.strides[1] == size:
+        return NO_TRANS, x.strides[0] // size
+    return TRANS, x.strides[1] // size
 
 
-def _gemm_driver(gemm):
-    """A numba loop over ``parts`` (a ``prange``) for a (B or 1, m, k) @ b (B or 1, k, n), cut along
-    ``axis`` (0 batch, 1 m, 2 n, 3 k): part p computes its piece with ``gemm`` (a row-major
-    cblas_?gemm) into out[0], or into out[p] when cut along k, then adds ``bias`` (n,) to its
-    rows unless bias is empty."""
-    import numba
-
-    @numba.njit(inline="always")
-    def operand(x, size):  # (transposed?, leading dimension) of a BLAS-ready 2-d x
-        if x.strides[1] == size:
-            return NO_TRANS, x.strides[0] // size
-        return TRANS, x.strides[1] // size
-
-    @numba.njit(parallel=True, nogil=True)
-    def run(a, b, out, parts, axis, bias):
-        size = a.itemsize
-        batch, m, n = out.shape[1:]
-        k = a.shape[2]
-        length = (batch, m, n, k)[axis]
-        for p in numba.prange(parts):
-            lo, hi = length * p // parts, length * (p + 1) // parts
-            b0, b1 = (lo, hi) if axis == 0 else (0, batch)
-            m0, m1 = (lo, hi) if axis == 1 else (0, m)
-            n0, n1 = (lo, hi) if axis == 2 else (0, n)
-            k0, k1 = (lo, hi) if axis == 3 else (0, k)
-            target = out[p] if axis == 3 else out[0]
-            for i in range(b0, b1):
-                x = a[i if a.shape[0] > 1 else 0, m0:m1, k0:k1]
-                y = b[i if b.shape[0] > 1 else 0, k0:k1, n0:n1]
-                z = target[i, m0:m1, n0:n1]
-                trans_x, ld_x = operand(x, size)
-                trans_y, ld_y = operand(y, size)
-                gemm(ROW_MAJOR, trans_x, trans_y, m1 - m0, n1 - n0, k1 - k0, 1.0,
-                     x.ctypes.data, ld_x, y.ctypes.data, ld_y, 0.0, z.ctypes.data,
-                     z.strides[0] // size)  # fmt: skip
-                if bias.shape[0]:
-                    for r in range(z.shape[0]):
-                        for c in range(z.shape[1]):
-                            z[r, c] += bias[n0 + c]
-
-    return run
+def gemm_parts(a, b, out, parts, axis, bias):
+    """A loop over ``parts`` (numba's ``prange``: at once) for a (B or 1, m, k) @ b (B or 1, k,
+    n), cut along ``axis`` (0 batch, 1 m, 2 n, 3 k): part p computes its piece with BLAS's
+    row-major cblas_?gemm into out[0], or into out[p] when cut along k, then adds ``bias``
+    (n,) to its rows unless bias is empty. Compiled only: the BLAS functions are bound then."""
+    size = a.itemsize
+    batch, m, n = out.shape[1:]
+    k = a.shape[2]
+    length = (batch, m, n, k)[axis]
+    for p in prange(parts):
+        lo, hi = length * p // parts, length * (p + 1) // parts
+        b0, b1 = (lo, hi) if axis == 0 else (0, batch)
+        m0, m1 = (lo, hi) if axis == 1 else (0, m)
+        n0, n1 = (lo, hi) if axis == 2 else (0, n)
+        k0, k1 = (lo, hi) if axis == 3 else (0, k)
+        target = out[p] if axis == 3 else out[0]
+        for i in range(b0, b1):
+            x = a[i if a.shape[0] > 1 else 0, m0:m1, k0:k1]
+            y = b[i if b.shape[0] > 1 else 0, k0:k1, n0:n1]
+            z = target[i, m0:m1, n0:n1]
+            trans_x, ld_x = operand(x, size)
+            trans_y, ld_y = operand(y, size)
+            rows, cols, inner, ld_z = m1 - m0, n1 - n0, k1 - k0, z.strides[0] // size
+            if size == 4:
+                blas_sgemm(ROW_MAJOR, trans_x, trans_y, rows, cols, inner, 1.0, x.ctypes.data, ld_x,
+                           y.ctypes.data, ld_y, 0.0, z.ctypes.data, ld_z)  # fmt: skip
+            else:
+                blas_dgemm(ROW_MAJOR, trans_x, trans_y, rows, cols, inner, 1.0, x.ctypes.data, ld_x,
+                           y.ctypes.data, ld_y, 0.0, z.ctypes.data, ld_z)  # fmt: skip
+            if bias.shape[0]:
+                for r in range(z.shape[0]):
+                    for c in range(z.shape[1]):
+                        z[r, c] += bias[n0 + c]
 
 
+prange = range  # numba's prange in the compiled kernels (_compile binds it)
+blas_sgemm = blas_dgemm = None  # BLAS's cblas_sgemm and cblas_dgemm, bound by _compile
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # CBLAS's enums
 
 
@@ -313,15 +308,59 @@ def dense_flat(*arrays):
     return [a.transpose(order).reshape(-1) for a in arrays]
 
 
+def _compiled():
+    """What :func:`_compile` makes, made on first use."""
+    if _STATE["compiled"] is None:
+        _STATE["compiled"] = _compile()
+    return _STATE["compiled"]
+
+
 def _compile():
+    """The kernels compiled by numba, each cut into parts on a large call (:func:`_threaded`),
+    and the parallel loops ``gemm_parts`` and ``start_threads``. Each is compiled from its
+    code in this file with numba's names bound in place of the plain-Python ones (prange,
+    the BLAS functions, the compiled kernels), so numba caches its machine code beside this
+    file and a later process loads it instead of compiling."""
     import numba
 
-    def jit(fn):
-        # sums may be reordered (vectorized) where the kernel says so: REORDERED_SUMS
-        fastmath = {"reassoc"} if fn.__name__ in REORDERED_SUMS else False
-        return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=fastmath)(fn)
+    scope = dict(globals(), prange=numba.prange, **_blas_functions())
 
-    return {name: _threaded(name, jit(fn)) for name, fn in PYTHON_KERNELS.items()}
+    def jit(fn, **options):
+        rebound = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__)
+        return numba.njit(cache=True, nogil=True, **options)(rebound)
+
+    for name, fn in PYTHON_KERNELS.items():
+        # sums may be reordered (vectorized) where the kernel says so: REORDERED_SUMS
+        fastmath = {"reassoc"} if name in REORDERED_SUMS else False
+        scope[name] = jit(fn, error_model="numpy", fastmath=fastmath)
+    scope["operand"] = jit(operand, inline="always")
+    compiled = {name: _threaded(name, scope) for name in PYTHON_KERNELS}
+    compiled["gemm_parts"] = jit(gemm_parts, parallel=True)
+    compiled["start_threads"] = jit(start_threads, parallel=True)
+    return compiled
+
+
+def _blas_functions():
+    """{"blas_sgemm", "blas_dgemm"}: BLAS's cblas_?gemm (zennet.parallel.cblas_gemm) as numba
+    external functions, registered with LLVM under names of zennet's own so that machine code
+    cached by an earlier process finds them; {} when BLAS has none."""
+    import llvmlite.binding
+    from numba import types as nb
+
+    found = parallel.cblas_gemm()
+    if found is None:
+        return {}
+    index = nb.int64 if found[0].argtypes[3] is ctypes.c_int64 else nb.int32
+    functions = {}
+    for name, function, real in zip(("blas_sgemm", "blas_dgemm"), found, (nb.float32, nb.float64)):
+        symbol = f"zennet_{name}_{index}"
+        llvmlite.binding.add_symbol(symbol, ctypes.cast(function, ctypes.c_void_p).value)
+        signature = nb.void(
+            nb.int32, nb.int32, nb.int32, index, index, index, real,  # order, trans a/b, m, n, k, α
+            nb.voidptr, index, nb.voidptr, index, real, nb.voidptr, index,  # a, b, β, c
+        )  # fmt: skip
+        functions[name] = nb.ExternalFunction(symbol, signature)
+    return functions
 
 
 def adam(p, g, m, v, beta1, rest1, beta2, rest2, step_size, eps, l2, decay):
