@@ -35,6 +35,9 @@ from zennet.backend import array_module, memory_order
 
 _STATE = {"enabled": None, "compiled": None}
 MIN_SPLIT = 1 << 16  # elements of the first argument below which a call runs whole
+SUM_GAP = 64  # elements between two parts' sums: with them side by side, each part's writes
+# took the cache line the other was writing (batch norm's channel sums over a (100352, 32)
+# array: 7.9 ms cut in two against 0.9 ms whole, and 0.46 ms with the gap)
 
 
 def compiled_kernels_available():
@@ -111,10 +114,11 @@ def start_threads(x):
 
 def _cut_source(name, roles):
     """Python source of a numba loop running kernel ``name`` on ``parts`` parts at once (a
-    ``prange``): CUT arguments sliced along their first axis, SUM arguments given as one
-    array per part (``a[p]``), WHOLE ones as they are."""
+    ``prange``): CUT arguments sliced along their first axis, SUM arguments (1-d) given as
+    one row per part of a (parts, SUM_GAP + n) array, past a gap that keeps the parts' sums
+    out of each other's cache lines, WHOLE ones as they are."""
     args = [f"a{i}" for i in range(len(roles))]
-    given = {CUT: "{}[lo:hi]", SUM: "{}[p]", WHOLE: "{}"}
+    given = {CUT: "{}[lo:hi]", SUM: "{}[p, %d:]" % SUM_GAP, WHOLE: "{}"}
     call = ", ".join(given[role].format(arg) for arg, role in zip(args, roles))
     return (
         f"def cut_{name}({', '.join(args)}, parts):\n"
@@ -143,13 +147,13 @@ def _threaded(name, scope):
         if count < 2:
             return compiled(*args)
         given = [
-            np.zeros((count,) + a.shape, a.dtype) if role == SUM else a
+            np.zeros((count, SUM_GAP + a.size), a.dtype) if role == SUM else a
             for a, role in zip(args, roles)
         ]
         cut(*given, count)
         for a, part_sums, role in zip(args, given, roles):
             if role == SUM:
-                a += part_sums.sum(axis=0)
+                a += part_sums[:, SUM_GAP:].sum(axis=0)
 
     return run
 
