@@ -236,7 +236,9 @@ def test_a_child_forked_after_the_threads_started_runs_whole(cutting):
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
-@pytest.mark.parametrize("shapes", [((128, 70), (70, 40)), ((6, 50), (50, 90)), ((5, 400), (400, 7))])
+@pytest.mark.parametrize(
+    "shapes", [((128, 70), (70, 40)), ((6, 50), (50, 90)), ((5, 400), (400, 7))]
+)
 def test_cut_gemm_adds_the_bias_to_every_row(cutting, shapes):
     rng = np.random.default_rng(0)
     (a, b), bias = (rng.standard_normal(s) for s in shapes), rng.standard_normal(shapes[1][1])

@@ -118,7 +118,7 @@ def _cut_source(name, roles):
     one row per part of a (parts, SUM_GAP + n) array, past a gap that keeps the parts' sums
     out of each other's cache lines, WHOLE ones as they are."""
     args = [f"a{i}" for i in range(len(roles))]
-    given = {CUT: "{}[lo:hi]", SUM: "{}[p, %d:]" % SUM_GAP, WHOLE: "{}"}
+    given = {CUT: "{}[lo:hi]", SUM: "{}[p, " + str(SUM_GAP) + ":]", WHOLE: "{}"}
     call = ", ".join(given[role].format(arg) for arg, role in zip(args, roles))
     return (
         f"def cut_{name}({', '.join(args)}, parts):\n"
