@@ -298,23 +298,27 @@ def test_python_channel_kernels_small():
 @pytest.mark.parametrize(
     "options", [dict(padding=1), dict(stride=2, padding=2), dict(dilation=2), dict(groups=2)]
 )
-def test_conv_input_gradient_by_compiled_col2im_equals_numpy(compiled, ran, options):
+def test_conv_by_compiled_im2col_and_col2im_equals_numpy(compiled, ran, options):
+    """The output and every gradient of a conv with bias, with the compiled im2col (forward,
+    and the ones column that adds the bias) and col2im (dx) against the NumPy path."""
     calls = ran("zennet.ops.conv")
     rng = np.random.default_rng(8)
-    x, w = (
+    x, w, b = (
         rng.standard_normal((2, 4, 9, 8)),
         rng.standard_normal((6, 4 // options.get("groups", 1), 3, 3)),
+        rng.standard_normal(6),
     )
-    grads = []
+    results = []
     for on in (True, False):
         previous = kernels.use_compiled_kernels(on)
-        t = zn.tensor(x, requires_grad=True)
-        y = F.conv2d(t, zn.tensor(w), **options)
+        t, tw, tb = (zn.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.conv2d(t, tw, tb, **options)
         y.backward(zn.tensor(np.cos(np.arange(y.numel())).reshape(y.shape)))
-        grads.append(t.grad.numpy().copy())
+        results.append([a.numpy().copy() for a in (y, t.grad, tw.grad, tb.grad)])
         kernels.use_compiled_kernels(previous)
-    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
-    assert calls == ([] if options.get("groups") else ["col2im_2d"])
+    for ours, numpys in zip(*results):
+        np.testing.assert_allclose(ours, numpys, rtol=1e-12, atol=1e-12)
+    assert calls == ([] if options.get("groups") else ["im2col_2d", "col2im_2d"])
 
 
 def test_conv_transpose_by_compiled_col2im_matches_torch(compiled, ran):

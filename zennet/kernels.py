@@ -483,6 +483,25 @@ def column_sums(x, sums):
             sums[c] += x[r, c]
 
 
+def im2col_2d(xpad, kh, kw, stride_h, stride_w, dilation_h, dilation_w, cols):
+    """cols[n, i, j, (a·kw + b)·C + c] = xpad[n, i·sh + a·dh, j·sw + b·dw, c] for the kh × kw
+    kernel offsets, and 1 in every column past them (im2col's column of ones). xpad
+    (N, Hp, Wp, C) channels-last, cols (N, Ho, Wo, L) with L >= kh·kw·C."""
+    n_, ho, wo, width = cols.shape
+    channels = xpad.shape[3]
+    for n in range(n_):
+        for i in range(ho):
+            for j in range(wo):
+                for a in range(kh):
+                    for b in range(kw):
+                        h, w = i * stride_h + a * dilation_h, j * stride_w + b * dilation_w
+                        start = (a * kw + b) * channels
+                        for c in range(channels):
+                            cols[n, i, j, start + c] = xpad[n, h, w, c]
+                for column in range(kh * kw * channels, width):
+                    cols[n, i, j, column] = 1
+
+
 def col2im_2d(dcols, stride_h, stride_w, dilation_h, dilation_w, xpad):
     """xpad[n, i·sh + a·dh, j·sw + b·dw, c] += dcols[n, i, j, a, b, c]: every window's
     columns added back where im2col read them. dcols (N, Ho, Wo, kh, kw, C), xpad
@@ -646,6 +665,7 @@ PYTHON_KERNELS = {
     "layer_norm": layer_norm,
     "layer_norm_backward": layer_norm_backward,
     "col2im_2d": col2im_2d,
+    "im2col_2d": im2col_2d,
     "column_sums": column_sums,
     "channel_sums": channel_sums,
     "channel_affine": channel_affine,
@@ -664,6 +684,7 @@ SPLITS = {  # each argument's role when a call is cut into parts (the module doc
     "layer_norm_backward": (CUT, CUT, WHOLE, CUT, CUT, CUT, SUM, SUM),
     "col2im_2d": (CUT, WHOLE, WHOLE, WHOLE, WHOLE, CUT),
     "column_sums": (CUT, SUM),
+    "im2col_2d": (CUT,) + (WHOLE,) * 6 + (CUT,),
     "channel_sums": (CUT, CUT, WHOLE, SUM, SUM),
     "channel_affine": (CUT, CUT, WHOLE, WHOLE, WHOLE, CUT),
     "relu": (CUT, CUT),

@@ -99,6 +99,9 @@ def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
     that it moves whole image rows instead of K-element runs; the GEMMs take that
     layout as a transposed operand at no cost.
     """
+    compiled = compiled_im2col(xpad, out_size, kernel, stride, dilation, groups, ones)
+    if compiled is not None:
+        return compiled
     xp = array_module(xpad)
     n, c = xpad.shape[0], xpad.shape[-1]
     cg = c // groups
@@ -122,6 +125,20 @@ def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
     cols[..., kc] = 1
     xp.copyto(cols[..., :kc].reshape(view.shape), view)
     return cols
+
+
+def compiled_im2col(xpad, out_size, size, stride, dilation, groups, ones):
+    """:func:`im2col` by the compiled kernel (zennet.kernels, cut across threads) for one
+    group of several channels in 2-d: (1, M, K·C [+ 1]); None when it cannot run."""
+    c = xpad.shape[-1]
+    if groups != 1 or c == 1 or len(out_size) != 2 or not xpad.flags.c_contiguous:
+        return None
+    run = kernel("im2col_2d", xpad)
+    if run is None:
+        return None
+    cols = np.empty((xpad.shape[0], *out_size, math.prod(size) * c + ones), xpad.dtype)
+    run(xpad, *size, *stride, *dilation, cols)
+    return cols.reshape(1, -1, cols.shape[-1])
 
 
 def col2im_products(rows, w, groups, n, padded_size, out_size, stride, dilation):
