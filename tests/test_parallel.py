@@ -255,3 +255,19 @@ def test_column_sums_kernel_equals_numpy(cutting):
     np.testing.assert_allclose(got, x.sum(axis=0, dtype=np.float64), rtol=1e-6)
     kernels.use_compiled_kernels(False)
     np.testing.assert_array_equal(column_sums(x), x.sum(axis=0))
+
+
+def test_mpi_ranks_on_one_machine_share_its_cpus(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for env, ranks, expected in [
+        ({}, 1, cpus),
+        ({"MPI_LOCALNRANKS": "2"}, 2, max(cpus // 2, 1)),
+        ({"OMPI_COMM_WORLD_LOCAL_SIZE": str(4 * cpus)}, 4 * cpus, 1),
+    ]:
+        for name in backend.LOCAL_RANKS:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setitem(backend._THREADS, "n", None)
+        assert backend.compute_threads() == expected, (env, ranks)

@@ -237,17 +237,23 @@ def set_num_threads(n):
     _THREADS["n"] = int(n)
 
 
+LOCAL_RANKS = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE")  # MPICH's, Open MPI's
+
+
 def compute_threads():
     """How many threads zennet uses: ``set_num_threads``'s count, else ``OMP_NUM_THREADS``
-    when set, else the CPUs this process may run on."""
+    when set, else the CPUs this process may run on, shared among the MPI ranks that the
+    launcher started on this machine (as torchrun gives each of its processes one thread:
+    ranks whose threads outnumber the cores spin against each other)."""
     if _THREADS["n"] is None:
         wanted = os.environ.get("OMP_NUM_THREADS", "").strip()
         if wanted.isdigit() and int(wanted) > 0:
             _THREADS["n"] = int(wanted)
-        elif hasattr(os, "sched_getaffinity"):
-            _THREADS["n"] = len(os.sched_getaffinity(0))
         else:
-            _THREADS["n"] = os.cpu_count() or 1
+            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+            ranks = [os.environ.get(name, "").strip() for name in LOCAL_RANKS]
+            local = max([int(r) for r in ranks if r.isdigit() and int(r) > 0] or [1])
+            _THREADS["n"] = max((cpus or os.cpu_count() or 1) // local, 1)
     return _THREADS["n"]
 
 
