@@ -3,7 +3,7 @@
 import numpy as np
 
 from zennet.autograd import Function, unbroadcast
-from zennet.kernels import kernel, matmul
+from zennet.kernels import MIN_SPLIT, kernel, matmul
 from zennet.ops.reduce import Sum
 from zennet.ops.shape import Permute, Reshape
 from zennet.tensor import sum_to_shape
@@ -51,9 +51,10 @@ class MatMul(Function):
 
 
 def column_sums(x):
-    """Σ over the rows of x (m, n): by the compiled kernel when it runs (float64 sums, cut
-    across zennet's threads), else NumPy's sum."""
-    run = kernel("column_sums", x) if x.flags.c_contiguous else None
+    """Σ over the rows of x (m, n): on a large x by the compiled kernel when it runs (float64
+    sums, cut across zennet's threads), else NumPy's sum."""
+    large = x.size >= MIN_SPLIT and x.flags.c_contiguous
+    run = kernel("column_sums", x) if large else None
     if run is None:
         return x.sum(axis=0)
     sums = np.zeros(x.shape[1])
