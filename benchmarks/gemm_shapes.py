@@ -1,0 +1,63 @@
+"""The runner's dense GEMMs three ways, on two threads: NumPy's OpenBLAS threading them itself,
+zennet's cut (zennet.kernels.matmul: one BLAS call per thread, at once) and torch.mm.
+
+    python -m benchmarks.gemm_shapes
+
+Median µs of 100 calls after 10 warm-up calls, and GFLOP/s. It shows what bounds the MLP and
+the transformer layer against PyTorch: the GEMM itself (docs/performance.md).
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "2")
+
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from zennet import kernels, parallel  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+SHAPES = [  # (m, k, n, what): x (m, k) @ wᵀ (k, n), as a dense layer computes it
+    (128, 784, 512, "MLP layer 1"),
+    (128, 512, 512, "MLP layer 2"),
+    (2048, 128, 512, "transformer feed-forward in"),
+    (2048, 512, 128, "transformer feed-forward out"),
+    (64, 128, 512, "LSTM step, h·W_hhᵀ"),
+]
+
+
+def median_us(fn, calls=100):
+    for _ in range(10):
+        fn()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+def main():
+    rng = np.random.default_rng(0)
+    blas = parallel._blas()
+    print(f"threads {os.environ['OMP_NUM_THREADS']}; cut {kernels.parts(1 << 30, 0)} parts")
+    print(f"{'m×k×n':16s} {'OpenBLAS':>10s} {'zennet cut':>11s} {'torch.mm':>9s}   µs (GFLOP/s)")
+    for m, k, n, what in SHAPES:
+        x, w = rng.random((m, k), dtype=np.float32), rng.random((n, k), dtype=np.float32)
+        tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+        times = [
+            median_us(lambda x=x, w=w: x @ w.T),  # BLAS's own threads: zennet holds it inside
+            median_us(lambda x=x, w=w: kernels.matmul(x, w.T)),
+            median_us(lambda tx=tx, tw=tw: torch.mm(tx, tw.T)),
+        ]
+        assert all(c.get_num_threads() > 1 for c in blas), "BLAS was left on one thread"
+        shown = "".join(f"{t:7.0f} ({2 * m * k * n / t / 1e3:3.0f})" for t in times)
+        print(f"{m}×{k}×{n:<6d} {shown}   {what}")
+
+
+if __name__ == "__main__":
+    main()
