@@ -272,3 +272,18 @@ def test_mpi_ranks_on_one_machine_share_its_cpus(monkeypatch):
             monkeypatch.setenv(name, value)
         monkeypatch.setitem(backend._THREADS, "n", None)
         assert backend.compute_threads() == expected, (env, ranks)
+
+
+def test_blas_keeps_its_threads_when_the_kernels_are_off(monkeypatch):
+    """Without the compiled kernels nothing is cut, so BLAS's threads are all a GEMM gets."""
+    monkeypatch.setitem(backend._THREADS, "n", 2)
+    monkeypatch.setitem(parallel._STATE, "enabled", True)
+    previous = kernels.use_compiled_kernels(False)
+    try:
+        with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+            _ReadsBlasThreads.seen = []
+            big = zn.tensor(np.ones(zn.autograd.HOLD_FROM), requires_grad=True)
+            _ReadsBlasThreads.apply(big).sum().backward()
+            assert _ReadsBlasThreads.seen == [("forward", 2), ("backward", 2)]
+    finally:
+        kernels.use_compiled_kernels(previous)

@@ -45,7 +45,7 @@ from zennet.grad_mode import (  # noqa: F401 (re-exported: zn.no_grad, ...)
     mode,
     no_grad,
 )
-from zennet.parallel import hold_blas, release_blas
+from zennet.kernels import hold_blas, release_blas
 from zennet.tensor import Tensor
 from zennet.trace import report_while_recording
 from zennet.trace import state as _trace

@@ -13,10 +13,11 @@ code beside this file or in numba's user cache, so later processes load it. Kern
 on CPU NumPy arrays only and release the GIL.
 
 Threads. A call on a large array (``MIN_SPLIT`` elements of its first argument) is cut along
-its first axis into one part per thread of zennet.parallel, the parts run at once.
-``SPLITS`` says, for each kernel, which arguments are cut, which are sums each part adds
-into (each part but the first gets its own zeros, added in at the end) and which every
-part reads whole; a kernel not listed runs whole.
+its first axis into one part per thread (zennet.parallel says why and when), the parts run
+at once in a numba parallel loop. ``SPLITS`` says, for each kernel, which arguments are
+cut, which are sums (each part adds into zeros of its own, added in at the end) and which
+every part reads whole; a kernel not listed runs whole. Large GEMMs are cut the same way
+(:func:`matmul`), each part one BLAS call on one thread.
 
 The test suite runs the NumPy path (tests/conftest.py switches kernels off);
 tests/test_kernels.py runs each kernel against it.
@@ -96,6 +97,15 @@ def parts(size, minimum):
     return parallel.compute_threads()
 
 
+def hold_blas():
+    """zennet.parallel.hold_blas while zennet cuts its calls across threads (:func:`parts`),
+    else nothing: without the cutting, BLAS's own threads are the only ones a GEMM gets."""
+    return parallel.hold_blas() if parts(1, 0) > 1 else False
+
+
+release_blas = parallel.release_blas
+
+
 def _numba_threads_spin():
     """Start numba's threads; whether they are OpenMP's or TBB's, which spin a while between
     loops. On numba's "workqueue" layer they sleep, and a cut call woken on them lost to one
@@ -113,19 +123,19 @@ def start_threads(x):
 
 
 def _cut_source(name, roles):
-    """Python source of a numba loop running kernel ``name`` on ``parts`` parts at once (a
+    """Python source of a numba loop running kernel ``name`` on ``count`` parts at once (a
     ``prange``): CUT arguments sliced along their first axis, SUM arguments (1-d) given as
-    one row per part of a (parts, SUM_GAP + n) array, past a gap that keeps the parts' sums
+    one row per part of a (count, SUM_GAP + n) array, past a gap that keeps the parts' sums
     out of each other's cache lines, WHOLE ones as they are."""
     args = [f"a{i}" for i in range(len(roles))]
     given = {CUT: "{}[lo:hi]", SUM: "{}[p, " + str(SUM_GAP) + ":]", WHOLE: "{}"}
     call = ", ".join(given[role].format(arg) for arg, role in zip(args, roles))
     return (
-        f"def cut_{name}({', '.join(args)}, parts):\n"
+        f"def cut_{name}({', '.join(args)}, count):\n"
         f"    n = a0.shape[0]\n"
-        f"    for p in prange(parts):\n"
-        f"        lo = n * p // parts\n"
-        f"        hi = n * (p + 1) // parts\n"
+        f"    for p in prange(count):\n"
+        f"        lo = n * p // count\n"
+        f"        hi = n * (p + 1) // count\n"
         f"        {name}({call})\n"
     )
 
@@ -257,17 +267,18 @@ def operand(x, size):
     return TRANS, x.strides[1] // size
 
 
-def gemm_parts(a, b, out, parts, axis, bias):
-    """A loop over ``parts`` (numba's ``prange``: at once) for a (B or 1, m, k) @ b (B or 1, k,
-    n), cut along ``axis`` (0 batch, 1 m, 2 n, 3 k): part p computes its piece with BLAS's
-    row-major cblas_?gemm into out[0], or into out[p] when cut along k, then adds ``bias``
-    (n,) to its rows unless bias is empty. Compiled only: the BLAS functions are bound then."""
+def gemm_parts(a, b, out, count, axis, bias):
+    """A loop over ``count`` parts (numba's ``prange``: at once) for a (B or 1, m, k) @
+    b (B or 1, k, n), cut along ``axis`` (0 batch, 1 m, 2 n, 3 k): part p computes its piece
+    with BLAS's row-major cblas_?gemm into out[0], or into out[p] when cut along k, then adds
+    ``bias`` (n,) to its rows unless bias is empty. Compiled only: the BLAS functions are
+    bound then."""
     size = a.itemsize
     batch, m, n = out.shape[1:]
     k = a.shape[2]
     length = (batch, m, n, k)[axis]
-    for p in prange(parts):
-        lo, hi = length * p // parts, length * (p + 1) // parts
+    for p in prange(count):
+        lo, hi = length * p // count, length * (p + 1) // count
         b0, b1 = (lo, hi) if axis == 0 else (0, batch)
         m0, m1 = (lo, hi) if axis == 1 else (0, m)
         n0, n1 = (lo, hi) if axis == 2 else (0, n)

@@ -14,9 +14,10 @@ and holds BLAS at one thread while its ops run.
 When. Calls are cut when the compiled kernels are on (numba, the ``fast`` extra), zennet
 has more than one thread (``zennet.set_num_threads``, else ``OMP_NUM_THREADS`` when set,
 else the CPUs this process may use), threadpoolctl (also in ``fast``) finds the BLAS NumPy
-uses, and ``use_threads(False)`` / ``ZENNET_THREADS=off`` has not switched it off. BLAS is
-held at one thread only while zennet's ops run (a GEMM of an op, a backward pass) and is
-set back after: NumPy calls of your own keep BLAS's threads.
+uses, and ``use_threads(False)`` / ``ZENNET_THREADS=off`` has not switched it off. Then
+BLAS is held at one thread only while zennet's ops run (an op's forward on an input of
+``autograd.HOLD_FROM`` elements or more, a GEMM, a backward pass) and is set back after:
+NumPy calls of your own keep BLAS's threads.
 """
 
 import ctypes

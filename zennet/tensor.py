@@ -8,7 +8,7 @@ gradients of tensors that were used more than once.
 
 import numpy as np
 
-from zennet import parallel
+from zennet import kernels
 from zennet.backend import (
     CPU,
     array_module,
@@ -412,12 +412,12 @@ def _owned(array, seen):
 def _run_backward(root, seed, retain_graph, captured=None):
     """Back-propagate ``seed`` from root; with ``captured`` (a dict of id -> None) the
     gradients of those tensors are stored there instead of in any leaf's .grad. BLAS is
-    held to one thread for the pass (zennet.parallel cuts the GEMMs across threads)."""
-    held = parallel.hold_blas()
+    held to one thread for the pass while zennet cuts its calls across threads (zennet.parallel)."""
+    held = kernels.hold_blas()
     try:
         _backward_pass(root, seed, retain_graph, captured)
     finally:
-        parallel.release_blas(held)
+        kernels.release_blas(held)
 
 
 def _backward_pass(root, seed, retain_graph, captured):
