@@ -34,6 +34,7 @@ import os
 import numpy as np
 
 from zennet.backend import array_module
+from zennet.kernels import matmul
 
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
@@ -146,7 +147,7 @@ def output_transform(m, out):
     xp = array_module(m)
     at = xp.asarray(AT, dtype=m.dtype)
     n, th, _, tw, _, k = out.shape
-    y = (xp.kron(at, at) @ m.reshape(16, -1)).reshape(2, 2, n, th, tw, k)
+    y = matmul(xp.kron(at, at), m.reshape(16, -1)).reshape(2, 2, n, th, tw, k)
     xp.copyto(out, y.transpose(2, 3, 0, 4, 1, 5))  # (r, s, N, th, tw, K) -> (N, th, r, tw, s, K)
 
 
@@ -171,7 +172,7 @@ def winograd_conv2d(xpad, w, b, out_size):
     for start in range(0, n, step):
         chunk = xpad[start : start + step]
         v = input_transform(chunk, (th, tw)).reshape(16, -1, c)  # (16, T, C)
-        m = xp.matmul(v, u)  # (16, T, K)
+        m = matmul(v, u)  # (16, T, K)
         if b is not None:
             m[5] += b  # m[1, 1]: Aᵀ e₁ e₁ᵀ A is all ones, so b reaches all four outputs
         output_transform(m, y[start : start + step])
