@@ -494,10 +494,12 @@ def column_sums(x, sums):
             sums[c] += x[r, c]
 
 
-def im2col_2d(xpad, kh, kw, stride_h, stride_w, dilation_h, dilation_w, cols):
-    """cols[n, i, j, (a·kw + b)·C + c] = xpad[n, i·sh + a·dh, j·sw + b·dw, c] for the kh × kw
-    kernel offsets, and 1 in every column past them (im2col's column of ones). xpad
-    (N, Hp, Wp, C) channels-last, cols (N, Ho, Wo, L) with L >= kh·kw·C."""
+def windows_2d(xpad, kh, kw, stride_h, stride_w, dilation_h, dilation_w, cols, add_back):
+    """Between xpad (N, Hp, Wp, C) channels-last and cols (N, Ho, Wo, L), L >= kh·kw·C, whose
+    column (a·kw + b)·C + c at output pixel (i, j) is xpad[n, i·sh + a·dh, j·sw + b·dw, c]:
+    im2col copies xpad into cols, and 1 into every column past kh·kw·C (im2col's column of
+    ones); col2im (``add_back``) adds every window's columns back into xpad, which the caller
+    zeroed."""
     n_, ho, wo, width = cols.shape
     channels = xpad.shape[3]
     for n in range(n_):
@@ -507,25 +509,15 @@ def im2col_2d(xpad, kh, kw, stride_h, stride_w, dilation_h, dilation_w, cols):
                     for b in range(kw):
                         h, w = i * stride_h + a * dilation_h, j * stride_w + b * dilation_w
                         start = (a * kw + b) * channels
-                        for c in range(channels):
-                            cols[n, i, j, start + c] = xpad[n, h, w, c]
-                for column in range(kh * kw * channels, width):
-                    cols[n, i, j, column] = 1
-
-
-def col2im_2d(dcols, stride_h, stride_w, dilation_h, dilation_w, xpad):
-    """xpad[n, i·sh + a·dh, j·sw + b·dw, c] += dcols[n, i, j, a, b, c]: every window's
-    columns added back where im2col read them. dcols (N, Ho, Wo, kh, kw, C), xpad
-    (N, Hp, Wp, C) channels-last and zeroed by the caller."""
-    n_, ho, wo, kh, kw, channels = dcols.shape
-    for n in range(n_):
-        for i in range(ho):
-            for j in range(wo):
-                for a in range(kh):
-                    for b in range(kw):
-                        h, w = i * stride_h + a * dilation_h, j * stride_w + b * dilation_w
-                        for c in range(channels):
-                            xpad[n, h, w, c] += dcols[n, i, j, a, b, c]
+                        if add_back:
+                            for c in range(channels):
+                                xpad[n, h, w, c] += cols[n, i, j, start + c]
+                        else:
+                            for c in range(channels):
+                                cols[n, i, j, start + c] = xpad[n, h, w, c]
+                if not add_back:
+                    for column in range(kh * kw * channels, width):
+                        cols[n, i, j, column] = 1
 
 
 def layer_norm(x, w, b, eps, y, mean, inv_std):
@@ -675,8 +667,7 @@ PYTHON_KERNELS = {
     "softmax_backward": softmax_backward,
     "layer_norm": layer_norm,
     "layer_norm_backward": layer_norm_backward,
-    "col2im_2d": col2im_2d,
-    "im2col_2d": im2col_2d,
+    "windows_2d": windows_2d,
     "column_sums": column_sums,
     "channel_sums": channel_sums,
     "channel_affine": channel_affine,
@@ -693,9 +684,8 @@ CUT, SUM, WHOLE = "cut", "sum", "whole"
 SPLITS = {  # each argument's role when a call is cut into parts (the module docstring)
     "layer_norm": (CUT, WHOLE, WHOLE, WHOLE, CUT, CUT, CUT),
     "layer_norm_backward": (CUT, CUT, WHOLE, CUT, CUT, CUT, SUM, SUM),
-    "col2im_2d": (CUT, WHOLE, WHOLE, WHOLE, WHOLE, CUT),
     "column_sums": (CUT, SUM),
-    "im2col_2d": (CUT,) + (WHOLE,) * 6 + (CUT,),
+    "windows_2d": (CUT,) + (WHOLE,) * 6 + (CUT, WHOLE),
     "channel_sums": (CUT, CUT, WHOLE, SUM, SUM),
     "channel_affine": (CUT, CUT, WHOLE, WHOLE, WHOLE, CUT),
     "relu": (CUT, CUT),

@@ -133,11 +133,11 @@ def compiled_im2col(xpad, out_size, size, stride, dilation, groups, ones):
     c = xpad.shape[-1]
     if groups != 1 or c == 1 or len(out_size) != 2 or not xpad.flags.c_contiguous:
         return None
-    run = kernel("im2col_2d", xpad)
+    run = kernel("windows_2d", xpad)
     if run is None:
         return None
     cols = np.empty((xpad.shape[0], *out_size, math.prod(size) * c + ones), xpad.dtype)
-    run(xpad, *size, *stride, *dilation, cols)
+    run(xpad, *size, *stride, *dilation, cols, False)
     return cols.reshape(1, -1, cols.shape[-1])
 
 
@@ -176,13 +176,13 @@ def compiled_col2im(rows, w, groups, n, padded_size, out_size, stride, dilation)
     the K narrow ones. None when the kernel cannot run."""
     if groups != 1 or len(out_size) != 2:
         return None
-    run = kernel("col2im_2d", rows, w)
+    run = kernel("windows_2d", rows, w)
     if run is None:
         return None
     cg, size = w.shape[1], w.shape[2:]
     dcols = gemm(rows[0], weight_matrix(w, 1)[0].T)  # (M, K·Cg), columns ordered (*k, Cg)
     xpad = zeros_written(array_module(rows), (n, *padded_size, cg), rows.dtype)
-    run(dcols.reshape(n, *out_size, *size, cg), *stride, *dilation, xpad)
+    run(xpad, *size, *stride, *dilation, dcols.reshape(n, *out_size, -1), True)
     return xpad
 
 
