@@ -370,7 +370,9 @@ def test_layer_norm_kernels_switched_off_before_backward(compiled):
 
 
 def test_empty_batches_take_the_kernels_paths(compiled):
-    for layer in (zn.nn.MaxPool2d(2), zn.nn.BatchNorm2d(3).eval(), zn.nn.LayerNorm(6)):
+    layers = (zn.nn.MaxPool2d(2), zn.nn.BatchNorm2d(3).eval(), zn.nn.LayerNorm(6))
+    convs = (zn.nn.Conv2d(3, 4, 3), zn.nn.ConvTranspose2d(3, 4, 3))  # im2col, col2im
+    for layer in layers + convs:
         x = zn.tensor(np.zeros((0, 3, 6, 6), np.float32), requires_grad=True)
         y = layer(x)
         y.sum().backward()

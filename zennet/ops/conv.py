@@ -129,9 +129,12 @@ def im2col(xpad, out_size, kernel, stride, dilation, groups, ones=False):
 
 def compiled_im2col(xpad, out_size, size, stride, dilation, groups, ones):
     """:func:`im2col` by the compiled kernel (zennet.kernels, cut across threads) for one
-    group of several channels in 2-d: (1, M, K·C [+ 1]); None when it cannot run."""
+    group of several channels in 2-d: (1, M, K·C [+ 1]); None when it cannot run (also for a
+    read-only xpad: the kernel's other direction, col2im, writes it)."""
     c = xpad.shape[-1]
-    if groups != 1 or c == 1 or len(out_size) != 2 or not xpad.flags.c_contiguous:
+    if groups != 1 or c == 1 or len(out_size) != 2:
+        return None
+    if not (xpad.flags.c_contiguous and xpad.flags.writeable):
         return None
     run = kernel("windows_2d", xpad)
     if run is None:
@@ -182,7 +185,7 @@ def compiled_col2im(rows, w, groups, n, padded_size, out_size, stride, dilation)
     cg, size = w.shape[1], w.shape[2:]
     dcols = gemm(rows[0], weight_matrix(w, 1)[0].T)  # (M, K·Cg), columns ordered (*k, Cg)
     xpad = zeros_written(array_module(rows), (n, *padded_size, cg), rows.dtype)
-    run(xpad, *size, *stride, *dilation, dcols.reshape(n, *out_size, -1), True)
+    run(xpad, *size, *stride, *dilation, dcols.reshape(n, *out_size, dcols.shape[1]), True)
     return xpad
 
 
