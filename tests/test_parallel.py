@@ -203,6 +203,10 @@ def test_use_threads_and_zennet_threads_off(monkeypatch):
     monkeypatch.setitem(backend._THREADS, "n", 1)
     parallel.use_threads(True)
     assert not parallel.threads_enabled()  # one thread: nothing to cut
+    monkeypatch.setitem(backend._THREADS, "n", 2)
+    assert parallel.threads_enabled()
+    monkeypatch.setitem(parallel._STATE, "cblas", False)  # a BLAS zennet cannot call itself
+    assert not parallel.threads_enabled() and not kernels.hold_blas()
 
 
 def test_set_num_threads_sets_zennets_threads(monkeypatch):

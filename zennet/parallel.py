@@ -14,8 +14,9 @@ and holds BLAS at one thread while its ops run.
 When. Calls are cut when the compiled kernels are on (numba, the ``fast`` extra), zennet
 has more than one thread (``zennet.set_num_threads``, else ``OMP_NUM_THREADS`` when set,
 else the CPUs this process may use), threadpoolctl (also in ``fast``) finds the BLAS NumPy
-uses, and ``use_threads(False)`` / ``ZENNET_THREADS=off`` has not switched it off. Then
-BLAS is held at one thread only while zennet's ops run (an op's forward on an input of
+uses and it is OpenBLAS (whose ``cblas_?gemm`` zennet calls for each part), and
+``use_threads(False)`` / ``ZENNET_THREADS=off`` has not switched it off. Then BLAS is held
+at one thread only while zennet's ops run (an op's forward on an input of
 ``autograd.HOLD_FROM`` elements or more, a GEMM, a backward pass) and is set back after:
 NumPy calls of your own keep BLAS's threads.
 """
@@ -41,11 +42,12 @@ def use_threads(enabled=True):
 
 def threads_enabled():
     """Whether calls may be cut across threads now (see the module docstring; the compiled
-    kernels must be on as well)."""
+    kernels must be on as well). Not when zennet cannot call NumPy's BLAS itself (another
+    BLAS than OpenBLAS): then holding BLAS to one thread would leave its GEMMs on one."""
     if _STATE["enabled"] is None:
         wanted = os.environ.get("ZENNET_THREADS", "").strip().lower()
         _STATE["enabled"] = wanted not in ("off", "0", "no", "false")
-    return _STATE["enabled"] and compute_threads() > 1 and bool(_blas())
+    return _STATE["enabled"] and compute_threads() > 1 and cblas_gemm() is not None
 
 
 def _blas():
