@@ -33,6 +33,8 @@ def cutting(monkeypatch):
     previous = kernels.use_compiled_kernels(True)
     monkeypatch.setitem(backend._THREADS, "n", 3)
     monkeypatch.setitem(parallel._STATE, "enabled", True)
+    # cut even where numba's threads are its sleeping "workqueue" ones (kernels.parts)
+    monkeypatch.setitem(kernels._STATE, "threads_in", os.getpid())
     monkeypatch.setattr(kernels, "GEMM_MIN", 0)
     monkeypatch.setattr(kernels, "MIN_SPLIT", 0)
     cut_calls, cut_gemm = [], kernels._cut_gemm
