@@ -194,7 +194,7 @@ def matmul(a, b, out=None, bias=None):
         batch = _batch(a.shape[:-2], b.shape[:-2])
         m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
         small = math.prod(batch or (1,)) * m * k * n < GEMM_MIN
-        if small or batch is None or 0 in (m, k, n) or parallel.cblas_gemm() is None:
+        if small or batch is None or 0 in (m, k, n):
             return _plus(np.matmul(a, b, out=out), bias)
         return _cut_gemm(a, b, out, batch, count, bias)
     finally:

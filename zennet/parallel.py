@@ -99,10 +99,8 @@ def cblas_gemm():
 
 def hold_blas():
     """Hold BLAS at one thread until the matching :func:`release_blas` (holds nest; the
-    outermost sets BLAS's counts back). Nothing when calls are not cut across threads.
-    Returns whether it held, to pass to ``release_blas``."""
-    if not threads_enabled():
-        return False
+    outermost sets BLAS's counts back). Its callers (zennet.kernels) hold only while calls
+    are cut across threads. Returns True, to pass to ``release_blas``."""
     with _HOLD_LOCK:
         if _HOLD["depth"] == 0:
             _HOLD["saved"] = [(c, c.get_num_threads()) for c in _blas()]
