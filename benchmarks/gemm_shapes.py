@@ -1,7 +1,8 @@
 """The runner's dense GEMMs three ways, on two threads: NumPy's OpenBLAS threading them itself,
 zennet's cut (zennet.kernels.matmul: one BLAS call per thread, at once) and torch.mm.
 
-    python -m benchmarks.gemm_shapes
+    python -m benchmarks.gemm_shapes                      # zennet's parts on oneMKL, if installed
+    ZENNET_BLAS=openblas python -m benchmarks.gemm_shapes  # zennet's parts on NumPy's OpenBLAS
 
 Median µs of 100 calls after 10 warm-up calls, and GFLOP/s. It shows what bounds the MLP and
 the transformer layer against PyTorch: the GEMM itself (docs/performance.md).
@@ -27,6 +28,8 @@ SHAPES = [  # (m, k, n, what): x (m, k) @ wᵀ (k, n), as a dense layer computes
     (2048, 128, 512, "transformer feed-forward in"),
     (2048, 512, 128, "transformer feed-forward out"),
     (64, 128, 512, "LSTM step, h·W_hhᵀ"),
+    (86528, 9, 32, "CNN conv1 (im2col)"),
+    (15488, 288, 64, "CNN conv2 (im2col)"),
 ]
 
 
@@ -44,8 +47,9 @@ def median_us(fn, calls=100):
 def main():
     rng = np.random.default_rng(0)
     blas = parallel._blas()
+    cut = f"zennet cut on {parallel.blas_name()}"
     print(f"threads {os.environ['OMP_NUM_THREADS']}; cut {kernels.parts(1 << 30, 0)} parts")
-    print(f"{'m×k×n':16s} {'OpenBLAS':>10s} {'zennet cut':>11s} {'torch.mm':>9s}   µs (GFLOP/s)")
+    print(f"{'m×k×n':16s} {'OpenBLAS':>10s} {cut:>11s} {'torch.mm':>9s}   µs (GFLOP/s)")
     for m, k, n, what in SHAPES:
         x, w = rng.random((m, k), dtype=np.float32), rng.random((n, k), dtype=np.float32)
         tx, tw = torch.from_numpy(x), torch.from_numpy(w)

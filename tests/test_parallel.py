@@ -7,6 +7,8 @@ Cutting needs the compiled kernels (numba) and threadpoolctl, both test dependen
 """
 
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -293,3 +295,74 @@ def test_blas_keeps_its_threads_when_the_kernels_are_off(monkeypatch):
             assert _ReadsBlasThreads.seen == [("forward", 2), ("backward", 2)]
     finally:
         kernels.use_compiled_kernels(previous)
+
+
+def _with_blas(monkeypatch, name):
+    """parallel.cblas_gemm() as ZENNET_BLAS=name finds it (cached state restored after)."""
+    monkeypatch.setenv("ZENNET_BLAS", name)
+    monkeypatch.setitem(parallel._STATE, "cblas", None)
+    return parallel.cblas_gemm()
+
+
+@pytest.mark.parametrize("name", ["openblas", "mkl"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_each_blas_gemm_equals_numpy_in_every_layout(monkeypatch, name, dtype):
+    if name == "mkl" and parallel._mkl_library() is None:
+        pytest.skip("the mkl wheel (the mkl extra, x86-64 only) is not installed")
+    found = _with_blas(monkeypatch, name)
+    assert found is not None and parallel.blas_name() == name
+    gemm = found[0 if dtype == np.float32 else 1]
+    rng = np.random.default_rng(0)
+    m, k, n = 7, 5, 6
+    for trans_a in (False, True):
+        for trans_b in (False, True):
+            a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
+            b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
+            c = np.full((m, n + 2), np.nan, dtype)  # ldc past the row: the gap is left alone
+            gemm(kernels.ROW_MAJOR, (kernels.NO_TRANS, kernels.TRANS)[trans_a],
+                 (kernels.NO_TRANS, kernels.TRANS)[trans_b], m, n, k, 1.0, a.ctypes.data,
+                 a.shape[1], b.ctypes.data, b.shape[1], 0.0, c.ctypes.data, n + 2)  # fmt: skip
+            expected = (a.T if trans_a else a) @ (b.T if trans_b else b)
+            tol = 1e-5 if dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(c[:, :n], expected, rtol=tol, atol=tol)
+            assert np.isnan(c[:, n:]).all()
+
+
+def test_zennet_blas_must_name_a_blas_it_knows(monkeypatch):
+    with pytest.raises(ValueError, match="ZENNET_BLAS='atlas'.*'mkl', 'openblas'"):
+        _with_blas(monkeypatch, "atlas")
+
+
+@pytest.mark.parametrize("name", ["openblas", "mkl"])
+def test_a_process_cuts_its_gemms_on_the_blas_it_is_given(name):
+    """A fresh process with ZENNET_BLAS=name, on numba's OpenMP threads (not TBB's, which
+    numba would take first when the tbb wheel is there), cuts a GEMM on that BLAS; the
+    compiled kernels cached by one BLAS's process run with the other."""
+    if name == "mkl" and parallel._mkl_library() is None:
+        pytest.skip("the mkl wheel (the mkl extra, x86-64 only) is not installed")
+    code = (
+        "import numpy as np, numba\n"
+        "from zennet import kernels, parallel\n"
+        "a, b = np.random.default_rng(0).standard_normal((2, 300, 300)).astype(np.float32)\n"
+        "assert kernels.parts(1 << 30, 0) == 2\n"
+        "assert np.allclose(kernels.matmul(a, b), a @ b, rtol=1e-4, atol=1e-4)\n"
+        "print(parallel.blas_name(), numba.threading_layer())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_THREADING")}
+    env.update(ZENNET_BLAS=name, OMP_NUM_THREADS="2", ZENNET_THREADS="on", ZENNET_KERNELS="numba")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [name, "omp"]
+
+
+def test_numba_is_asked_for_openmp_unless_the_user_chose_a_layer(monkeypatch):
+    import numba
+
+    monkeypatch.setattr(numba.config, "THREADING_LAYER_PRIORITY", ["tbb", "omp", "workqueue"])
+    monkeypatch.delenv("NUMBA_THREADING_LAYER_PRIORITY", raising=False)
+    monkeypatch.setenv("NUMBA_THREADING_LAYER", "tbb")
+    kernels._prefer_openmp(numba)
+    assert numba.config.THREADING_LAYER_PRIORITY == ["tbb", "omp", "workqueue"]
+    monkeypatch.delenv("NUMBA_THREADING_LAYER")
+    kernels._prefer_openmp(numba)
+    assert numba.config.THREADING_LAYER_PRIORITY == ["omp", "tbb", "workqueue"]

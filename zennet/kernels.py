@@ -338,6 +338,7 @@ def _compile():
     file and a later process loads it instead of compiling."""
     import numba
 
+    _prefer_openmp(numba)
     scope = dict(globals(), prange=numba.prange, **_blas_functions())
 
     def jit(fn, **options):
@@ -353,6 +354,17 @@ def _compile():
     compiled["gemm_parts"] = jit(gemm_parts, parallel=True)
     compiled["start_threads"] = jit(start_threads, parallel=True)
     return compiled
+
+
+def _prefer_openmp(numba):
+    """Have numba's parallel loops run on OpenMP's threads rather than TBB's, which numba
+    takes first when the tbb wheel is installed (the mkl wheel brings it), unless the user
+    chose a layer (NUMBA_THREADING_LAYER or _PRIORITY). On TBB's threads a cut GEMM
+    (128×784×512) took 554 µs after NumPy's BLAS had run threaded, against 282 µs on
+    OpenMP's (docs/performance.md). Numba reads the choice when a loop first runs."""
+    chosen = {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.environ)
+    if not chosen:
+        numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 
 
 def _blas_functions():

@@ -13,9 +13,11 @@ and holds BLAS at one thread while its ops run.
 
 When. Calls are cut when the compiled kernels are on (numba, the ``fast`` extra), zennet
 has more than one thread (``zennet.set_num_threads``, else ``OMP_NUM_THREADS`` when set,
-else the CPUs this process may use), threadpoolctl (also in ``fast``) finds the BLAS NumPy
-uses and it is OpenBLAS (whose ``cblas_?gemm`` zennet calls for each part), and
-``use_threads(False)`` / ``ZENNET_THREADS=off`` has not switched it off. Then BLAS is held
+else the CPUs this process may use), zennet finds a BLAS whose ``cblas_?gemm`` it can call
+for each part (:func:`cblas_gemm`: oneMKL from the ``mkl`` extra, whose GEMMs are faster
+than OpenBLAS's on the shapes of docs/performance.md, else NumPy's OpenBLAS, found by
+threadpoolctl, also in ``fast``), and ``use_threads(False)`` / ``ZENNET_THREADS=off`` has
+not switched it off. Then BLAS is held
 at one thread only while zennet's ops run (an op's forward on an input of
 ``autograd.HOLD_FROM`` elements or more, a GEMM, a backward pass) and is set back after:
 NumPy calls of your own keep BLAS's threads.
@@ -67,34 +69,100 @@ def _blas():
 
 
 def cblas_gemm():
-    """(sgemm, dgemm): ctypes functions of the row-major ``cblas_?gemm`` of NumPy's BLAS
-    (OpenBLAS, with its symbol prefix and suffix and 64-bit integers when it has them), or
-    None when none is found."""
+    """(sgemm, dgemm): ctypes functions of a row-major ``cblas_?gemm`` that zennet calls for
+    each part of a cut GEMM, or None when none is found. ``ZENNET_BLAS`` chooses: ``mkl``
+    (Intel's oneMKL from the ``mkl`` wheel, the ``mkl`` extra, run sequentially: zennet's
+    threads cut its GEMMs), ``openblas`` (NumPy's own), or unset for the first of these
+    found. Both take 64-bit integers here (MKL's ``_64`` functions), so the kernels compiled
+    against one run with the other."""
     if _STATE["cblas"] is None:
-        _STATE["cblas"] = False
-        for controller in _blas():
-            if controller.internal_api != "openblas":
-                continue
-            prefix = getattr(controller, "_symbol_prefix", "") or ""
-            suffix = getattr(controller, "_symbol_suffix", "") or ""
-            lib = ctypes.CDLL(controller.filepath)
-            index = ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
-            found = []
-            for letter, real in (("s", ctypes.c_float), ("d", ctypes.c_double)):
-                name = f"{prefix}cblas_{letter}gemm{suffix}"
-                if not hasattr(lib, name):
-                    break
-                signature = ctypes.CFUNCTYPE(
-                    None, ctypes.c_int, ctypes.c_int, ctypes.c_int,  # order, trans a, trans b
-                    index, index, index, real,  # m, n, k, alpha
-                    ctypes.c_void_p, index, ctypes.c_void_p, index,  # a, lda, b, ldb
-                    real, ctypes.c_void_p, index,  # beta, c, ldc
-                )  # fmt: skip
-                found.append(signature((name, lib)))
-            if len(found) == 2:
-                _STATE["cblas"] = tuple(found)
-                break
+        wanted = os.environ.get("ZENNET_BLAS", "").strip().lower() or "auto"
+        if wanted not in ("auto", "mkl", "openblas"):
+            raise ValueError(f"ZENNET_BLAS={wanted!r}: use 'mkl', 'openblas' or leave it unset")
+        found = None
+        _blas()  # NumPy's BLAS, the one to hold, found before MKL loads (which needs no hold)
+        if wanted in ("auto", "mkl"):
+            found = _mkl_gemm()
+        if found is None and wanted in ("auto", "openblas"):
+            found = _openblas_gemm()
+        _STATE["cblas"] = found or False
     return _STATE["cblas"] or None
+
+
+def blas_name():
+    """The BLAS of zennet's cut GEMMs ("mkl", "openblas"), or None (see :func:`cblas_gemm`)."""
+    found = cblas_gemm()
+    return found[0].blas if found else None
+
+
+def _gemm_functions(lib, names, index, blas):
+    """ctypes functions of ``lib``'s row-major cblas_sgemm and cblas_dgemm (``names``) with
+    integers of type ``index``, each tagged with ``blas``; None when one is missing."""
+    found = []
+    for name, real in zip(names, (ctypes.c_float, ctypes.c_double)):
+        if not hasattr(lib, name):
+            return None
+        signature = ctypes.CFUNCTYPE(
+            None, ctypes.c_int, ctypes.c_int, ctypes.c_int,  # order, trans a, trans b
+            index, index, index, real,  # m, n, k, alpha
+            ctypes.c_void_p, index, ctypes.c_void_p, index,  # a, lda, b, ldb
+            real, ctypes.c_void_p, index,  # beta, c, ldc
+        )  # fmt: skip
+        function = signature((name, lib))
+        function.blas = blas
+        found.append(function)
+    return tuple(found)
+
+
+def _openblas_gemm():
+    """NumPy's OpenBLAS's cblas_?gemm (with its symbol prefix and suffix, 64-bit integers
+    when it has them), found through threadpoolctl; None when NumPy's BLAS is another."""
+    for controller in _blas():
+        if controller.internal_api != "openblas":
+            continue
+        prefix = getattr(controller, "_symbol_prefix", "") or ""
+        suffix = getattr(controller, "_symbol_suffix", "") or ""
+        index = ctypes.c_int64 if suffix.startswith("64") else ctypes.c_int
+        names = [f"{prefix}cblas_{letter}gemm{suffix}" for letter in "sd"]
+        found = _gemm_functions(ctypes.CDLL(controller.filepath), names, index, "openblas")
+        if found:
+            return found
+    return None
+
+
+MKL_THREADING_SEQUENTIAL = 1  # MKL_Set_Threading_Layer's code for "no threads of MKL's own"
+
+
+def _mkl_gemm():
+    """oneMKL's cblas_?gemm_64 from the ``mkl`` wheel's runtime library, set to run
+    sequentially (its OpenMP runtime never loads beside numba's); None when the wheel is
+    missing or MKL was already set to its own threads in this process."""
+    path = _mkl_library()
+    if path is None:
+        return None
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError:
+        return None
+    layer = lib.MKL_Set_Threading_Layer(ctypes.c_int(MKL_THREADING_SEQUENTIAL))
+    if layer != MKL_THREADING_SEQUENTIAL:
+        return None
+    return _gemm_functions(lib, ["cblas_sgemm_64", "cblas_dgemm_64"], ctypes.c_int64, "mkl")
+
+
+def _mkl_library():
+    """The path of the ``mkl`` wheel's libmkl_rt, or None when it is not installed."""
+    from importlib import metadata
+
+    try:
+        files = metadata.files("mkl") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        name = file.name
+        if name.startswith(("libmkl_rt.so", "mkl_rt")) and not name.endswith(".lib"):
+            return str(file.locate())
+    return None
 
 
 def hold_blas():
