@@ -6,12 +6,14 @@ the same choice among tied maxima. The plain-Python kernels (their readable sour
 checked on small inputs too, so the formulas are tested where numba is missing.
 """
 
+import os
+
 import numpy as np
 import pytest
 
 import zennet as zn
 import zennet.functional as F
-from zennet import kernels
+from zennet import backend, kernels, parallel
 from zennet.ops.activation import KERNEL_FROM
 from zennet.optim.adam import adam_update
 
@@ -435,3 +437,74 @@ def test_python_gru_cell_kernel_is_the_formula():
     da_r = da_n * b_n * r * (1 - r)
     np.testing.assert_allclose(da.transpose(1, 0, 2), [da_r, da_z, da_n], rtol=1e-14)
     np.testing.assert_allclose(db.transpose(1, 0, 2), [da_r, da_z, da_n * r], rtol=1e-14)
+
+
+def lstm_results(on, dtype, bidirectional, lengths=None):
+    """A two-layer LSTM's output, final states and every gradient, kernels on or off."""
+    previous = kernels.use_compiled_kernels(on)
+    try:
+        zn.manual_seed(0)
+        layer = zn.nn.LSTM(5, 7, num_layers=2, bidirectional=bidirectional).to(dtype)
+        rng = np.random.default_rng(8)
+        states = (2 * (1 + bidirectional), 5, 7)
+        x, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in ((6, 5, 5), states, states))
+        inputs = [zn.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+        given = inputs[0]
+        if lengths is not None:
+            given = zn.nn.utils.rnn.pack_padded_sequence(given, lengths, enforce_sorted=False)
+        out, (h, c) = layer(given, tuple(inputs[1:]))
+        if lengths is not None:
+            out = zn.nn.utils.rnn.pad_packed_sequence(out)[0]
+        ((out * out).sum() + (h * c).sum() + c.sum()).backward()
+        tensors = [out, h, c] + [t.grad for t in inputs] + [p.grad for p in layer.parameters()]
+        return [t.numpy().copy() for t in tensors]
+    finally:
+        kernels.use_compiled_kernels(previous)
+
+
+@pytest.fixture
+def whole_sequences(monkeypatch):
+    """The names of the BLAS kernels run (kernels.by_rows), each call recorded."""
+    calls, by_rows = [], kernels.by_rows
+
+    def spy(name, rows, *args):
+        calls.append(name)
+        return by_rows(name, rows, *args)
+
+    monkeypatch.setattr(kernels, "by_rows", spy)
+    return calls
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_sequence_kernels_train_as_the_numpy_path(
+    whole_sequences, monkeypatch, bidirectional, threads
+):
+    """The whole sequence as one compiled call, forward and backward: whole on one thread,
+    and with three, cut into parts of the batch (5 samples: 1, 2 and 2) run at once."""
+    monkeypatch.setitem(backend._THREADS, "n", threads)
+    monkeypatch.setitem(parallel._STATE, "enabled", True)
+    monkeypatch.setitem(kernels._STATE, "threads_in", os.getpid())  # as test_parallel's
+    counts, parts = [], kernels.parts
+    monkeypatch.setattr(kernels, "parts", lambda *args: counts.append(parts(*args)) or counts[-1])
+    got = lstm_results(True, np.float32, bidirectional)
+    runs = 2 * (1 + bidirectional)  # layers × directions
+    assert whole_sequences == ["lstm_sequence"] * runs + ["lstm_sequence_backward"] * runs
+    assert threads in counts and set(counts) <= {1, threads}
+    for a, b in zip(got, lstm_results(False, np.float32, bidirectional)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_lstm_sequence_kernels_leave_float64_and_padding_to_the_steps(whole_sequences):
+    lstm_results(True, np.float64, True)
+    lstm_results(True, np.float32, True, lengths=[6, 4, 2, 6, 1])
+    assert whole_sequences == []
+
+
+def test_tanh32_is_within_4e_7_of_tanh():
+    x = np.concatenate([np.linspace(-10, 10, 4001), [0.0, -0.0, 1e-30, 7.9, 7.91, 50, -50]])
+    got = np.array([kernels.tanh32(np.float32(v)) for v in x])
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, np.tanh(x), rtol=0, atol=4e-7)
+    assert np.isnan(kernels.tanh32(np.float32("nan")))
+    assert kernels.tanh32(np.float32("inf")) == 1 and kernels.tanh32(np.float32("-inf")) == -1

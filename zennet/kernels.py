@@ -168,6 +168,30 @@ def _threaded(name, scope):
     return run
 
 
+def blas_kernels_ready(*arrays):
+    """Whether the kernels of ``BLAS_KERNELS`` can run on ``arrays``: the compiled kernels
+    on, a BLAS zennet calls itself (zennet.parallel.cblas_gemm), and each array a CPU
+    float32 NumPy array (those kernels' tanh is float32's)."""
+    if not compiled_kernels_enabled() or parallel.cblas_gemm() is None:
+        return False
+    return all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays)
+
+
+def by_rows(name, rows, *args):
+    """Run the BLAS kernel ``name`` over ``rows`` independent rows (samples): in one part per
+    thread at once (``name(*args, count)``) when zennet cuts its calls, else whole
+    (``{name}_rows(*args, 0, rows)``), with BLAS held to one thread meanwhile."""
+    count = min(parts(1, 0), rows)
+    held = parallel.hold_blas()
+    try:
+        if count > 1:
+            _compiled()[name](*args, count)
+        else:
+            _compiled()[f"{name}_rows"](*args, 0, rows)
+    finally:
+        parallel.release_blas(held)
+
+
 GEMM_MIN = 1 << 18  # multiply-adds below which a GEMM runs whole, on one thread
 
 
@@ -350,7 +374,11 @@ def _compile():
         fastmath = {"reassoc"} if name in REORDERED_SUMS else False
         scope[name] = jit(fn, error_model="numpy", fastmath=fastmath)
     scope["operand"] = jit(operand, inline="always")
+    scope["tanh32"] = jit(tanh32, inline="always", error_model="numpy")
     compiled = {name: _threaded(name, scope) for name in PYTHON_KERNELS}
+    for name, fn in BLAS_KERNELS.items():  # whole on one thread, and cut by rows (by_rows)
+        compiled[f"{name}_rows"] = scope[f"{name}_rows"] = jit(fn, error_model="numpy")
+        compiled[name] = jit(globals()[name], parallel=True)
     compiled["gemm_parts"] = jit(gemm_parts, parallel=True)
     compiled["start_threads"] = jit(start_threads, parallel=True)
     return compiled
@@ -671,6 +699,134 @@ def gru_cell_backward(r, z, n, b_n, h_prev, dh, da, db):
             db[k, 2, h] = da[k, 2, h] * r[k, h]
 
 
+# tanh32's clamp and rational function: Eigen's fast float tanh (|x| beyond the clamp is ±1)
+TANH_LIMIT = np.float32(7.90531110763549805)
+TANH_P = tuple(np.float32(c) for c in (
+    -2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+    1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03,
+))  # fmt: skip
+TANH_Q = tuple(np.float32(c) for c in (
+    1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03,
+))  # fmt: skip
+
+
+def tanh32(x):
+    """tanh of a float32, within 4·10⁻⁷ of float64's: x·P(x²)/Q(x²) on x clamped to ±7.9.
+    A loop of it vectorizes, where one of math.tanh calls libm per element (40 times
+    slower, and numba has no vectorized tanh without Intel's SVML). NaN stays NaN."""
+    x = TANH_LIMIT if x > TANH_LIMIT else (-TANH_LIMIT if x < -TANH_LIMIT else x)
+    x2 = x * x
+    p = TANH_P[0]
+    for c in TANH_P[1:]:
+        p = p * x2 + c
+    q = TANH_Q[0]
+    for c in TANH_Q[1:]:
+        q = q * x2 + c
+    return x * p / q
+
+
+def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, reverse, lo, hi):
+    """Rows lo:hi of a whole LSTM sequence, forward (ops.recurrent.LSTM), float32 only.
+
+    a (T, N, 4H): the scaled pre-activations x_t·(s·W_ih)ᵀ + s·b of every step, in PyTorch's
+    gate order i, f, g, o (s = ½ for i, f, o, 1 for g: ops.recurrent.LSTM); w (H, 4H) is
+    (s·W_hh)ᵀ. For each step t (from the last when ``reverse``), with h, c the previous
+    step's states (h0, c0 before the first)::
+
+        a_t += h·w                                       one BLAS call, the rows' own
+        a_t ← s·tanh(a_t) + 1 - s    = i, f, g, o        (σ(z) = ½·tanh(z/2) + ½)
+        c_t = f ⊙ c + i ⊙ g,   tanh_c[t] = tanh c_t,   h_t = o ⊙ tanh c_t
+
+    into states (2, T, N, H) as (h_t, c_t). The rows of a sample depend on no other
+    sample's, so each thread runs its rows through every step without waiting for the
+    others. One loop per output, each vectorizing (as lstm_cell_backward's)."""
+    T, H, G4 = a.shape[0], tanh_c.shape[2], a.shape[2]
+    rows = hi - lo
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        before = t + 1 if reverse else t - 1
+        h = h0[lo:hi] if s == 0 else states[0, before, lo:hi]
+        c = c0[lo:hi] if s == 0 else states[1, before, lo:hi]
+        z = a[t, lo:hi]
+        blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, G4, H, 1.0, h.ctypes.data, H,
+                   w.ctypes.data, G4, 1.0, z.ctypes.data, G4)  # fmt: skip
+        for n in range(rows):
+            gates, c_prev = z[n], c[n]
+            c_new, t_c, h_new = states[1, t, lo + n], tanh_c[t, lo + n], states[0, t, lo + n]
+            for j in range(G4):
+                gates[j] = tanh32(gates[j]) * scale[j] + offset[j]
+            for k in range(H):
+                c_new[k] = gates[H + k] * c_prev[k] + gates[k] * gates[2 * H + k]
+            for k in range(H):
+                t_c[k] = tanh32(c_new[k])
+            for k in range(H):
+                h_new[k] = gates[3 * H + k] * t_c[k]
+
+
+def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse,
+                                lo, hi):  # fmt: skip
+    """Rows lo:hi of back-propagation through a whole LSTM sequence: the steps of
+    :func:`lstm_sequence_rows` in reverse, with a its activated gates, dstates (2, T, N, H)
+    the gradients reaching each step's (h_t, c_t) from outside, w_hh (4H, H) the unscaled
+    W_hh. For each step, with dh, dc those from the step after::
+
+        dh += dstates[0, t],   dc += dstates[1, t] + dh ⊙ o ⊙ (1 - tanh² c_t)
+        da_i = dc ⊙ g ⊙ i(1-i),   da_f = dc ⊙ c_{t-1} ⊙ f(1-f)
+        da_g = dc ⊙ i ⊙ (1-g²),   da_o = dh ⊙ tanh c_t ⊙ o(1-o)       into da (T, N, 4H)
+        dh ← da_t·W_hh                                   one BLAS call, the rows' own
+        dc ← dc ⊙ f
+
+    and after the first step dh0, dc0 (N, H) get the gradients of the initial states."""
+    T, H, G4 = a.shape[0], tanh_c.shape[2], a.shape[2]
+    rows = hi - lo
+    dh, dc = np.zeros((rows, H), a.dtype), np.zeros((rows, H), a.dtype)
+    dhh, dcc = np.empty(H, a.dtype), np.empty(H, a.dtype)
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        before = t + 1 if reverse else t - 1
+        c = c0[lo:hi] if s == T - 1 else states[1, before, lo:hi]
+        for n in range(rows):
+            g8, t_c, c_prev, out = a[t, lo + n], tanh_c[t, lo + n], c[n], da[t, lo + n]
+            for k in range(H):
+                dhh[k] = dh[n, k] + dstates[0, t, lo + n, k]
+            for k in range(H):
+                o = g8[3 * H + k]
+                dcc[k] = dc[n, k] + dstates[1, t, lo + n, k] + dhh[k] * o * (1 - t_c[k] * t_c[k])
+            for k in range(H):
+                out[k] = dcc[k] * g8[2 * H + k] * g8[k] * (1 - g8[k])
+            for k in range(H):
+                out[H + k] = dcc[k] * c_prev[k] * g8[H + k] * (1 - g8[H + k])
+            for k in range(H):
+                out[2 * H + k] = dcc[k] * g8[k] * (1 - g8[2 * H + k] * g8[2 * H + k])
+            for k in range(H):
+                out[3 * H + k] = dhh[k] * t_c[k] * g8[3 * H + k] * (1 - g8[3 * H + k])
+            for k in range(H):
+                dc[n, k] = dcc[k] * g8[H + k]
+        blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, H, G4, 1.0, da[t, lo:hi].ctypes.data,
+                   G4, w_hh.ctypes.data, H, 0.0, dh.ctypes.data, H)  # fmt: skip
+    dh0[lo:hi] = dh
+    dc0[lo:hi] = dc
+
+
+def lstm_sequence(a, w, h0, c0, scale, offset, states, tanh_c, reverse, count):
+    """lstm_sequence_rows cut into ``count`` parts of the batch, run at once (numba's
+    prange, so compiled only)."""
+    rows = h0.shape[0]
+    for p in prange(count):
+        lo, hi = rows * p // count, rows * (p + 1) // count
+        lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, reverse, lo, hi)
+
+
+def lstm_sequence_backward(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse, count):
+    """lstm_sequence_backward_rows cut into ``count`` parts of the batch, as lstm_sequence."""
+    rows = dh0.shape[0]
+    for p in prange(count):
+        lo, hi = rows * p // count, rows * (p + 1) // count
+        lstm_sequence_backward_rows(
+            a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse, lo, hi
+        )
+
+
 REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward")
 
 PYTHON_KERNELS = {
@@ -690,6 +846,11 @@ PYTHON_KERNELS = {
     "max_pool_2x2_backward": max_pool_2x2_backward,
     "lstm_cell_backward": lstm_cell_backward,
     "gru_cell_backward": gru_cell_backward,
+}
+
+BLAS_KERNELS = {  # kernels that call BLAS themselves, float32 only (by_rows runs them)
+    "lstm_sequence": lstm_sequence_rows,
+    "lstm_sequence_backward": lstm_sequence_backward_rows,
 }
 
 CUT, SUM, WHOLE = "cut", "sum", "whole"

@@ -30,6 +30,9 @@ reverse, each sample starts at its own last valid step. Zeroing the outputs in t
 padding is left to the module.
 """
 
+import numpy as np
+
+from zennet import kernels
 from zennet.autograd import Function
 from zennet.backend import array_module
 from zennet.kernels import kernel, matmul
@@ -103,10 +106,11 @@ class _Recurrence(Function):
 
     # ---------------------------------------------------------------- helpers
 
-    def input_projection(self, x, w_ih, biases, H):
+    def input_projection(self, x, w_ih, biases, H, step_major=False):
         """[x_t | 1]·[W_ih | b]ᵀ for all steps in one GEMM, gate-major (G, T·N, H): the bias
         is the weight of a constant input 1. Also makes W_hhᵀ per gate for the loop. With a
-        gate_scale s, both are scaled gate by gate: s_k·a_k = [x | 1]·(s_k·[W_ih | b]_k)ᵀ + ..."""
+        gate_scale s, both are scaled gate by gate: s_k·a_k = [x | 1]·(s_k·[W_ih | b]_k)ᵀ + ...
+        With ``step_major``, the projection is (T·N, G·H) and W_hhᵀ one (H, G·H) array."""
         xp = self.xp
         T, N, I = x.shape
         G = self.n_gates
@@ -121,6 +125,9 @@ class _Recurrence(Function):
         self.x1 = xp.empty((T, N, I + 1), dtype=x.dtype)  # [x_t | 1], kept for dW and db
         self.x1[..., :I] = x
         self.x1[..., I] = 1
+        if step_major:
+            self.w_hh_t = xp.ascontiguousarray(self.w_hh_t.transpose(1, 0, 2).reshape(H, G * H))
+            return matmul(self.x1.reshape(T * N, I + 1), w1.reshape(G * H, I + 1).T)
         return matmul(self.x1.reshape(T * N, I + 1), w1.transpose(0, 2, 1))  # (G, T·N, H)
 
     def input_biases(self, b_ih, b_hh):
@@ -244,6 +251,48 @@ class LSTM(_Recurrence):
 
     n_states, n_gates = 2, 4
     gate_scale = (0.5, 0.5, 1.0, 0.5)
+    whole = False  # whether the sequence ran as one compiled kernel (forward_whole)
+
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
+        arrays = (x, w_ih, w_hh, *initial) + tuple(b for b in (b_ih, b_hh) if b is not None)
+        self.whole = lengths is None and kernels.blas_kernels_ready(*arrays)
+        if not self.whole:
+            return super().forward(x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=lengths,
+                                   reverse=reverse, **opts)  # fmt: skip
+        return self.forward_whole(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
+
+    def forward_whole(self, x, w_ih, w_hh, b_ih, b_hh, initial, reverse):
+        """The whole sequence as one compiled kernel (kernels.lstm_sequence_rows, its
+        samples cut across zennet's threads): float32 without padding. The projection is
+        step-major here, (T, N, 4H), one row of four gates per sample and step."""
+        T, N, _ = x.shape
+        G, H = self.n_gates, w_hh.shape[1]
+        self.w_ih, self.w_hh = w_ih, w_hh
+        self.initial = tuple(np.ascontiguousarray(s) for s in initial)
+        self.steps = range(T - 1, -1, -1) if reverse else range(T)
+        gates = self.input_projection(x, w_ih, self.input_biases(b_ih, b_hh), H, step_major=True)
+        self.gates = gates.reshape(T, N, G * H)
+        scale = np.repeat(np.asarray(self.gate_scale, np.float32), H)  # (4H,)
+        self.states = np.empty((2, T, N, H), np.float32)
+        self.tanh_c = np.empty((T, N, H), np.float32)
+        h0, c0 = self.initial
+        kernels.by_rows("lstm_sequence", N, self.gates, self.w_hh_t, h0, c0, scale, 1 - scale,
+                        self.states, self.tanh_c, reverse)  # fmt: skip
+        return self.states
+
+    def backward(self, dstates):
+        if not self.whole:
+            return super().backward(dstates)
+        T, N, G4 = self.gates.shape
+        self.dgates = np.empty((T, N, 4, G4 // 4), np.float32)  # weight_gradients's dA
+        self.dhidden = None
+        dh0, dc0 = np.empty_like(self.initial[0]), np.empty_like(self.initial[1])
+        dstates = np.ascontiguousarray(dstates, np.float32)
+        w_hh = np.ascontiguousarray(self.w_hh)
+        kernels.by_rows("lstm_sequence_backward", N, self.gates, self.tanh_c, self.states,
+                        self.initial[1], w_hh, dstates, self.dgates.reshape(T, N, G4), dh0, dc0,
+                        self.steps.step < 0)  # fmt: skip
+        return self.weight_gradients() + (dh0, dc0)
 
     def allocate(self):
         xp = self.xp
