@@ -59,6 +59,10 @@ SHAPES = [  # a, b: along m, along n, split-K, batched, broadcast batches, a tra
     ((2, 3, 8, 5), (2, 3, 5, 6)),
     ((8, 5), (4, 5, 6)),
     ((1, 3, 8, 5), (3, 5, 6)),
+    ((2, 3, 8, 5), (3, 5, 6)),  # b broadcast along the first batch axis
+    ((3, 8, 5), (2, 3, 5, 6)),
+    ((2, 1, 8, 5), (1, 3, 5, 6)),  # each broadcast along one
+    ((2, 2, 3, 8, 5), (3, 5, 6)),  # three batch axes, the first two merged
 ]
 
 

@@ -198,8 +198,9 @@ GEMM_MIN = 1 << 18  # multiply-adds below which a GEMM runs whole, on one thread
 def matmul(a, b, out=None, bias=None):
     """a @ b (as np.matmul, ``out`` too), plus ``bias`` (n,) on every row when given. When
     cutting is on (:func:`parts`) BLAS is held to one thread, and a product of ``GEMM_MIN``
-    multiply-adds or more whose leading axes collapse into one batch axis is cut into one
-    part per thread (:func:`_cut_gemm`), each part adding the bias to its rows while they
+    multiply-adds or more whose leading axes broadcast along two batch axes at most
+    (:func:`_batched`) is cut into one part per thread (:func:`_cut_gemm`), each part
+    adding the bias to its rows while they
     are in cache; else, and for other arrays (another device, 1-d, other dtypes), it is the
     array module's matmul and an add."""
     count = parts(GEMM_MIN, GEMM_MIN)
@@ -215,12 +216,11 @@ def matmul(a, b, out=None, bias=None):
         return _plus(array_module(a).matmul(a, b, out=out), bias)
     held = parallel.hold_blas()  # else BLAS's own threads would spin on zennet's cores
     try:
-        batch = _batch(a.shape[:-2], b.shape[:-2])
+        found = _batched(a, b)
         m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-        small = math.prod(batch or (1,)) * m * k * n < GEMM_MIN
-        if small or batch is None or 0 in (m, k, n):
+        if found is None or math.prod(found[2]) * m * k * n < GEMM_MIN or 0 in (m, k, n):
             return _plus(np.matmul(a, b, out=out), bias)
-        return _cut_gemm(a, b, out, batch, count, bias)
+        return _cut_gemm(*found, out, count, bias)
     finally:
         parallel.release_blas(held)
 
@@ -231,15 +231,27 @@ def _plus(product, bias):
     return product
 
 
-def _batch(lead_a, lead_b):
-    """The leading (batch) shape of a product whose operands have leading shapes ``lead_a``
-    and ``lead_b``, when each is that shape or all ones (so both collapse to one batch
-    axis); else None."""
-    lead = lead_a if len(lead_a) >= len(lead_b) else lead_b
-    for other in (lead_a, lead_b):
-        if tuple(other) != tuple(lead)[len(lead) - len(other) :] and math.prod(other) != 1:
-            return None
-    return tuple(lead)
+def _batched(a, b):
+    """(a4, b4, batch): a and b as (B1, B2, rows, cols) views whose two batch axes each
+    have the product's size or 1 (broadcast), and the product's batch shape; None when
+    the leading axes do not broadcast, or broadcast along more than the last one and
+    another. Leading axes beyond two are merged into the first (a copy where their
+    strides do not merge)."""
+    lead_a, lead_b = a.shape[:-2], b.shape[:-2]
+    try:
+        batch = np.broadcast_shapes(lead_a, lead_b)
+    except ValueError:
+        return None  # np.matmul says why
+    views = []
+    for x, lead in ((a, lead_a), (b, lead_b)):
+        lead = (1,) * (len(batch) - len(lead)) + tuple(lead)
+        if len(lead) > 2:
+            head = lead[:-1]
+            if head != batch[:-1] and math.prod(head) != 1:
+                return None
+            lead = (math.prod(head), lead[-1])
+        views.append(x.reshape((1,) * (2 - len(lead)) + lead + x.shape[-2:]))
+    return views[0], views[1], batch
 
 
 def _blas_ready(x):
@@ -253,17 +265,20 @@ def _blas_ready(x):
     return np.ascontiguousarray(x)
 
 
-def _cut_gemm(a, b, out, batch, count, bias=None):
-    """a @ b in ``count`` parts at once, each a BLAS call on one thread: along the batch when
-    it has as many entries, else along k when k is more than four times m and n (the parts'
-    products then summed), else along the longer of m and n."""
+def _cut_gemm(a, b, batch, out, count, bias=None):
+    """a (A1, A2, m, k) @ b (B1, B2, k, n) (:func:`_batched`), of batch shape ``batch``, in
+    ``count`` parts at once, each a BLAS call on one thread: along the batch when it has as
+    many entries, else along k when k is more than four times m and n (the parts' products
+    then summed), else along the longer of m and n."""
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-    a3, b3 = (_blas_ready(x.reshape(-1, *x.shape[-2:])) for x in (a, b))
+    a, b = _blas_ready(a), _blas_ready(b)
     shape = batch + (m, n)
-    fits = out is not None and out.shape == shape and out.flags.c_contiguous
+    shape4 = (max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1]), m, n)
+    out4 = _in_place(out, shape, shape4)
+    fits = out4 is not None
     result = out if fits else np.empty(shape, a.dtype)
-    out3 = result.reshape(-1, m, n)
-    if out3.shape[0] >= count:
+    out4 = out4 if fits else result.reshape(shape4)
+    if out4.shape[0] * out4.shape[1] >= count:
         axis = 0
     elif k > 4 * max(m, n):
         axis = 3
@@ -272,16 +287,29 @@ def _cut_gemm(a, b, out, batch, count, bias=None):
     driver = _compiled()["gemm_parts"]
     add = np.zeros(0, a.dtype) if bias is None else np.ascontiguousarray(bias, a.dtype)
     if axis != 3:
-        driver(a3, b3, out3[None], count, axis, add)
+        driver(a, b, out4[None], count, axis, add)
     else:
-        sums = np.empty((count,) + out3.shape, a.dtype)
-        driver(a3, b3, sums, count, axis, add[:0])
-        np.sum(sums, axis=0, out=out3)
-        _plus(out3, bias)
+        sums = np.empty((count,) + out4.shape, a.dtype)
+        driver(a, b, sums, count, axis, add[:0])
+        np.sum(sums, axis=0, out=out4)
+        _plus(out4, bias)
     if out is None or fits:
         return result
     out[...] = result
     return out
+
+
+def _in_place(out, shape, shape4):
+    """``out`` as the (O1, O2, m, n) view ``shape4`` that BLAS can write into (rows of unit
+    stride), or None when it is no such view (the product then goes to a new array,
+    copied into out after)."""
+    if out is None or out.shape != shape or out.dtype.char not in "fd":
+        return None
+    size, (rows, cols) = out.itemsize, shape[-2:]
+    if out.strides[-1] != size or out.strides[-2] < max(cols, 1) * size and rows > 1:
+        return None
+    view = out.reshape(shape4)  # a copy where out's strides do not merge: not in place
+    return view if np.may_share_memory(view, out) else None
 
 
 def operand(x, size):
@@ -292,39 +320,48 @@ def operand(x, size):
 
 
 def gemm_parts(a, b, out, count, axis, bias):
-    """A loop over ``count`` parts (numba's ``prange``: at once) for a (B or 1, m, k) @
-    b (B or 1, k, n), cut along ``axis`` (0 batch, 1 m, 2 n, 3 k): part p computes its piece
-    with BLAS's row-major cblas_?gemm into out[0], or into out[p] when cut along k, then adds
-    ``bias`` (n,) to its rows unless bias is empty. Compiled only: the BLAS functions are
-    bound then."""
+    """A loop over ``count`` parts (numba's ``prange``: at once) for a (A1, A2, m, k) @
+    b (B1, B2, k, n), each batch axis of a and b of out's size or 1, cut along ``axis``
+    (0 batch, 1 m, 2 n, 3 k): part p computes its piece with BLAS's row-major cblas_?gemm
+    into out[0] (out: (1 or count, O1, O2, m, n)), or into out[p] when cut along k; with a
+    ``bias`` (n,), not empty, its rows start as the bias and BLAS adds the product to them
+    (as PyTorch's addmm: one pass fewer than adding the bias after). Compiled only: the
+    BLAS functions are bound then."""
     size = a.itemsize
-    batch, m, n = out.shape[1:]
-    k = a.shape[2]
-    length = (batch, m, n, k)[axis]
+    outer, inner, m, n = out.shape[1:]
+    k = a.shape[3]
+    length = (outer * inner, m, n, k)[axis]
     for p in prange(count):
         lo, hi = length * p // count, length * (p + 1) // count
-        b0, b1 = (lo, hi) if axis == 0 else (0, batch)
+        b0, b1 = (lo, hi) if axis == 0 else (0, outer * inner)
         m0, m1 = (lo, hi) if axis == 1 else (0, m)
         n0, n1 = (lo, hi) if axis == 2 else (0, n)
         k0, k1 = (lo, hi) if axis == 3 else (0, k)
         target = out[p] if axis == 3 else out[0]
         for i in range(b0, b1):
-            x = a[i if a.shape[0] > 1 else 0, m0:m1, k0:k1]
-            y = b[i if b.shape[0] > 1 else 0, k0:k1, n0:n1]
-            z = target[i, m0:m1, n0:n1]
+            i1, i2 = i // inner, i % inner
+            x = a[i1 if a.shape[0] > 1 else 0, i2 if a.shape[1] > 1 else 0, m0:m1, k0:k1]
+            y = b[i1 if b.shape[0] > 1 else 0, i2 if b.shape[1] > 1 else 0, k0:k1, n0:n1]
+            z = target[i1, i2, m0:m1, n0:n1]
             trans_x, ld_x = operand(x, size)
             trans_y, ld_y = operand(y, size)
-            rows, cols, inner, ld_z = m1 - m0, n1 - n0, k1 - k0, z.strides[0] // size
-            if size == 4:
-                blas_sgemm(ROW_MAJOR, trans_x, trans_y, rows, cols, inner, 1.0, x.ctypes.data, ld_x,
-                           y.ctypes.data, ld_y, 0.0, z.ctypes.data, ld_z)  # fmt: skip
-            else:
-                blas_dgemm(ROW_MAJOR, trans_x, trans_y, rows, cols, inner, 1.0, x.ctypes.data, ld_x,
-                           y.ctypes.data, ld_y, 0.0, z.ctypes.data, ld_z)  # fmt: skip
-            if bias.shape[0]:
-                for r in range(z.shape[0]):
-                    for c in range(z.shape[1]):
-                        z[r, c] += bias[n0 + c]
+            rows, cols, inner_k, ld_z = m1 - m0, n1 - n0, k1 - k0, z.strides[0] // size
+            beta = 0.0
+            if bias.shape[0]:  # z starts as the bias, which BLAS adds the product to
+                beta = 1.0
+                for r in range(rows):
+                    z[r, :] = bias[n0:n1]
+            gemm(size, trans_x, trans_y, rows, cols, inner_k, x, ld_x, y, ld_y, beta, z, ld_z)
+
+
+def gemm(size, trans_x, trans_y, rows, cols, inner, x, ld_x, y, ld_y, beta, z, ld_z):
+    """z = x·y + beta·z by BLAS's cblas_sgemm or cblas_dgemm (``size``: 4 or 8 bytes)."""
+    if size == 4:
+        blas_sgemm(ROW_MAJOR, trans_x, trans_y, rows, cols, inner, 1.0, x.ctypes.data, ld_x,
+                   y.ctypes.data, ld_y, beta, z.ctypes.data, ld_z)  # fmt: skip
+    else:
+        blas_dgemm(ROW_MAJOR, trans_x, trans_y, rows, cols, inner, 1.0, x.ctypes.data, ld_x,
+                   y.ctypes.data, ld_y, beta, z.ctypes.data, ld_z)  # fmt: skip
 
 
 prange = range  # numba's prange in the compiled kernels (_compile binds it)
@@ -374,6 +411,7 @@ def _compile():
         fastmath = {"reassoc"} if name in REORDERED_SUMS else False
         scope[name] = jit(fn, error_model="numpy", fastmath=fastmath)
     scope["operand"] = jit(operand, inline="always")
+    scope["gemm"] = jit(gemm, inline="always")
     scope["tanh32"] = jit(tanh32, inline="always", error_model="numpy")
     compiled = {name: _threaded(name, scope) for name in PYTHON_KERNELS}
     for name, fn in BLAS_KERNELS.items():  # whole on one thread, and cut by rows (by_rows)

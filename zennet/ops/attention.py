@@ -4,7 +4,7 @@ self-attention fused into one op (the transformer layer's hot spot)."""
 import math
 
 from zennet.autograd import Function
-from zennet.kernels import kernel, matmul
+from zennet.kernels import kernel, matmul, parts
 
 
 def safe_softmax(x, axis, xp, out=None):
@@ -90,9 +90,7 @@ class SelfAttention(Function):
             b[:E] *= scale
             qkv += b
         q, k, v = _heads(qkv, N, L, heads, d)  # (N, h, L, d) views each
-        # K·Qᵀ with Qᵀ copied contiguous: OpenBLAS's small-K products run faster on two
-        # plain operands than with a transposed one, copy included (docs/performance.md)
-        scores = matmul(k, xp.ascontiguousarray(xp.swapaxes(q, -1, -2)))  # (N, h, keys, queries)
+        scores = matmul(k, _transposed(q, xp))  # (N, h, keys, queries)
         if mask is not None:
             scores += xp.swapaxes(mask, -1, -2)
         p = _softmax_over_keys(scores, xp)  # the attention weights, transposed
@@ -111,7 +109,7 @@ class SelfAttention(Function):
         dqkv = xp.empty_like(self.qkv)  # (N·L, 3E)
         dq, dk, dv = _heads(dqkv, N, L, heads, d)
         matmul(p, dhead, out=dv)  # (N, h, keys, d)
-        dp = matmul(v, xp.ascontiguousarray(xp.swapaxes(dhead, -1, -2)))  # (N, h, keys, queries)
+        dp = matmul(v, _transposed(dhead, xp))  # (N, h, keys, queries)
         ds = _softmax_over_keys_backward(dp, p, xp)
         matmul(xp.swapaxes(ds, -1, -2), k, out=dq)  # (N, h, queries, d), of the scaled Q
         matmul(ds, q, out=dk)
@@ -125,6 +123,15 @@ class SelfAttention(Function):
             db = dqkv.sum(axis=0)  # (3E,)
             db[:E] *= scale
         return dx, dw, db
+
+
+def _transposed(x, xp):
+    """x with its last two axes swapped, for the right operand of a product: a view when
+    zennet cuts its GEMMs (each part's BLAS call takes it as it is: the runner's scores
+    146 µs, against 222 with a copy), else a contiguous copy, which NumPy's matmul runs
+    faster (374 µs, against 440 on the view; docs/performance.md)."""
+    swapped = xp.swapaxes(x, -1, -2)
+    return swapped if parts(1, 0) > 1 else xp.ascontiguousarray(swapped)
 
 
 def _heads(qkv, N, L, heads, d):
