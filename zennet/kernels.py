@@ -237,6 +237,8 @@ def _batched(a, b):
     the leading axes do not broadcast, or broadcast along more than the last one and
     another. Leading axes beyond two are merged into the first (a copy where their
     strides do not merge)."""
+    if a.ndim == b.ndim == 2:  # the common case, quickly
+        return a[None, None], b[None, None], ()
     lead_a, lead_b = a.shape[:-2], b.shape[:-2]
     try:
         batch = np.broadcast_shapes(lead_a, lead_b)
