@@ -192,7 +192,8 @@ def by_rows(name, rows, *args):
         parallel.release_blas(held)
 
 
-GEMM_MIN = 1 << 18  # multiply-adds below which a GEMM runs whole, on one thread
+GEMM_MIN = 1 << 20  # multiply-adds below which a GEMM runs whole, on one thread (at 2^18 the
+# MLP's 128×512×10 products took 16-23 µs cut in two, against 10-16 µs whole)
 
 
 def matmul(a, b, out=None, bias=None):
@@ -765,7 +766,7 @@ def tanh32(x):
     return x * p / q
 
 
-def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, reverse, lo, hi):
+def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reverse, lo, hi):
     """Rows lo:hi of a whole LSTM sequence, forward (ops.recurrent.LSTM), float32 only.
 
     a (T, N, 4H): the scaled pre-activations x_t·(s·W_ih)ᵀ + s·b of every step, in PyTorch's
@@ -777,7 +778,8 @@ def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, reverse, lo,
         a_t ← s·tanh(a_t) + 1 - s    = i, f, g, o        (σ(z) = ½·tanh(z/2) + ½)
         c_t = f ⊙ c + i ⊙ g,   tanh_c[t] = tanh c_t,   h_t = o ⊙ tanh c_t
 
-    into states (2, T, N, H) as (h_t, c_t). The rows of a sample depend on no other
+    into states (2, T, N, H) as (h_t, c_t), and h_t into hidden (T, N, H) at the next
+    step (the backward's rows [x_t | 1 | h_{t-1}]). The rows of a sample depend on no other
     sample's, so each thread runs its rows through every step without waiting for the
     others. One loop per output, each vectorizing (as lstm_cell_backward's)."""
     T, H, G4 = a.shape[0], tanh_c.shape[2], a.shape[2]
@@ -801,6 +803,10 @@ def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, reverse, lo,
                 t_c[k] = tanh32(c_new[k])
             for k in range(H):
                 h_new[k] = gates[3 * H + k] * t_c[k]
+            if s < T - 1:
+                h_next = hidden[t - 1 if reverse else t + 1, lo + n]
+                for k in range(H):
+                    h_next[k] = h_new[k]
 
 
 def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse,
@@ -848,13 +854,13 @@ def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, d
     dc0[lo:hi] = dc
 
 
-def lstm_sequence(a, w, h0, c0, scale, offset, states, tanh_c, reverse, count):
+def lstm_sequence(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reverse, count):
     """lstm_sequence_rows cut into ``count`` parts of the batch, run at once (numba's
     prange, so compiled only)."""
     rows = h0.shape[0]
     for p in prange(count):
         lo, hi = rows * p // count, rows * (p + 1) // count
-        lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, reverse, lo, hi)
+        lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reverse, lo, hi)
 
 
 def lstm_sequence_backward(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse, count):

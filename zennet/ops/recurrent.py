@@ -155,7 +155,6 @@ class _Recurrence(Function):
     def weight_gradients(self):
         """One GEMM each over all steps, with dA (T·N, G·H) the gradients of every step's
         pre-activations: dX = dA·W_ih,  [dW_ih | db | dW_hh] = dAᵀ·[x_t | 1 | h_{t-1}]."""
-        xp = self.xp
         T, N, G, H = self.dgates.shape
         I = self.x1.shape[2] - 1
         need = self.needs_input_grad
@@ -163,10 +162,7 @@ class _Recurrence(Function):
         dx = matmul(da, self.w_ih).reshape(T, N, I) if need[0] else None
         if not any(need[1:5]):
             return dx, None, None, None, None
-        inputs = xp.empty((T, N, I + 1 + H), dtype=da.dtype)  # [x_t | 1 | h_{t-1}]
-        inputs[..., : I + 1] = self.x1
-        self.h_before(inputs[..., I + 1 :])
-        inputs = inputs.reshape(T * N, I + 1 + H)
+        inputs = self.joint_inputs().reshape(T * N, I + 1 + H)
         if self.dhidden is None:  # RNN, LSTM: b_ih and b_hh both get db
             joint = matmul(da.T, inputs)  # (G·H, I + 1 + H)
             dw_ih, db_ih, dw_hh = joint[:, :I], joint[:, I], joint[:, I + 1 :]
@@ -178,6 +174,14 @@ class _Recurrence(Function):
             dw_hh, db_hh = matmul(dah.T, inputs[:, I + 1 :]), dah.sum(axis=0)
         grads = dw_ih, dw_hh, db_ih, db_hh
         return (dx,) + tuple(g if n else None for g, n in zip(grads, need[1:5]))
+
+    def joint_inputs(self):
+        """[x_t | 1 | h_{t-1}] of every step, (T, N, I + 1 + H): the rows of the weight GEMM."""
+        T, N, I1 = self.x1.shape
+        inputs = self.xp.empty((T, N, I1 + self.w_hh.shape[1]), dtype=self.x1.dtype)
+        inputs[..., :I1] = self.x1
+        self.h_before(inputs[..., I1:])
+        return inputs
 
     def gate_grads(self, t, hidden=False):
         """Step t's dL/da_t (or, with ``hidden``, the GRU's dL/d(h·W_hhᵀ + b_hh)) as a
@@ -264,21 +268,33 @@ class LSTM(_Recurrence):
     def forward_whole(self, x, w_ih, w_hh, b_ih, b_hh, initial, reverse):
         """The whole sequence as one compiled kernel (kernels.lstm_sequence_rows, its
         samples cut across zennet's threads): float32 without padding. The projection is
-        step-major here, (T, N, 4H), one row of four gates per sample and step."""
-        T, N, _ = x.shape
+        step-major here, (T, N, 4H), one row of four gates per sample and step, and the
+        rows [x_t | 1 | h_{t-1}] of the backward's weight GEMM are filled as the states are
+        made (the kernel writes each h_t into the next step's row)."""
+        T, N, I = x.shape
         G, H = self.n_gates, w_hh.shape[1]
         self.w_ih, self.w_hh = w_ih, w_hh
-        self.initial = tuple(np.ascontiguousarray(s) for s in initial)
+        self.initial = h0, c0 = tuple(np.ascontiguousarray(s) for s in initial)
         self.steps = range(T - 1, -1, -1) if reverse else range(T)
-        gates = self.input_projection(x, w_ih, self.input_biases(b_ih, b_hh), H, step_major=True)
-        self.gates = gates.reshape(T, N, G * H)
-        scale = np.repeat(np.asarray(self.gate_scale, np.float32), H)  # (4H,)
+        scale = np.repeat(np.asarray(self.gate_scale, np.float32), H)  # (4H,): s per row
+        self.inputs = np.empty((T, N, I + 1 + H), np.float32)  # [x_t | 1 | h_{t-1}]
+        self.inputs[..., :I], self.inputs[..., I] = x, 1
+        self.x1, hidden = self.inputs[..., : I + 1], self.inputs[..., I + 1 :]
+        hidden[self.steps[0]] = h0
+        biases = self.input_biases(b_ih, b_hh)
+        bias = sum(biases[1:], biases[0]) if biases else np.zeros(G * H, np.float32)
+        w1 = np.concatenate([w_ih, bias[:, None]], axis=1) * scale[:, None]  # s·[W_ih | b]
+        rows = self.x1.reshape(T * N, I + 1)  # a view: T's stride is N rows'
+        self.gates = matmul(rows, w1.T).reshape(T, N, G * H)  # the bias: weight of input 1
+        self.w_hh_t = np.ascontiguousarray((w_hh * scale[:, None]).T)  # (H, 4H)
         self.states = np.empty((2, T, N, H), np.float32)
         self.tanh_c = np.empty((T, N, H), np.float32)
-        h0, c0 = self.initial
         kernels.by_rows("lstm_sequence", N, self.gates, self.w_hh_t, h0, c0, scale, 1 - scale,
-                        self.states, self.tanh_c, reverse)  # fmt: skip
+                        self.states, self.tanh_c, hidden, reverse)  # fmt: skip
         return self.states
+
+    def joint_inputs(self):
+        return self.inputs if self.whole else super().joint_inputs()
 
     def backward(self, dstates):
         if not self.whole:
