@@ -192,18 +192,13 @@ def by_rows(name, rows, *args):
         parallel.release_blas(held)
 
 
-GEMM_MIN = 1 << 20  # multiply-adds below which a GEMM runs whole, on one thread (at 2^18 the
-# MLP's 128×512×10 products took 16-23 µs cut in two, against 10-16 µs whole)...
-GEMM_DATA_MIN = 1 << 17  # ...unless an operand has this many elements: a batch-1 layer's
-# GEMV reads its whole weight for few multiply-adds, and cut in two each core keeps its
-# half in its own L2 cache (batch-1 inference of 784-512-512-10: 129 µs whole, 66 µs cut)
+GEMM_MIN = 1 << 18  # multiply-adds below which a GEMM runs whole, on one thread
 
 
 def matmul(a, b, out=None, bias=None):
     """a @ b (as np.matmul, ``out`` too), plus ``bias`` (n,) on every row when given. When
     cutting is on (:func:`parts`) BLAS is held to one thread, and a product of ``GEMM_MIN``
-    multiply-adds or more (or with an operand of ``GEMM_DATA_MIN`` elements) whose
-    leading axes broadcast along two batch axes at most
+    multiply-adds or more whose leading axes broadcast along two batch axes at most
     (:func:`_batched`) is cut into one part per thread (:func:`_cut_gemm`), each part
     adding the bias to its rows while they
     are in cache; else, and for other arrays (another device, 1-d, other dtypes), it is the
@@ -223,8 +218,7 @@ def matmul(a, b, out=None, bias=None):
     try:
         found = _batched(a, b)
         m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-        small = math.prod(found[2]) * m * k * n < GEMM_MIN if found else True
-        if small and max(a.size, b.size) < GEMM_DATA_MIN or found is None or 0 in (m, k, n):
+        if found is None or math.prod(found[2]) * m * k * n < GEMM_MIN or 0 in (m, k, n):
             return _plus(np.matmul(a, b, out=out), bias)
         return _cut_gemm(*found, out, count, bias)
     finally:
