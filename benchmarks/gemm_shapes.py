@@ -5,7 +5,10 @@ zennet's cut (zennet.kernels.matmul: one BLAS call per thread, at once) and torc
     ZENNET_BLAS=openblas python -m benchmarks.gemm_shapes  # zennet's parts on NumPy's OpenBLAS
 
 Median µs of 100 calls after 10 warm-up calls, and GFLOP/s. It shows what bounds the MLP and
-the transformer layer against PyTorch: the GEMM itself (docs/performance.md).
+the transformer layer against PyTorch: the GEMM itself (docs/performance.md). Then the
+transformer layer's attention scores, K·Qᵀ for 32 samples × 4 heads of 64 keys × 32 × 64
+queries, with Q and K strided views of the (N·L, 3E) projection as ops/attention.py has
+them: Qᵀ passed as a view, or copied contiguous first, through zennet's cut and NumPy's.
 """
 
 import os
@@ -61,6 +64,22 @@ def main():
         assert all(c.get_num_threads() > 1 for c in blas), "BLAS was left on one thread"
         shown = "".join(f"{t:7.0f} ({2 * m * k * n / t / 1e3:3.0f})" for t in times)
         print(f"{m}×{k}×{n:<6d} {shown}   {what}")
+    attention_scores(rng)
+
+
+def attention_scores(rng, samples=32, length=64, heads=4, width=32):
+    """K·Qᵀ of the transformer layer's heads, Qᵀ as a view or a contiguous copy."""
+    embed = heads * width
+    qkv = rng.random((samples * length, 3 * embed), dtype=np.float32)
+    split = qkv.reshape(samples, length, 3, heads, width)
+    q, k = (split[:, :, i].transpose(0, 2, 1, 3) for i in range(2))  # (N, h, L, d) views
+    print(f"attention scores, {samples}·{heads} heads of {length}×{width}×{length}:")
+    for label, product in (("zennet's cut", kernels.matmul), ("NumPy", np.matmul)):
+        view = median_us(lambda product=product: product(k, np.swapaxes(q, -1, -2)))
+        copy = median_us(
+            lambda product=product: product(k, np.ascontiguousarray(np.swapaxes(q, -1, -2)))
+        )
+        print(f"  {label:13s} Qᵀ as a view {view:5.0f} µs, copied first {copy:5.0f} µs")
 
 
 if __name__ == "__main__":

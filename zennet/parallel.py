@@ -167,8 +167,9 @@ def _mkl_library():
 
 def _thread_switches():
     """(get, set) of each BLAS's thread count (:func:`_blas`): OpenBLAS's own C functions
-    called directly (0.2 µs, against 1.2 µs through threadpoolctl: a hold and its release
-    run on every op of a batch-1 forward pass), else threadpoolctl's methods."""
+    called directly (cheaper than through threadpoolctl, which looks each symbol up again:
+    a hold and its release run on every op of a batch-1 forward pass), else
+    threadpoolctl's methods."""
     if _STATE["switches"] is None:
         switches = []
         for controller in _blas():

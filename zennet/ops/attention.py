@@ -128,8 +128,8 @@ class SelfAttention(Function):
 def _transposed(x, xp):
     """x with its last two axes swapped, for the right operand of a product: a view when
     zennet cuts its GEMMs (each part's BLAS call takes it as it is: the runner's scores
-    146 µs, against 222 with a copy), else a contiguous copy, which NumPy's matmul runs
-    faster (374 µs, against 440 on the view; docs/performance.md)."""
+    157 µs, against 308 with a copy), else a contiguous copy, which NumPy's matmul runs
+    faster (372 µs, against 442 on the view): ``python -m benchmarks.gemm_shapes``."""
     swapped = xp.swapaxes(x, -1, -2)
     return swapped if parts(1, 0) > 1 else xp.ascontiguousarray(swapped)
 
