@@ -228,3 +228,31 @@ def test_bad_options_are_errors():
         nn.CrossEntropyLoss(reduction="batchmean")
     with pytest.raises(ValueError, match=r"cross_entropy: input must have a class dimension"):
         F.cross_entropy(zn.tensor(1.0), np.array(0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_labels_take_one_op_that_rounds_as_the_general_one(rng, dtype):
+    """The common case (labels, mean, no weights or smoothing) is one op,
+    MeanLabelCrossEntropy; its loss and gradient are bit for bit those of the general
+    SoftmaxCrossEntropy with one-hot rows, summed and divided (so training matches PyTorch
+    as closely as before: tests/models compares whole training runs)."""
+    from zennet.functional.loss import _label_coefficients
+    from zennet.ops import loss as ops
+
+    x = rng.standard_normal((64, 50)).astype(dtype)
+    y = _labels(rng, (64,), 50)
+    y[[3, 9]] = -100
+    results = []
+    for op in ("one", "general"):
+        zx = zn.tensor(x, requires_grad=True)
+        if op == "one":
+            loss = F.cross_entropy(zx, zn.tensor(y))
+            assert type(loss._ctx) is ops.MeanLabelCrossEntropy
+        else:
+            a, divisor = _label_coefficients("cross_entropy", y, x.shape, x.dtype, None, -100, 0)
+            loss = ops.SoftmaxCrossEntropy.apply(zx, a, axis=1).sum() / divisor
+        loss.backward()
+        results.append((loss.numpy(), zx.grad.numpy()))
+    (loss1, grad1), (loss2, grad2) = results
+    assert loss1.dtype == dtype and loss1 == loss2
+    np.testing.assert_array_equal(grad1, grad2)

@@ -79,16 +79,16 @@ class MeanLabelCrossEntropy(Function):
         self.e = xp.exp(shifted)
         self.total = self.e.sum(axis=1, keepdims=True)
         log_p = shifted[rows, self.y] - xp.log(self.total[:, 0])  # log softmax at the label
-        self.count = self.kept.sum()
+        self.count = int(self.kept.sum())  # a Python int: x's dtype stays
         with xp.errstate(invalid="ignore", divide="ignore"):
-            return -xp.where(self.kept, log_p, 0).sum() / x.dtype.type(self.count)
+            return -xp.where(self.kept, log_p, 0).sum() / self.count
 
     def backward(self, dl):
-        xp = self.xp
-        dx = self.e / self.total
-        dx[xp.arange(dx.shape[0]), self.y] -= 1
-        with xp.errstate(invalid="ignore", divide="ignore"):
-            dx *= (self.kept * (dl / self.count))[:, None].astype(dx.dtype)
+        # in SoftmaxCrossEntropy's order of operations, so both round alike
+        with self.xp.errstate(invalid="ignore", divide="ignore"):
+            w = (dl / self.count) * self.kept[:, None]  # (N, 1): dl/K, 0 where ignored
+        dx = self.e * (w / self.total)
+        dx[self.xp.arange(dx.shape[0]), self.y] -= w[:, 0]
         return dx, None
 
     def backward_graph(self, dl, loss):
