@@ -83,6 +83,16 @@ def test_cut_gemm_equals_numpy(cutting, shapes, dtype):
     assert len(cutting) == 2
 
 
+def test_a_cut_gemm_into_an_out_of_another_dtype_casts_as_numpy(cutting):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 40, 30)).astype(np.float32), rng.standard_normal((30, 20))
+    b = b.astype(np.float32)
+    out = np.zeros((2, 40, 20), np.float64)
+    assert kernels.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-5, atol=1e-5)
+    assert len(cutting) == 1
+
+
 def test_gemms_it_does_not_cut_are_numpys(cutting):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((4, 3)), rng.standard_normal(3)  # a vector

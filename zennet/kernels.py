@@ -199,10 +199,9 @@ def matmul(a, b, out=None, bias=None):
     """a @ b (as np.matmul, ``out`` too), plus ``bias`` (n,) on every row when given. When
     cutting is on (:func:`parts`) BLAS is held to one thread, and a product of ``GEMM_MIN``
     multiply-adds or more whose leading axes broadcast along two batch axes at most
-    (:func:`_batched`) is cut into one part per thread (:func:`_cut_gemm`), each part
-    adding the bias to its rows while they
-    are in cache; else, and for other arrays (another device, 1-d, other dtypes), it is the
-    array module's matmul and an add."""
+    (:func:`_batched`) is cut into one part per thread (:func:`_cut_gemm`), each part's rows
+    starting as the bias; else, and for other arrays (another device, 1-d, other dtypes),
+    it is the array module's matmul and an add."""
     count = parts(GEMM_MIN, GEMM_MIN)
     plain = (
         count > 1
@@ -276,7 +275,7 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
     a, b = _blas_ready(a), _blas_ready(b)
     shape = batch + (m, n)
     shape4 = (max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1]), m, n)
-    out4 = _in_place(out, shape, shape4)
+    out4 = _in_place(out, shape, shape4, a.dtype)
     fits = out4 is not None
     result = out if fits else np.empty(shape, a.dtype)
     out4 = out4 if fits else result.reshape(shape4)
@@ -301,11 +300,11 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
     return out
 
 
-def _in_place(out, shape, shape4):
-    """``out`` as the (O1, O2, m, n) view ``shape4`` that BLAS can write into (rows of unit
-    stride), or None when it is no such view (the product then goes to a new array,
-    copied into out after)."""
-    if out is None or out.shape != shape or out.dtype.char not in "fd":
+def _in_place(out, shape, shape4, dtype):
+    """``out`` as the (O1, O2, m, n) view ``shape4`` that BLAS can write into (``dtype``,
+    rows of unit stride), or None when it is no such view (the product then goes to a new
+    array, copied into out after)."""
+    if out is None or out.shape != shape or out.dtype != dtype or not out.flags.writeable:
         return None
     size, (rows, cols) = out.itemsize, shape[-2:]
     if out.strides[-1] != size or out.strides[-2] < max(cols, 1) * size and rows > 1:

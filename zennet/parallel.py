@@ -17,10 +17,9 @@ else the CPUs this process may use), zennet finds a BLAS whose ``cblas_?gemm`` i
 for each part (:func:`cblas_gemm`: oneMKL from the ``mkl`` extra, whose GEMMs are faster
 than OpenBLAS's on the shapes of docs/performance.md, else NumPy's OpenBLAS, found by
 threadpoolctl, also in ``fast``), and ``use_threads(False)`` / ``ZENNET_THREADS=off`` has
-not switched it off. Then BLAS is held
-at one thread only while zennet's ops run (an op's forward on an input of
-``autograd.HOLD_FROM`` elements or more, a GEMM, a backward pass) and is set back after:
-NumPy calls of your own keep BLAS's threads.
+not switched it off. Then BLAS is held at one thread only while zennet's ops run (an op's
+forward on an input of ``autograd.HOLD_FROM`` elements or more, a GEMM, a backward pass)
+and is set back after: NumPy calls of your own keep BLAS's threads.
 """
 
 import ctypes
