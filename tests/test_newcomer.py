@@ -26,18 +26,25 @@ def interrupt_mid_epoch(args, epoch=2):
         env=environment(),
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    history = None
+    history, written = None, None  # the checkpoint's mtime once the epochs were done
     while proc.poll() is None and time.monotonic() < deadline:
         history = (
             next(Path("runs").glob("run-*/history.csv"), None) if Path("runs").exists() else None
         )
-        if history is not None and len(history.read_text().splitlines()) >= 1 + epoch:
-            time.sleep(0.3)  # into the next epoch, past a few of its batch checkpoints
-            proc.send_signal(signal.SIGINT)
+        checkpoint = None if history is None else history.with_name("checkpoint.safetensors")
+        if written is None and history is not None:
+            if len(history.read_text().splitlines()) >= 1 + epoch:
+                written = _mtime(checkpoint)
+        elif written is not None and _mtime(checkpoint) != written:
+            proc.send_signal(signal.SIGINT)  # a batch checkpoint into the next epoch is out
             break
-        time.sleep(0.01)
+        time.sleep(0.002)  # a whole epoch of the digits takes about 0.2 s
     out, err = proc.communicate(timeout=120)
     return proc.returncode, out, err
+
+
+def _mtime(path):
+    return path.stat().st_mtime_ns if path.exists() else None
 
 
 def test_a_newcomers_session(tmp_path, figures):
