@@ -193,6 +193,7 @@ def by_rows(name, rows, *args):
 
 
 GEMM_MIN = 1 << 18  # multiply-adds below which a GEMM runs whole, on one thread
+M_CUT_RATIO = 2  # a GEMM is cut along m when m is at least n / M_CUT_RATIO (_cut_gemm)
 
 
 def matmul(a, b, out=None, bias=None):
@@ -270,7 +271,9 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
     """a (A1, A2, m, k) @ b (B1, B2, k, n) (:func:`_batched`), of batch shape ``batch``, in
     ``count`` parts at once, each a BLAS call on one thread: along the batch when it has as
     many entries, else along k when k is more than four times m and n (the parts' products
-    then summed), else along the longer of m and n."""
+    then summed), else along m when m is at least half n (``M_CUT_RATIO``), else along n.
+    Along m, a weight gradient's rows are made by the thread whose part of Adam's cut then
+    updates them (the runner's MLP step: ``python -m benchmarks.cut_axis_ab``)."""
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     a, b = _blas_ready(a), _blas_ready(b)
     shape = batch + (m, n)
@@ -284,7 +287,7 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
     elif k > 4 * max(m, n):
         axis = 3
     else:
-        axis = 1 if m >= n else 2
+        axis = 1 if M_CUT_RATIO * m >= n else 2
     driver = _compiled()["gemm_parts"]
     add = np.zeros(0, a.dtype) if bias is None else np.ascontiguousarray(bias, a.dtype)
     if axis != 3:
