@@ -16,12 +16,10 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "2")
 
-import statistics  # noqa: E402
-import time  # noqa: E402
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks.timing import median_us  # noqa: E402
 from zennet import kernels, parallel  # noqa: E402
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
@@ -34,17 +32,6 @@ SHAPES = [  # (m, k, n, what): x (m, k) @ wᵀ (k, n), as a dense layer computes
     (86528, 9, 32, "CNN conv1 (im2col)"),
     (15488, 288, 64, "CNN conv2 (im2col)"),
 ]
-
-
-def median_us(fn, calls=100):
-    for _ in range(10):
-        fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
 
 
 def main():

@@ -8,12 +8,11 @@ SVML calls libm per element for math.tanh; tanh32's rational function vectorizes
 """
 
 import math
-import statistics
-import time
 
 import numba
 import numpy as np
 
+from benchmarks.timing import median_us
 from zennet import kernels
 
 tanh32 = numba.njit(inline="always", error_model="numpy")(kernels.tanh32)
@@ -31,16 +30,6 @@ def loop_math_tanh(x, out):
         out[i] = math.tanh(x[i])
 
 
-def median_us(fn, calls=200):
-    fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
-
-
 def main():
     x = (np.random.default_rng(0).standard_normal(32768) * 3).astype(np.float32)
     exact = np.tanh(x.astype(np.float64))
@@ -50,7 +39,7 @@ def main():
         ("math.tanh (numba loop)", lambda: loop_math_tanh(x, out)),
         ("np.tanh", lambda: np.tanh(x, out=out)),
     ):
-        us = median_us(run)
+        us = median_us(run, calls=200, warmup=1)
         print(f"{name:28s} {us:7.1f} µs   max error {np.abs(out - exact).max():.1e}")
 
 
