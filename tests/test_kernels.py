@@ -508,3 +508,57 @@ def test_tanh32_is_within_4e_7_of_tanh():
     np.testing.assert_allclose(got, np.tanh(x), rtol=0, atol=4e-7)
     assert np.isnan(kernels.tanh32(np.float32("nan")))
     assert kernels.tanh32(np.float32("inf")) == 1 and kernels.tanh32(np.float32("-inf")) == -1
+
+
+def _label_loss_both_ways(x, y, **options):
+    """(loss, dx) of F.cross_entropy on labels with the kernels on, then off."""
+    results = []
+    for on in (True, False):
+        previous = kernels.use_compiled_kernels(on)
+        zx = zn.tensor(x, requires_grad=True)
+        loss = F.cross_entropy(zx, zn.tensor(y), **options)
+        loss.backward()
+        kernels.use_compiled_kernels(previous)
+        results.append((loss.numpy(), zx.grad.numpy()))
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(128, 10), (7, 1), (33, 1000)])
+def test_label_cross_entropy_kernels_equal_numpy(compiled, ran, dtype, shape):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    y = rng.integers(0, shape[1], shape[0]).astype(np.int32)
+    y[[0, 5]] = 7 if shape[1] > 7 else 0
+    y[[2, 3]] = -1  # ignored
+    calls = ran("zennet.ops.loss")
+    (loss, dx), (loss_np, dx_np) = _label_loss_both_ways(x, y, ignore_index=-1)
+    assert calls == ["label_shift", "label_nll", "label_nll_backward"]
+    assert loss.dtype == dtype and dx.dtype == dtype
+    tol = 1e-6 if dtype == np.float32 else 1e-14  # only the sums' order differs
+    np.testing.assert_allclose(loss, loss_np, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dx, dx_np, rtol=tol, atol=tol / shape[0])
+    assert not dx[2:4].any() and (shape[1] == 1 or np.all(dx[1] != 0))  # one class: all 0
+
+
+def test_label_cross_entropy_kernels_all_ignored_give_nan_as_numpy(compiled):
+    x, y = np.zeros((3, 4), np.float32), np.full(3, -100)
+    (loss, dx), (loss_np, dx_np) = _label_loss_both_ways(x, y)
+    assert np.isnan(loss) and np.isnan(loss_np)
+    np.testing.assert_array_equal(dx, dx_np)
+
+
+def test_python_label_cross_entropy_kernels_are_the_formula():
+    x = np.array([[1.0, 3.0, -2.0], [0.5, 0.5, 9.0]])
+    y, shifted, dx = np.array([1, -100]), np.empty((2, 3)), np.empty((2, 3))
+    picked, total = np.empty(2), np.empty(2)
+    kernels.label_shift(x, y, -100, shifted, picked)
+    assert shifted.tolist() == [[-2.0, 0.0, -5.0], [-8.5, -8.5, 0.0]] and picked.tolist() == [0, 0]
+    e = np.exp(shifted)
+    loss, count = kernels.label_nll(e, y, -100, picked, total)
+    p = e[0] / e[0].sum()
+    assert count == 1 and loss == pytest.approx(-np.log(p[1]))
+    np.testing.assert_allclose(total, e.sum(axis=1))
+    kernels.label_nll_backward(e, total, y, -100, 0.5, dx)
+    np.testing.assert_allclose(dx[0], 0.5 * (p - [0, 1, 0]))
+    assert dx[1].tolist() == [0, 0, 0]

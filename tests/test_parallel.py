@@ -208,6 +208,22 @@ def test_blas_is_held_to_one_thread_while_zennet_runs_and_set_back(cutting, monk
         assert _ReadsBlasThreads.seen == [("forward", 2), ("backward", 2)]
 
 
+@pytest.mark.parametrize("blas", ["mkl", "openblas"])
+def test_matmul_holds_blas_only_where_its_threads_could_start(cutting, monkeypatch, blas):
+    """A product OpenBLAS runs on one thread anyway (under BLAS_ONE_THREAD_BELOW multiply-
+    adds) is not held, nor a cut one whose parts run on oneMKL; the rest are."""
+    monkeypatch.setattr(kernels, "GEMM_MIN", 10_000)
+    monkeypatch.setattr(parallel, "blas_name", lambda: blas)
+    holds, hold = [], parallel.hold_blas
+    monkeypatch.setattr(parallel, "hold_blas", lambda: holds.append(1) or hold())
+    rng = np.random.default_rng(0)
+    for (m, k, n), held in [((1, 512, 10), 0), ((1, 100, 95), 1), ((128, 50, 40), blas != "mkl")]:
+        holds.clear()
+        a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+        np.testing.assert_allclose(kernels.matmul(a, b), a @ b, rtol=1e-12)
+        assert len(holds) == held, (m, k, n)
+
+
 def test_use_threads_and_zennet_threads_off(monkeypatch):
     monkeypatch.setitem(parallel._STATE, "enabled", None)
     monkeypatch.setenv("ZENNET_THREADS", "off")
