@@ -152,10 +152,14 @@ def _threaded(name, scope):
     exec(compile(_cut_source(name, roles), __file__, "exec"), scope)  # noqa: S102 (our template)
     cut = numba.njit(parallel=True, nogil=True, cache=True)(scope[f"cut_{name}"])
 
+    sums = SUM in roles
+
     def run(*args):
         count = min(parts(args[0].size, MIN_SPLIT), len(args[0]))
         if count < 2:
             return compiled(*args)
+        if not sums:
+            return cut(*args, count)
         given = [
             np.zeros((count, SUM_GAP + a.size), a.dtype) if role == SUM else a
             for a, role in zip(args, roles)
@@ -386,8 +390,10 @@ def dense_flat(*arrays):
     block of memory in some axis order (C, Fortran, channels-last...): an elementwise
     kernel can then run over the flat blocks. Else None."""
     first = arrays[0]
-    if any(a.shape != first.shape or a.strides != first.strides for a in arrays):
-        return None
+    shape, strides = first.shape, first.strides
+    for a in arrays:  # a loop, not any() over a generator: this runs on every Adam update
+        if a.shape != shape or a.strides != strides:
+            return None
     if first.flags.c_contiguous:  # the common case, without working out the order
         return [a.reshape(-1) for a in arrays]
     order = memory_order(first)

@@ -35,7 +35,9 @@ def adam_update(
 
     The order of operations is PyTorch's but for the bias correction of v, which is folded
     into the step size (one pass fewer); results agree to rounding. With compiled kernels
-    (zennet.kernels) the same formula runs as one loop over the parameter.
+    (zennet.kernels) the same formula runs as one loop over the parameter. NumPy's path
+    needs a scratch array like ``param``: ``work``, or ``work(param)`` when it is a
+    function (the optimizer's workspace, asked for only then), else a new one.
     """
     root_correction = (1 - beta2**step) ** 0.5
     step_size = lr * root_correction / (1 - beta1**step)
@@ -43,15 +45,14 @@ def adam_update(
     flat = fused and dense_flat(param, grad, exp_avg, exp_avg_sq)
     if flat:
         decoupled = decoupled_weight_decay
-        s = param.dtype.type  # the scalars in the parameter's precision
-        fused(
-            *flat, s(beta1), s(1 - beta1), s(beta2), s(1 - beta2), s(step_size),
-            s(eps * root_correction), s(0 if decoupled else weight_decay),
-            s(1 - lr * weight_decay if decoupled else 1),
+        scalars = (
+            beta1, 1 - beta1, beta2, 1 - beta2, step_size, eps * root_correction,
+            0 if decoupled else weight_decay, 1 - lr * weight_decay if decoupled else 1,
         )  # fmt: skip
+        fused(*flat, *_in_precision(scalars, param.dtype))
         return
     xp = array_module(param)
-    work = xp.empty_like(param) if work is None else work
+    work = xp.empty_like(param) if work is None else work(param) if callable(work) else work
     if weight_decay and decoupled_weight_decay:
         param *= 1 - lr * weight_decay
     elif weight_decay:
@@ -71,6 +72,22 @@ def adam_update(
     update = xp.divide(exp_avg, denom, out=work)
     update *= -step_size
     param += update
+
+
+_SCALARS = {}  # the last few scalar tuples of adam_update's kernel, in their dtypes
+
+
+def _in_precision(scalars, dtype):
+    """``scalars`` as NumPy scalars of ``dtype`` (the kernel computes in the parameter's
+    precision), made once for all parameters of a step: a conversion costs more than the
+    update of a bias."""
+    key = (scalars, dtype)
+    found = _SCALARS.get(key)
+    if found is None:
+        if len(_SCALARS) > 64:
+            _SCALARS.clear()
+        found = _SCALARS[key] = tuple(dtype.type(s) for s in scalars)
+    return found
 
 
 class Adam(Optimizer):
@@ -147,7 +164,7 @@ class Adam(Optimizer):
             weight_decay=group["weight_decay"],
             decoupled_weight_decay=group["decoupled_weight_decay"],
             max_exp_avg_sq=state.get("max_exp_avg_sq") if group["amsgrad"] else None,
-            work=self._workspace(param),
+            work=self._workspace,  # called only on NumPy's path
         )
 
 
