@@ -200,3 +200,28 @@ def test_time_to_accuracy_runs_both_frameworks_to_the_target(tmp_path):
         steps, seconds = result[name]["reached"]
         assert steps == 2 and seconds > 0
         assert result[name]["curve"][0][0] == 2 and 0 <= result[name]["curve"][0][2] <= 1
+
+
+def test_mlp_floor_steps_by_hand_as_zennet_does():
+    """benchmarks.mlp_floor's hand-written step makes zennet's own calls: after three steps
+    from the same weights, both hold the same weights to rounding."""
+    pytest.importorskip("numba")
+    import numpy as np
+
+    from benchmarks.mlp_floor import HandStep
+    from zennet import kernels
+
+    previous = kernels.use_compiled_kernels(True)
+    try:
+        case = CASES["mlp"][0](16)
+        by_hand = HandStep(case)
+        for _ in range(3):
+            by_hand()
+            case.zennet_step()
+    finally:
+        kernels.use_compiled_kernels(previous)
+    linears = [m for m in case.zn_model if hasattr(m, "weight")]
+    for (w, b), linear in zip(by_hand.layers, linears):
+        np.testing.assert_allclose(w, linear.weight.data, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(b, linear.bias.data, rtol=0, atol=1e-6)
+    assert not np.allclose(by_hand.layers[0][0], CASES["mlp"][0](16).zn_model[0].weight.data)
