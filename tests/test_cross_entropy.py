@@ -236,7 +236,8 @@ def test_plain_labels_take_one_op_that_rounds_as_the_general_one(rng, dtype, mon
     MeanLabelCrossEntropy; its loss and gradient are bit for bit those of the general
     SoftmaxCrossEntropy with one-hot rows, summed and divided (so training matches PyTorch
     as closely as before: tests/models compares whole training runs). On NumPy's path:
-    the compiled kernels sum in another order (tests/test_kernels.py)."""
+    the compiled kernels' gradient is the same to the bit, their loss is summed in float64
+    (tests/test_kernels.py)."""
     from zennet.functional.loss import _label_coefficients
     from zennet.ops import loss as ops
 

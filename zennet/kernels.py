@@ -732,18 +732,14 @@ def label_shift(x, y, ignore_index, shifted, picked):
 LANES = 16  # float32s in an AVX-512 register
 
 
-def label_nll(e, y, ignore_index, picked, total):
-    """(Σ over kept rows n of log Σ_c e[n, c] - picked[n], the number of kept rows), with
-    total[n] = Σ_c e[n, c] kept for the backward: the rest of the cross-entropy after
-    :func:`label_shift` and the exp; the loss summed in float64."""
+def label_nll(total, y, ignore_index, picked):
+    """(Σ over kept rows n of log total[n] - picked[n], the number of kept rows), summed in
+    float64: the loss after :func:`label_shift`, the exp and NumPy's row sums ``total``
+    of e (NumPy's, so that the gradient rounds as on NumPy's path)."""
     loss, count = 0.0, 0
-    for n in range(e.shape[0]):
-        s = e[n, 0] - e[n, 0]  # 0 in e's dtype
-        for c in range(e.shape[1]):
-            s += e[n, c]
-        total[n] = s
+    for n in range(total.shape[0]):
         if y[n] != ignore_index:
-            loss += np.float64(math.log(s)) - np.float64(picked[n])
+            loss += np.float64(math.log(total[n])) - np.float64(picked[n])
             count += 1
     return loss, count
 
@@ -754,7 +750,7 @@ def label_nll_backward(e, total, y, ignore_index, w, dx):
     operations of MeanLabelCrossEntropy's NumPy backward."""
     for n in range(e.shape[0]):
         kept = y[n] != ignore_index
-        wn = w if kept else w * 0
+        wn = w if kept else w - w  # not w * 0: numba would make that float64, and so scale
         scale = wn / total[n]
         for c in range(e.shape[1]):
             dx[n, c] = e[n, c] * scale
@@ -947,7 +943,7 @@ def lstm_sequence_backward(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, r
         )
 
 
-REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward", "label_shift", "label_nll")
+REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward", "label_shift")
 
 PYTHON_KERNELS = {
     "softmax_shift": softmax_shift,

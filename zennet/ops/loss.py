@@ -66,11 +66,10 @@ class MeanLabelCrossEntropy(Function):
         l = -(1/K) Σ_{n kept} log softmax(x_n)_{y_n}   (K samples kept: y_n != ignore_index)
         dx_n = dl/K · (softmax(x_n) - onehot(y_n)) for a kept n, 0 for an ignored one
 
-    The same numbers as SoftmaxCrossEntropy with one-hot rows, summed and divided (on
-    NumPy's path; the compiled kernels sum each row in another order); one op in place
-    of three, with no one-hot matrix: a training step of a small classifier spends as
-    much on the loss's calls as on its arithmetic. All ignored gives 0/0 = NaN, as
-    PyTorch."""
+    The same numbers as SoftmaxCrossEntropy with one-hot rows, summed and divided (the
+    compiled kernels' loss to rounding, their gradient to the bit); one op in place of
+    three, with no one-hot matrix: a training step of a small classifier spends as much on
+    the loss's calls as on its arithmetic. All ignored gives 0/0 = NaN, as PyTorch."""
 
     def forward(self, x, y, ignore_index=-100):
         xp = self.xp
@@ -95,18 +94,18 @@ class MeanLabelCrossEntropy(Function):
         return kept, self.xp.where(kept, self.labels, 0)
 
     def _compiled_forward(self, x, y, ignore_index):
-        """The forward in three passes: a compiled kernel (zennet.kernels) finds each row's
-        max and the label's logit, NumPy's exp makes e, and a kernel sums and logs. NumPy's
-        reductions along a short axis cost more than their arithmetic: NumPy's forward of
-        a (128, 10) loss took 22 µs, this one 5 (``python -m benchmarks.label_loss``).
-        Rounds as the NumPy path but for the order of the sums."""
-        xp, rows = self.xp, x.shape[0]
-        self.e = xp.empty_like(x)
-        self.total, picked = xp.empty(rows, x.dtype), xp.empty(rows, x.dtype)
+        """The forward in four passes: a compiled kernel (zennet.kernels) finds each row's
+        max and the label's logit, NumPy's exp makes e and its sum each row's total (as
+        the NumPy path sums them, so the gradient is the NumPy path's to the last bit), and
+        a kernel logs and sums the loss. NumPy's reductions along a short axis cost more
+        than their arithmetic: NumPy's forward of a (128, 10) loss took 22 µs, this one 8
+        (``python -m benchmarks.label_loss``). The loss itself is summed in float64."""
+        self.e, picked = self.xp.empty_like(x), self.xp.empty(x.shape[0], x.dtype)
         self.compiled(x, y, ignore_index, self.e, picked)
-        xp.exp(self.e, out=self.e)
-        loss, self.count = kernel("label_nll", x)(self.e, y, ignore_index, picked, self.total)
-        return x.dtype.type(loss / self.count if self.count else xp.nan)  # 0/0: NaN, as PyTorch
+        self.xp.exp(self.e, out=self.e)
+        self.total = self.e.sum(axis=1)
+        loss, self.count = kernel("label_nll", x)(self.total, y, ignore_index, picked)
+        return x.dtype.type(loss / self.count if self.count else self.xp.nan)  # 0/0: NaN
 
     def backward(self, dl):
         # in SoftmaxCrossEntropy's order of operations, so both round alike
