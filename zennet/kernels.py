@@ -211,7 +211,7 @@ def matmul(a, b, out=None, bias=None):
     for other arrays (another device, 1-d, other dtypes), it is the array module's matmul
     and an add. BLAS is held to one thread meanwhile where its own threads could start:
     not for the parts on oneMKL (run sequentially), nor for a product under
-    ``BLAS_ONE_THREAD_BELOW`` multiply-adds (a hold and release cost 1.8 µs, more than a
+    ``BLAS_ONE_THREAD_BELOW`` multiply-adds (a hold and release cost about 1.7 µs, more than a
     batch-1 layer's small GEMV)."""
     count = parts(GEMM_MIN, GEMM_MIN)
     if (
