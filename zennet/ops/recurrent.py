@@ -106,11 +106,12 @@ class _Recurrence(Function):
 
     # ---------------------------------------------------------------- helpers
 
-    def input_projection(self, x, w_ih, biases, H, step_major=False):
+    def input_projection(self, x, w_ih, biases, H, x1=None, step_major=False):
         """[x_t | 1]·[W_ih | b]ᵀ for all steps in one GEMM, gate-major (G, T·N, H): the bias
         is the weight of a constant input 1. Also makes W_hhᵀ per gate for the loop. With a
         gate_scale s, both are scaled gate by gate: s_k·a_k = [x | 1]·(s_k·[W_ih | b]_k)ᵀ + ...
-        With ``step_major``, the projection is (T·N, G·H) and W_hhᵀ one (H, G·H) array."""
+        [x_t | 1] is written into ``x1`` (T, N, I + 1) when given, else a new array. With
+        ``step_major``, the projection is (T·N, G·H) and W_hhᵀ one (H, G·H) array."""
         xp = self.xp
         T, N, I = x.shape
         G = self.n_gates
@@ -122,7 +123,7 @@ class _Recurrence(Function):
             scale = xp.asarray(self.gate_scale, dtype=x.dtype)[:, None, None]  # (G, 1, 1)
             w1 *= scale
             self.w_hh_t = self.w_hh_t * scale  # (a copy: never the parameter)
-        self.x1 = xp.empty((T, N, I + 1), dtype=x.dtype)  # [x_t | 1], kept for dW and db
+        self.x1 = xp.empty((T, N, I + 1), dtype=x.dtype) if x1 is None else x1  # for dW, db
         self.x1[..., :I] = x
         self.x1[..., I] = 1
         if step_major:
@@ -278,15 +279,13 @@ class LSTM(_Recurrence):
         self.steps = range(T - 1, -1, -1) if reverse else range(T)
         scale = np.repeat(np.asarray(self.gate_scale, np.float32), H)  # (4H,): s per row
         self.inputs = np.empty((T, N, I + 1 + H), np.float32)  # [x_t | 1 | h_{t-1}]
-        self.inputs[..., :I], self.inputs[..., I] = x, 1
-        self.x1, hidden = self.inputs[..., : I + 1], self.inputs[..., I + 1 :]
+        hidden = self.inputs[..., I + 1 :]
         hidden[self.steps[0]] = h0
         biases = self.input_biases(b_ih, b_hh)
-        bias = sum(biases[1:], biases[0]) if biases else np.zeros(G * H, np.float32)
-        w1 = np.concatenate([w_ih, bias[:, None]], axis=1) * scale[:, None]  # s·[W_ih | b]
-        rows = self.x1.reshape(T * N, I + 1)  # a view: T's stride is N rows'
-        self.gates = matmul(rows, w1.T).reshape(T, N, G * H)  # the bias: weight of input 1
-        self.w_hh_t = np.ascontiguousarray((w_hh * scale[:, None]).T)  # (H, 4H)
+        projection = self.input_projection(  # s·[W_ih | b], and w_hh_t (H, 4H) = (s·W_hh)ᵀ
+            x, w_ih, biases, H, x1=self.inputs[..., : I + 1], step_major=True
+        )
+        self.gates = projection.reshape(T, N, G * H)
         self.states = np.empty((2, T, N, H), np.float32)
         self.tanh_c = np.empty((T, N, H), np.float32)
         kernels.by_rows("lstm_sequence", N, self.gates, self.w_hh_t, h0, c0, scale, 1 - scale,
