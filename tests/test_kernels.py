@@ -484,7 +484,7 @@ def test_lstm_sequence_kernels_train_as_the_numpy_path(
     and with three, cut into parts of the batch (5 samples: 1, 2 and 2) run at once."""
     monkeypatch.setitem(backend._THREADS, "n", threads)
     monkeypatch.setitem(parallel._STATE, "enabled", True)
-    monkeypatch.setitem(kernels._STATE, "threads_in", os.getpid())  # as test_parallel's
+    monkeypatch.setitem(kernels._STATE, "threads_spin", True)  # as test_parallel's
     counts, parts = [], kernels.parts
     monkeypatch.setattr(kernels, "parts", lambda *args: counts.append(parts(*args)) or counts[-1])
     got = lstm_results(True, np.float32, bidirectional)

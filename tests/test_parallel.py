@@ -31,12 +31,12 @@ def _blas_threads():
 @pytest.fixture
 def cutting(monkeypatch):
     """Compiled kernels on, 3 threads, every GEMM and kernel call cut; the calls of the cut
-    GEMM counted in the list this returns."""
+    GEMM (either driver) counted in the list this returns."""
     previous = kernels.use_compiled_kernels(True)
     monkeypatch.setitem(backend._THREADS, "n", 3)
     monkeypatch.setitem(parallel._STATE, "enabled", True)
     # cut even where numba's threads are its sleeping "workqueue" ones (kernels.parts)
-    monkeypatch.setitem(kernels._STATE, "threads_in", os.getpid())
+    monkeypatch.setitem(kernels._STATE, "threads_spin", True)
     monkeypatch.setattr(kernels, "GEMM_MIN", 0)
     monkeypatch.setattr(kernels, "MIN_SPLIT", 0)
     cut_calls, cut_gemm = [], kernels._cut_gemm
@@ -46,6 +46,16 @@ def cutting(monkeypatch):
         return cut_gemm(*args)
 
     monkeypatch.setattr(kernels, "_cut_gemm", counted)
+    compiled = kernels._compiled()
+    gemm_2d = compiled["gemm_2d"]  # matmul's 2-d products, when it can cut them itself
+
+    def counted_2d(a, *args):
+        done = gemm_2d(a, *args)
+        if done:
+            cut_calls.append((1, 1) + a.shape)
+        return done
+
+    monkeypatch.setitem(compiled, "gemm_2d", counted_2d)
     yield cut_calls
     kernels.use_compiled_kernels(previous)
 
@@ -282,6 +292,43 @@ def test_cut_gemm_adds_the_bias_to_every_row(cutting, shapes):
     (a, b), bias = (rng.standard_normal(s) for s in shapes), rng.standard_normal(shapes[1][1])
     np.testing.assert_allclose(kernels.matmul(a, b, bias=bias), a @ b + bias, rtol=1e-12)
     assert len(cutting) == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shapes, transposed",
+    [
+        (((1, 784), (784, 512)), True),  # a batch-1 layer: cut along n, x @ W.T
+        (((128, 70), (70, 40)), False),  # cut along m
+        (((5, 400), (400, 7)), False),  # k long: gemm_2d leaves it to _cut_gemm
+    ],
+)
+def test_two_d_products_cut_in_one_compiled_call_as_by_the_general_driver(
+    cutting, monkeypatch, shapes, transposed, dtype
+):
+    """matmul's 2-d products go to gemm_2d, which must give _cut_gemm's result to the bit
+    (the same BLAS calls on the same pieces), with and without a bias; an operand BLAS
+    cannot take as it is (every other column) falls back to _cut_gemm, which copies it."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shapes[0]).astype(dtype)
+    b = rng.standard_normal(shapes[1][::-1]).astype(dtype).T if transposed else None
+    b = rng.standard_normal(shapes[1]).astype(dtype) if b is None else b
+    bias = rng.standard_normal(shapes[1][1]).astype(dtype)
+    two_d = kernels._compiled()["gemm_2d"]
+    taken = [two_d(a, b, np.empty((a.shape[0], b.shape[1]), dtype), 3, bias)]
+    got = [kernels.matmul(a, b), kernels.matmul(a, b, bias=bias)]
+    strided = np.repeat(a, 2, axis=1)[:, ::2]  # no axis of unit stride: copied first
+    assert not two_d(strided, b, np.empty((a.shape[0], b.shape[1]), dtype), 3, bias)
+    got.append(kernels.matmul(strided, b, bias=bias))
+    monkeypatch.setitem(kernels._compiled(), "gemm_2d", lambda *args: False)
+    del cutting[:]
+    expected = [kernels.matmul(a, b), kernels.matmul(a, b, bias=bias)]
+    assert len(cutting) == 2  # _cut_gemm's
+    for g, e in zip(got, expected + expected[1:]):
+        np.testing.assert_array_equal(g, e)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got[1], a @ b + bias, rtol=tol, atol=tol)
+    assert taken == [shapes[0][1] <= 4 * max(shapes[0][0], shapes[1][1])]
 
 
 def test_column_sums_kernel_equals_numpy(cutting):

@@ -79,7 +79,7 @@ class Function:
         # This runs once per op: one pass over the inputs, no generators (per-op cost
         # is what a batch-1 forward pass is made of).
         fn = cls()
-        arrays, needs, record, kind = [], [], False, None
+        arrays, needs, record, kind, first = [], [], False, None, None
         for x in inputs:
             if isinstance(x, Tensor):
                 data = x.data
@@ -96,22 +96,7 @@ class Function:
                 arrays.append(x.item() if isinstance(x, np.generic) else x)
                 needs.append(False)
         fn.needs_input_grad = tuple(needs)
-        if kind is not None and kind is not np.ndarray:
-            fn.xp = device_of(first).xp
-        if kind is np.ndarray and first.size >= HOLD_FROM:  # zennet.parallel: why
-            held = hold_blas()
-            try:
-                out = fn.forward(*arrays, **params)
-            finally:
-                release_blas(held)
-        else:
-            out = fn.forward(*arrays, **params)
-        if type(out) is not np.ndarray and device_of(out) is CPU:  # a scalar, not an array
-            out = fn.xp.asarray(out)
-        if out.dtype == _FLOAT64 and cls.promotes:
-            out = out.astype(_float_dtype_as_torch(arrays), copy=False)
-        if mode.anomaly:
-            check_finite(fn, "forward", [out])
+        out = run_forward(fn, arrays, params, first)
         if record and mode.enabled:
             fn.parents = inputs
             return Tensor._from_op(out, fn)
@@ -132,6 +117,31 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def run_forward(fn, arrays, params, first):
+    """``fn.forward(*arrays, **params)`` as :meth:`Function.apply` runs it (zn.jit's replay
+    too): the op's array module set from ``first`` (its first tensor input's array, or None),
+    BLAS held to one thread for a large input, a scalar result made an array, a float64 one
+    given PyTorch's float dtype, checked for NaN in anomaly mode. Returns the array."""
+    kind = type(first)
+    if kind is not np.ndarray and first is not None:
+        fn.xp = device_of(first).xp
+    if kind is np.ndarray and first.size >= HOLD_FROM:  # zennet.parallel: why
+        held = hold_blas()
+        try:
+            out = fn.forward(*arrays, **params)
+        finally:
+            release_blas(held)
+    else:
+        out = fn.forward(*arrays, **params)
+    if type(out) is not np.ndarray and device_of(out) is CPU:  # a scalar, not an array
+        out = fn.xp.asarray(out)
+    if out.dtype == _FLOAT64 and fn.promotes:
+        out = out.astype(_float_dtype_as_torch(arrays), copy=False)
+    if mode.anomaly:
+        check_finite(fn, "forward", [out])
+    return out
 
 
 def _reporting_apply(cls, *inputs, **params):

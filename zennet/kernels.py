@@ -90,11 +90,19 @@ def parts(size, minimum):
     not survive a fork, and numba stops a child that uses them."""
     if size < minimum or not compiled_kernels_enabled() or not parallel.threads_enabled():
         return 1
-    if "threads_in" not in _STATE:
-        _STATE["threads_in"] = os.getpid() if _numba_threads_spin() else None
-    if _STATE["threads_in"] != os.getpid():
-        return 1
-    return parallel.compute_threads()
+    spin = _STATE.get("threads_spin")
+    if spin is None:
+        spin = _STATE["threads_spin"] = _numba_threads_spin()
+    return parallel.compute_threads() if spin else 1
+
+
+def _no_threads_after_fork():
+    """In a forked child: numba's threads, if the parent started them, are not here."""
+    if _STATE.get("threads_spin"):
+        _STATE["threads_spin"] = False
+
+
+os.register_at_fork(after_in_child=_no_threads_after_fork)
 
 
 def hold_blas():
@@ -213,24 +221,33 @@ def matmul(a, b, out=None, bias=None):
     not for the parts on oneMKL (run sequentially), nor for a product under
     ``BLAS_ONE_THREAD_BELOW`` multiply-adds (a hold and release cost about 1.7 µs, more than a
     batch-1 layer's small GEMV)."""
-    count = parts(GEMM_MIN, GEMM_MIN)
     if (
-        count < 2
-        or type(a) is not np.ndarray
+        type(a) is not np.ndarray
         or type(b) is not np.ndarray
-        or min(a.ndim, b.ndim) < 2
-        or a.dtype != b.dtype
         or a.dtype.char not in "fd"
+        or a.dtype != b.dtype
+        or min(a.ndim, b.ndim) < 2
     ):
         return _plus(array_module(a).matmul(a, b, out=out), bias)
-    found = _batched(a, b)
+    plain = a.ndim == 2 and b.ndim == 2  # the common case, without _batched's look
+    found = (a, b, ()) if plain else _batched(a, b)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     size = m * k * n * (math.prod(found[2]) if found else 1)
+    small = size < BLAS_ONE_THREAD_BELOW
+    count = 1 if small and size < GEMM_MIN else parts(GEMM_MIN, GEMM_MIN)
+    if count < 2:  # one thread, BLAS's own: nothing to cut or hold
+        return _plus(np.matmul(a, b, out=out), bias)
     cut = found is not None and size >= GEMM_MIN
-    hold = size >= BLAS_ONE_THREAD_BELOW and not (cut and parallel.blas_name() == "mkl")
-    held = hold and parallel.hold_blas()  # else BLAS's own threads would spin on zennet's cores
-    try:
+    held = not (small or cut and parallel.blas_name() == "mkl") and parallel.hold_blas()
+    try:  # held: else BLAS's own threads would spin on zennet's cores
+        if cut and plain and out is None:
+            result = np.empty((m, n), a.dtype)
+            add = _NO_BIAS[a.dtype.char] if bias is None else np.ascontiguousarray(bias, a.dtype)
+            if _compiled()["gemm_2d"](a, b, result, count, add):
+                return result
         if cut:
+            if plain:
+                found = (a[None, None], b[None, None], ())
             return _cut_gemm(*found, out, count, bias)
         return _plus(np.matmul(a, b, out=out), bias)
     finally:
@@ -271,12 +288,7 @@ def _batched(a, b):
 def _blas_ready(x):
     """x, or a C-contiguous copy when its last two axes are not a BLAS operand as they are
     (rows or columns of unit stride, the other stride at least the row's length)."""
-    size, (rows, cols), (row_stride, col_stride) = x.itemsize, x.shape[-2:], x.strides[-2:]
-    if col_stride == size and row_stride % size == 0 and row_stride >= max(cols, 1) * size:
-        return x
-    if row_stride == size and col_stride % size == 0 and col_stride >= max(rows, 1) * size:
-        return x
-    return np.ascontiguousarray(x)
+    return x if blas_operand(x[(0,) * (x.ndim - 2)]) else np.ascontiguousarray(x)
 
 
 def _cut_gemm(a, b, batch, out, count, bias=None):
@@ -289,19 +301,20 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     a, b = _blas_ready(a), _blas_ready(b)
     shape = batch + (m, n)
-    shape4 = (max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1]), m, n)
-    out4 = _in_place(out, shape, shape4, a.dtype)
+    outer, inner = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
+    out4 = _in_place(out, shape, (outer, inner, m, n), a.dtype)
     fits = out4 is not None
     result = out if fits else np.empty(shape, a.dtype)
-    out4 = out4 if fits else result.reshape(shape4)
-    if out4.shape[0] * out4.shape[1] >= count:
+    if not fits:  # a view, not a reshape: half a µs less on each of a batch-1 pass's GEMMs
+        out4 = result[None, None] if not batch else result.reshape((outer, inner, m, n))
+    if outer * inner >= count:
         axis = 0
     elif k > 4 * max(m, n):
         axis = 3
     else:
         axis = 1 if M_CUT_RATIO * m >= n else 2
     driver = _compiled()["gemm_parts"]
-    add = np.zeros(0, a.dtype) if bias is None else np.ascontiguousarray(bias, a.dtype)
+    add = _NO_BIAS[a.dtype.char] if bias is None else np.ascontiguousarray(bias, a.dtype)
     if axis != 3:
         driver(a, b, out4[None], count, axis, add)
     else:
@@ -313,6 +326,9 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
         return result
     out[...] = result
     return out
+
+
+_NO_BIAS = {"f": np.zeros(0, np.float32), "d": np.zeros(0, np.float64)}  # gemm_parts's "none"
 
 
 def _in_place(out, shape, shape4, dtype):
@@ -343,7 +359,6 @@ def gemm_parts(a, b, out, count, axis, bias):
     ``bias`` (n,), not empty, its rows start as the bias and BLAS adds the product to them
     (as PyTorch's addmm: one pass fewer than adding the bias after). Compiled only: the
     BLAS functions are bound then."""
-    size = a.itemsize
     outer, inner, m, n = out.shape[1:]
     k = a.shape[3]
     length = (outer * inner, m, n, k)[axis]
@@ -358,16 +373,50 @@ def gemm_parts(a, b, out, count, axis, bias):
             i1, i2 = i // inner, i % inner
             x = a[i1 if a.shape[0] > 1 else 0, i2 if a.shape[1] > 1 else 0, m0:m1, k0:k1]
             y = b[i1 if b.shape[0] > 1 else 0, i2 if b.shape[1] > 1 else 0, k0:k1, n0:n1]
-            z = target[i1, i2, m0:m1, n0:n1]
-            trans_x, ld_x = operand(x, size)
-            trans_y, ld_y = operand(y, size)
-            rows, cols, inner_k, ld_z = m1 - m0, n1 - n0, k1 - k0, z.strides[0] // size
-            beta = 0.0
-            if bias.shape[0]:  # z starts as the bias, which BLAS adds the product to
-                beta = 1.0
-                for r in range(rows):
-                    z[r, :] = bias[n0:n1]
-            gemm(size, trans_x, trans_y, rows, cols, inner_k, x, ld_x, y, ld_y, beta, z, ld_z)
+            gemm_piece(x, y, target[i1, i2, m0:m1, n0:n1], bias[n0:n1] if bias.shape[0] else bias)
+
+
+def gemm_2d(a, b, out, count, bias):
+    """gemm_parts for 2-d a (m, k), b (k, n) and out (m, n) with rows of unit stride, cut
+    along m or n by the same rule as :func:`_cut_gemm`, its look at the operands made here
+    rather than in Python (a batch-1 layer's GEMM spent about 2.5 µs there). Returns False,
+    computing nothing, where ``_cut_gemm`` is needed: an operand that is no BLAS operand
+    as it is, or a product to cut along k. Compiled only."""
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
+    if k > 4 * max(m, n) or not (blas_operand(a) and blas_operand(b)):
+        return False
+    along_m = M_CUT_RATIO * m >= n
+    length = m if along_m else n
+    for p in prange(count):
+        lo, hi = length * p // count, length * (p + 1) // count
+        m0, m1 = (lo, hi) if along_m else (0, m)
+        n0, n1 = (0, n) if along_m else (lo, hi)
+        y, z = b[:, n0:n1], out[m0:m1, n0:n1]
+        gemm_piece(a[m0:m1], y, z, bias[n0:n1] if bias.shape[0] else bias)
+    return True
+
+
+def blas_operand(x):
+    """Whether the 2-d x is a BLAS operand as it is (:func:`_blas_ready`)."""
+    size, (rows, cols), (row_stride, col_stride) = x.itemsize, x.shape, x.strides
+    if col_stride == size and row_stride % size == 0 and row_stride >= max(cols, 1) * size:
+        return True
+    return row_stride == size and col_stride % size == 0 and col_stride >= max(rows, 1) * size
+
+
+def gemm_piece(x, y, z, bias):
+    """z = x @ y by BLAS, z's rows starting as ``bias`` when it is not empty (then BLAS adds
+    the product to them: as PyTorch's addmm, one pass fewer than adding the bias after)."""
+    size = x.itemsize
+    trans_x, ld_x = operand(x, size)
+    trans_y, ld_y = operand(y, size)
+    rows, cols, inner, ld_z = x.shape[0], y.shape[1], x.shape[1], z.strides[0] // size
+    beta = 0.0
+    if bias.shape[0]:
+        beta = 1.0
+        for r in range(rows):
+            z[r, :] = bias
+    gemm(size, trans_x, trans_y, rows, cols, inner, x, ld_x, y, ld_y, beta, z, ld_z)
 
 
 def gemm(size, trans_x, trans_y, rows, cols, inner, x, ld_x, y, ld_y, beta, z, ld_z):
@@ -430,12 +479,15 @@ def _compile():
         scope[name] = jit(fn, error_model="numpy", fastmath=fastmath)
     scope["operand"] = jit(operand, inline="always")
     scope["gemm"] = jit(gemm, inline="always")
+    scope["blas_operand"] = jit(blas_operand, inline="always")
+    scope["gemm_piece"] = jit(gemm_piece, inline="always")
     scope["tanh32"] = jit(tanh32, inline="always", error_model="numpy")
     compiled = {name: _threaded(name, scope) for name in PYTHON_KERNELS}
     for name, fn in BLAS_KERNELS.items():  # whole on one thread, and cut by rows (by_rows)
         compiled[f"{name}_rows"] = scope[f"{name}_rows"] = jit(fn, error_model="numpy")
         compiled[name] = jit(globals()[name], parallel=True)
     compiled["gemm_parts"] = jit(gemm_parts, parallel=True)
+    compiled["gemm_2d"] = jit(gemm_2d, parallel=True)
     compiled["start_threads"] = jit(start_threads, parallel=True)
     return compiled
 

@@ -1,0 +1,356 @@
+"""``zn.jit.trace``: a model's forward pass recorded once and replayed on arrays.
+
+The eager forward pass walks Python for every layer: the module call, its checks, the
+functional op's checks, ``Function.apply``'s look at each input, a Tensor for each result.
+For a small batch that walking is most of the time (a batch-1 MLP: about two thirds,
+docs/performance.md). As ``torch.jit.trace``, :func:`trace` runs the model once on an
+example input and records the primitive ops it ran (through the seam in zennet/trace.py);
+the traced module then replays those ops' ``forward`` on arrays, in order, without modules,
+checks or Tensors in between, and without a graph (it is for inference: call the original
+module to train).
+
+What a replay reads:
+
+- the input arrays, and each recorded op's result;
+- the model's parameters and buffers as they are *now* (an optimizer step or
+  ``load_state_dict`` after tracing shows), and every op on them is replayed;
+- any other tensor as its value at tracing (a constant: ``zeros`` made in ``forward``).
+
+As with ``torch.jit.trace``, Python control flow is recorded as it went for the example
+(a branch on a tensor's value, a loop over its length, stays the way it went). A plan is
+kept per input shape and dtype: a new shape traces again (a few at most, then the oldest
+goes). The trace is checked as PyTorch's ``check_trace`` does: the replay must give the
+eager model's output on the example and on a second input made from it (its values
+rolled by one place and halved), and on any ``check_inputs``; where it does not (an op
+computed outside the seam, values read into Python), :func:`trace` raises and says to run
+the model eagerly.
+"""
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from zennet.trace import recording
+from zennet.autograd import run_forward
+from zennet.backend import array_module
+from zennet.grad_mode import no_grad
+from zennet.nn.module import Module
+from zennet.tensor import Tensor
+
+PLANS_KEPT = 8  # input signatures whose plans a traced module keeps (oldest dropped first)
+
+
+def trace(model, example_inputs, check_trace=True, check_inputs=None):
+    """``model`` (a Module in eval mode, or a function of tensors) recorded on
+    ``example_inputs`` (a Tensor or a tuple of them): a :class:`TracedModule` whose call
+    replays the recorded ops. ``check_inputs``: more input tuples the replay must match
+    the model on (besides the example and one made from it, when ``check_trace``)."""
+    if isinstance(model, Module) and model.training:
+        raise ValueError(
+            f"zn.jit.trace: {type(model).__name__} is in training mode; a trace is for "
+            f"inference (it replays without a graph): call model.eval() first."
+        )
+    traced = TracedModule(model)
+    inputs = _as_inputs(example_inputs)
+    traced._plan(inputs)
+    if check_trace:
+        for check in [inputs, _second_input(inputs)] + [_as_inputs(c) for c in check_inputs or ()]:
+            traced._check(check)
+    return traced
+
+
+class TracedModule(Module):
+    """A model whose forward pass is replayed from a recording (:func:`trace`); ``module``
+    is the original, which trains and owns the parameters the replay reads."""
+
+    def __init__(self, model):
+        super().__init__()
+        if isinstance(model, Module):
+            self.module = model
+        else:
+            self.__dict__["function"] = model
+        self._plans = OrderedDict()
+
+    def _run_eagerly(self, inputs):
+        model = self.module if "module" in self._modules else self.function
+        return model(*inputs)
+
+    def forward(self, *inputs):
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                raise TypeError(
+                    f"TracedModule: inputs must be Tensors (as traced), got {type(x).__name__}; "
+                    f"wrap it with zn.tensor(...)."
+                )
+        if "module" in self._modules and self.module.training:
+            raise RuntimeError(
+                f"TracedModule: {type(self.module).__name__} is in training mode; the replay "
+                f"is for inference (no graph). Train the original, traced.module, and call "
+                f"eval() before calling the traced module."
+            )
+        key = tuple((x.shape, x.dtype, type(x.data)) for x in inputs)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(inputs)
+        return plan.run(inputs)
+
+    def _plan(self, inputs):
+        """Record the model on ``inputs``; the plan, kept for inputs of their shapes."""
+        live = {}
+        if "module" in self._modules:
+            for t in list(self.module.parameters()) + list(self.module.buffers()):
+                live[id(t)] = t
+        recorder = _PlanRecorder(inputs, live)
+        with no_grad(), recording(recorder):
+            out = self._run_eagerly(inputs)
+        plan = recorder.plan(out)
+        key = tuple((x.shape, x.dtype, type(x.data)) for x in inputs)
+        self._plans[key] = plan
+        while len(self._plans) > PLANS_KEPT:
+            self._plans.popitem(last=False)
+        return plan
+
+    def _check(self, inputs):
+        """The replay's output on ``inputs`` must be the eager model's."""
+        with no_grad():
+            expected = _tensors(self._run_eagerly(inputs))
+            got = _tensors(self(*inputs))
+        for e, g in zip(expected, got):
+            same = e.shape == g.shape and np.allclose(
+                e.numpy(), g.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True
+            )
+            if not same:
+                raise RuntimeError(
+                    "zn.jit.trace: the replay does not give the model's output on an input of "
+                    f"shape {[tuple(x.shape) for x in inputs]}: its forward computes something "
+                    "outside the ops zennet records (values read into Python, arrays changed "
+                    "directly, a branch on a tensor's value). Run the model eagerly."
+                )
+        if len(expected) != len(got):
+            raise RuntimeError("zn.jit.trace: the replay returns another number of tensors.")
+
+
+def _as_inputs(example):
+    inputs = (example,) if isinstance(example, Tensor) else tuple(example)
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            raise TypeError(
+                f"zn.jit.trace: example inputs must be Tensors (or a tuple of them), got "
+                f"{type(x).__name__}."
+            )
+    return inputs
+
+
+def _second_input(inputs):
+    """Inputs like ``inputs`` with other values: each rolled by one place; floats halved
+    (ints keep their values' set, so indices stay in range)."""
+    made = []
+    for x in inputs:
+        a = x.data
+        b = array_module(a).roll(a.reshape(-1), 1).reshape(a.shape)
+        if b.dtype.kind in "fc":
+            b = b * b.dtype.type(0.5)
+        made.append(Tensor._from_op(b, None))
+    return tuple(made)
+
+
+def _tensors(out):
+    found = []
+    _flatten(out, found)
+    return found
+
+
+def _flatten(out, found):
+    """``out`` with each Tensor replaced by its number in ``found`` (appended there); other
+    values stay (ints among them only inside a tuple or list, where they are not numbers)."""
+    if isinstance(out, Tensor):
+        found.append(out)
+        return len(found) - 1
+    if isinstance(out, (tuple, list)):
+        return type(out)(_flatten(o, found) for o in out)
+    return _Other(out)
+
+
+class _Other:
+    """A value of the output that is not a tensor, returned as it was."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _Slot(int):
+    """A source: the replay's value number ``int(self)`` (an input or an op's result)."""
+
+
+class _Live:
+    """A source: a parameter or buffer, read at each replay."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+
+class _PlanRecorder:
+    """Listens at zennet/trace.py's seam while the model runs once; :meth:`plan` is the
+    result. Values are numbered: the inputs first, then each recorded result."""
+
+    def __init__(self, inputs, live):
+        self.thread = threading.get_ident()
+        self.values = {id(x): _Slot(i) for i, x in enumerate(inputs)}
+        self.arrays = {id(x.data): _Slot(i) for i, x in enumerate(inputs)}
+        self.alive = list(inputs)  # keeps the ids above from being reused
+        self.count = len(inputs)
+        self.live, self.steps, self.depth = live, [], 0
+
+    def _listening(self):
+        return self.depth == 0 and threading.get_ident() == self.thread
+
+    def source(self, obj):
+        """(what a replay reads for ``obj``, whether it changes between replays)."""
+        if isinstance(obj, Tensor):
+            slot = self.values.get(id(obj))
+            if slot is None:  # a view of a value made outside the ops (x.detach())
+                slot = self.arrays.get(id(obj.data))
+            if slot is not None:
+                return slot, True
+            if id(obj) in self.live:
+                return _Live(obj), True
+            return obj.data.copy(), False
+        if isinstance(obj, np.generic):  # as Function.apply: the Python number it holds
+            return obj.item(), False
+        if isinstance(obj, (tuple, list)):
+            parts = [self.source(o) for o in obj]
+            return type(obj)(p for p, _ in parts), any(d for _, d in parts)
+        if isinstance(obj, dict):
+            parts = {k: self.source(v) for k, v in obj.items()}
+            return {k: p for k, (p, _) in parts.items()}, any(d for _, d in parts.values())
+        return obj, False
+
+    def _results(self, out):
+        """Number the tensors of ``out``; its structure with the numbers in their places."""
+        tensors = []
+        structure = _flatten(out, tensors)
+        for t in tensors:
+            slot = _Slot(self.count)
+            self.values[id(t)] = slot
+            self.arrays[id(t.data)] = slot
+            self.count += 1
+        self.alive += tensors
+        return structure
+
+    def primitive(self, cls, inputs, params, result):
+        if not self._listening():
+            return
+        sources, changing = self.source(inputs)
+        if changing:  # else the result is a constant, read as one
+            first = next((i for i, x in enumerate(inputs) if isinstance(x, Tensor)), None)
+            self.steps.append(_op_step(cls, sources, params, first))
+            self._results(result)
+
+    def function(self, name, fn, args, kwargs):
+        """A function computed outside the graph (zennet/trace.py's ``traced``): replayed
+        whole, on Tensors."""
+        if not self._listening():
+            return fn(*args, **kwargs)
+        (sources, kwsources), changing = self.source((list(args), kwargs))
+        self.depth += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            self.depth -= 1
+        if changing:
+            self._results(out)
+            self.steps.append(_function_step(fn, sources, kwsources))
+        return out
+
+    def module(self, module, call, args, kwargs):
+        return call(module, args, kwargs)
+
+    def rebind(self, tensor, result):
+        """``tensor`` changed in place and now holds ``result``."""
+        if not self._listening():
+            return
+        if id(tensor) in self.live:
+            raise NotImplementedError(
+                "zn.jit.trace: the forward pass changes a parameter or buffer in place (a "
+                "running statistic, a cache); a replay would not. Run the model eagerly."
+            )
+        slot = self.values.get(id(result))
+        if slot is None:
+            self.values.pop(id(tensor), None)
+        else:
+            self.values[id(tensor)] = slot
+            self.alive.append(tensor)
+
+    def plan(self, out):
+        tensors = []
+        structure = _flatten(out, tensors)
+        return _Plan(self.steps, [self.source(t)[0] for t in tensors], structure)
+
+
+_KIND = {_Slot: 0, _Live: 1}  # else 2: a constant
+
+
+def _read(source, values):
+    if type(source) is _Slot:
+        return values[source]
+    if type(source) is _Live:
+        return source.tensor.data
+    return source
+
+
+def _op_step(cls, sources, params, first):
+    """A replay step: ``cls``'s forward on the sources' arrays, its result appended."""
+    needs = (False,) * len(sources)
+    kinds = tuple((_KIND.get(type(s), 2), s) for s in sources)  # _read, inlined below
+
+    def step(values):
+        arrays = [values[s] if k == 0 else s.tensor.data if k == 1 else s for k, s in kinds]
+        fn = cls()
+        fn.needs_input_grad = needs
+        values.append(run_forward(fn, arrays, params, None if first is None else arrays[first]))
+
+    return step
+
+
+def _function_step(fn, sources, kwsources):
+    """A replay step: ``fn`` on Tensors of the sources' values, its tensors appended."""
+
+    def as_tensors(source, values):
+        if isinstance(source, (tuple, list)):
+            return type(source)(as_tensors(s, values) for s in source)
+        if isinstance(source, dict):
+            return {k: as_tensors(v, values) for k, v in source.items()}
+        if type(source) in (_Slot, _Live) or isinstance(source, np.ndarray):
+            return Tensor._from_op(_read(source, values), None)
+        return source
+
+    def step(values):
+        with no_grad():
+            out = fn(*as_tensors(sources, values), **as_tensors(kwsources, values))
+        values.extend(t.data for t in _tensors(out))  # in the order _results numbered them
+
+    return step
+
+
+class _Plan:
+    """The recorded steps, where the output's tensors come from (``sources``) and the
+    output's structure (:func:`_flatten`: tensor numbers in their places)."""
+
+    def __init__(self, steps, sources, structure):
+        self.steps, self.sources, self.structure = steps, sources, structure
+
+    def run(self, inputs):
+        values = [x.data for x in inputs]
+        for step in self.steps:  # on arrays: no graph is built
+            step(values)
+        out = [Tensor._from_op(_read(s, values), None) for s in self.sources]
+        return _rebuild(self.structure, out)
+
+
+def _rebuild(structure, tensors):
+    if type(structure) is int:
+        return tensors[structure]
+    if isinstance(structure, (tuple, list)):
+        return type(structure)(_rebuild(s, tensors) for s in structure)
+    return structure.value
