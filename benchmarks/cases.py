@@ -34,13 +34,20 @@ def training_memory_mb(step, steps):
     return _status_mb("VmHWM") - before
 
 
-def forward_latency_us(case, framework, calls):
-    """µs per call of ``framework``'s model on the case's batch in eval mode, no graph."""
+def forward_latency_us(case, framework, calls, traced=False):
+    """µs per call of ``framework``'s model on the case's batch in eval mode, no graph;
+    ``traced``: the model as ``zn.jit.trace`` / ``torch.jit.trace`` + ``torch.jit.freeze``
+    give it."""
     if framework == "zennet":
         model, x, no_grad = case.zn_model, case.zn_x, zn.no_grad
     else:
         model, x, no_grad = case.torch_model, case.torch_x, torch.no_grad
     model.eval()
+    if traced and framework == "zennet":
+        model = zn.jit.trace(model, x)
+    elif traced:
+        with torch.no_grad():
+            model = torch.jit.freeze(torch.jit.trace(model, x))
 
     def forward():
         with no_grad():

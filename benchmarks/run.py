@@ -104,30 +104,39 @@ def peak_memory_mb(case_name, framework, steps, batch_size=None, **options):
 
 
 def latency_batch1(rounds, calls):
-    """µs of one batch-1 forward pass of the MLP, without a graph, in both: the median of
-    the rounds and the best round of each.
+    """µs of one batch-1 forward pass of the MLP, without a graph, in both, eager and
+    traced (``zn.jit.trace``; ``torch.jit.trace`` then ``torch.jit.freeze``): the median
+    of the rounds for each; "ratio" (the target's) is eager against eager, its best round's
+    in "best_ratio"; "traced_ratio" zennet traced against PyTorch eager, "traced_vs_traced"
+    against PyTorch traced.
 
-    Each round runs each framework in a fresh process of its own (alternating which goes
-    first), as a deployed model runs: in one process, each framework's worker threads
-    (PyTorch's OpenMP pool, OpenBLAS's) keep spinning after its calls and slow the other's
-    next calls down — zennet measured 145-167 µs there against 95 µs alone."""
-    a, b = [], []
+    Each round runs each in a fresh process of its own (alternating which goes first), as a
+    deployed model runs: in one process, each framework's worker threads (PyTorch's OpenMP
+    pool, OpenBLAS's) keep spinning after its calls and slow the other's next calls down —
+    zennet measured 145-167 µs there against 95 µs alone."""
+    runs = [("zennet", False), ("torch", False), ("zennet", True), ("torch", True)]
+    times = {run: [] for run in runs}
     for r in range(rounds):
-        for framework in ("zennet", "torch") if r % 2 == 0 else ("torch", "zennet"):
-            (a if framework == "zennet" else b).append(latency_us(framework, calls))
+        for framework, traced in runs if r % 2 == 0 else runs[::-1]:
+            times[framework, traced].append(latency_us(framework, calls, traced))
+    median = {run: statistics.median(t) for run, t in times.items()}
     return {
-        "zennet": statistics.median(a),
-        "torch": statistics.median(b),
-        "ratio": statistics.median(a) / statistics.median(b),
-        "best_ratio": min(a) / min(b),
+        "zennet": median["zennet", False],
+        "torch": median["torch", False],
+        "ratio": median["zennet", False] / median["torch", False],
+        "best_ratio": min(times["zennet", False]) / min(times["torch", False]),
+        "zennet_traced": median["zennet", True],
+        "torch_traced": median["torch", True],
+        "traced_ratio": median["zennet", True] / median["torch", False],
+        "traced_vs_traced": median["zennet", True] / median["torch", True],
     }
 
 
-def latency_us(framework, calls):
+def latency_us(framework, calls, traced=False):
     """µs per batch-1 MLP forward pass of one framework, in a fresh process."""
     code = (
         "from benchmarks.cases import CASES, forward_latency_us; "
-        f"print(forward_latency_us(CASES['mlp'][0](1), {framework!r}, {calls}))"
+        f"print(forward_latency_us(CASES['mlp'][0](1), {framework!r}, {calls}, {traced}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
@@ -249,7 +258,10 @@ def main(argv=None):
     latency = results["latency_batch1_us"] = latency_batch1(rounds, 50 if args.quick else 2000)
     print(
         f"batch-1 MLP inference: zennet {latency['zennet']:.0f} µs, torch {latency['torch']:.0f} "
-        f"µs (ratio {latency['ratio']:.2f}, best {latency['best_ratio']:.2f}, target <= 0.7)"
+        f"µs (ratio {latency['ratio']:.2f}, best {latency['best_ratio']:.2f}, target <= 0.7); "
+        f"traced: zennet {latency['zennet_traced']:.0f} µs, torch {latency['torch_traced']:.0f} "
+        f"µs (against torch eager {latency['traced_ratio']:.2f}, against torch traced "
+        f"{latency['traced_vs_traced']:.2f})"
     )
     for module in ("zennet", "torch"):
         seconds, mb = import_cost(module, 1 if args.quick else 3)

@@ -41,6 +41,7 @@ LAYERS = [
         "zennet.checkpoint",
         "zennet.interop",
         "zennet.onnx",
+        "zennet.jit",
         "zennet.models",
         "zennet.pretrained",
         "zennet.explain",

@@ -86,7 +86,8 @@ def test_runner_writes_every_field(quick_run):
         assert _positive(results["latency_batch1_us"][framework])
         assert _positive(results[f"import_{framework}"]["seconds"])
         assert _positive(results[f"import_{framework}"]["resident_mb"])
-    assert _positive(results["latency_batch1_us"]["best_ratio"])
+    for key in ("best_ratio", "zennet_traced", "torch_traced", "traced_ratio", "traced_vs_traced"):
+        assert _positive(results["latency_batch1_us"][key])
     assert "batch-1 MLP inference" in stdout
 
 

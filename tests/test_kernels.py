@@ -6,8 +6,6 @@ the same choice among tied maxima. The plain-Python kernels (their readable sour
 checked on small inputs too, so the formulas are tested where numba is missing.
 """
 
-import os
-
 import numpy as np
 import pytest
 

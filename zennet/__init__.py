@@ -121,9 +121,9 @@ from zennet.kernels import use_compiled_kernels
 from zennet.parallel import use_threads
 from zennet.ops.winograd import use_conv_algorithm
 
-# Data sets, interpretability, exchange with PyTorch and ONNX and pretrained models load on
-# first use, so that `import zennet` stays fast (docs/performance.md).
-_ON_FIRST_USE = ("datasets", "explain", "interop", "onnx", "pretrained")
+# Data sets, interpretability, exchange with PyTorch and ONNX, pretrained models and traced
+# inference load on first use, so that `import zennet` stays fast (docs/performance.md).
+_ON_FIRST_USE = ("datasets", "explain", "interop", "onnx", "pretrained", "jit")
 _MODULES = {"datasets": "zennet.data.datasets"}
 
 

@@ -31,12 +31,12 @@ from collections import OrderedDict
 
 import numpy as np
 
-from zennet.trace import recording
 from zennet.autograd import run_forward
 from zennet.backend import array_module
 from zennet.grad_mode import no_grad
 from zennet.nn.module import Module
 from zennet.tensor import Tensor
+from zennet.trace import recording
 
 PLANS_KEPT = 8  # input signatures whose plans a traced module keeps (oldest dropped first)
 
@@ -67,33 +67,32 @@ class TracedModule(Module):
     def __init__(self, model):
         super().__init__()
         if isinstance(model, Module):
-            self.module = model
-        else:
-            self.__dict__["function"] = model
+            self.module = model  # a submodule: parameters(), state_dict(), to() reach it
+        self.__dict__["_model"] = model  # the same, read without Module's look-up
         self._plans = OrderedDict()
 
     def _run_eagerly(self, inputs):
-        model = self.module if "module" in self._modules else self.function
-        return model(*inputs)
+        return self._model(*inputs)
 
     def forward(self, *inputs):
+        arrays = []
         for x in inputs:
             if not isinstance(x, Tensor):
                 raise TypeError(
                     f"TracedModule: inputs must be Tensors (as traced), got {type(x).__name__}; "
                     f"wrap it with zn.tensor(...)."
                 )
-        if "module" in self._modules and self.module.training:
+            arrays.append(x.data)
+        if getattr(self._model, "training", False):
             raise RuntimeError(
-                f"TracedModule: {type(self.module).__name__} is in training mode; the replay "
+                f"TracedModule: {type(self._model).__name__} is in training mode; the replay "
                 f"is for inference (no graph). Train the original, traced.module, and call "
                 f"eval() before calling the traced module."
             )
-        key = tuple((x.shape, x.dtype, type(x.data)) for x in inputs)
-        plan = self._plans.get(key)
+        plan = self._plans.get(_signature(arrays))
         if plan is None:
             plan = self._plan(inputs)
-        return plan.run(inputs)
+        return plan.run(arrays)
 
     def _plan(self, inputs):
         """Record the model on ``inputs``; the plan, kept for inputs of their shapes."""
@@ -105,8 +104,7 @@ class TracedModule(Module):
         with no_grad(), recording(recorder):
             out = self._run_eagerly(inputs)
         plan = recorder.plan(out)
-        key = tuple((x.shape, x.dtype, type(x.data)) for x in inputs)
-        self._plans[key] = plan
+        self._plans[_signature([x.data for x in inputs])] = plan
         while len(self._plans) > PLANS_KEPT:
             self._plans.popitem(last=False)
         return plan
@@ -129,6 +127,11 @@ class TracedModule(Module):
                 )
         if len(expected) != len(got):
             raise RuntimeError("zn.jit.trace: the replay returns another number of tensors.")
+
+
+def _signature(arrays):
+    """What a plan is kept for: its inputs' shapes, dtypes and array types (devices)."""
+    return tuple([(a.shape, a.dtype, type(a)) for a in arrays])
 
 
 def _as_inputs(example):
@@ -280,6 +283,7 @@ class _PlanRecorder:
             self.values.pop(id(tensor), None)
         else:
             self.values[id(tensor)] = slot
+            self.arrays[id(tensor.data)] = slot  # its array holds the new value (no_grad)
             self.alive.append(tensor)
 
     def plan(self, out):
@@ -340,8 +344,8 @@ class _Plan:
     def __init__(self, steps, sources, structure):
         self.steps, self.sources, self.structure = steps, sources, structure
 
-    def run(self, inputs):
-        values = [x.data for x in inputs]
+    def run(self, arrays):
+        values = list(arrays)
         for step in self.steps:  # on arrays: no graph is built
             step(values)
         out = [Tensor._from_op(_read(s, values), None) for s in self.sources]
