@@ -114,6 +114,8 @@ class TracedModule(Module):
         with no_grad():
             expected = _tensors(self._run_eagerly(inputs))
             got = _tensors(self(*inputs))
+        if len(expected) != len(got):
+            raise RuntimeError("zn.jit.trace: the replay returns another number of tensors.")
         for e, g in zip(expected, got):
             same = e.shape == g.shape and np.allclose(
                 e.numpy(), g.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True
@@ -125,8 +127,6 @@ class TracedModule(Module):
                     "outside the ops zennet records (values read into Python, arrays changed "
                     "directly, a branch on a tensor's value). Run the model eagerly."
                 )
-        if len(expected) != len(got):
-            raise RuntimeError("zn.jit.trace: the replay returns another number of tensors.")
 
 
 def _signature(arrays):
@@ -193,6 +193,13 @@ class _Live:
         self.tensor = tensor
 
 
+class _Const:
+    """A source: a tensor's values as they were at tracing (``array``)."""
+
+    def __init__(self, array):
+        self.array = array
+
+
 class _PlanRecorder:
     """Listens at zennet/trace.py's seam while the model runs once; :meth:`plan` is the
     result. Values are numbered: the inputs first, then each recorded result."""
@@ -218,7 +225,7 @@ class _PlanRecorder:
                 return slot, True
             if id(obj) in self.live:
                 return _Live(obj), True
-            return obj.data.copy(), False
+            return _Const(obj.data.copy()), False
         if isinstance(obj, np.generic):  # as Function.apply: the Python number it holds
             return obj.item(), False
         if isinstance(obj, (tuple, list)):
@@ -279,8 +286,9 @@ class _PlanRecorder:
                 "running statistic, a cache); a replay would not. Run the model eagerly."
             )
         slot = self.values.get(id(result))
-        if slot is None:
+        if slot is None:  # a constant now (zero_, fill_): read as one
             self.values.pop(id(tensor), None)
+            self.arrays.pop(id(tensor.data), None)
         else:
             self.values[id(tensor)] = slot
             self.arrays[id(tensor.data)] = slot  # its array holds the new value (no_grad)
@@ -292,24 +300,26 @@ class _PlanRecorder:
         return _Plan(self.steps, [self.source(t)[0] for t in tensors], structure)
 
 
-_KIND = {_Slot: 0, _Live: 1}  # else 2: a constant
+_KIND = {_Slot: 0, _Live: 1, _Const: 2}  # else 3: a value that is no tensor
 
 
 def _read(source, values):
+    """The array a replay reads for a tensor's source."""
     if type(source) is _Slot:
         return values[source]
-    if type(source) is _Live:
-        return source.tensor.data
-    return source
+    return source.tensor.data if type(source) is _Live else source.array
 
 
 def _op_step(cls, sources, params, first):
     """A replay step: ``cls``'s forward on the sources' arrays, its result appended."""
     needs = (False,) * len(sources)
-    kinds = tuple((_KIND.get(type(s), 2), s) for s in sources)  # _read, inlined below
+    kinds = tuple((_KIND.get(type(s), 3), s) for s in sources)  # _read, inlined below
 
     def step(values):
-        arrays = [values[s] if k == 0 else s.tensor.data if k == 1 else s for k, s in kinds]
+        arrays = [
+            values[s] if k == 0 else s.tensor.data if k == 1 else s.array if k == 2 else s
+            for k, s in kinds
+        ]
         fn = cls()
         fn.needs_input_grad = needs
         values.append(run_forward(fn, arrays, params, None if first is None else arrays[first]))
@@ -325,7 +335,7 @@ def _function_step(fn, sources, kwsources):
             return type(source)(as_tensors(s, values) for s in source)
         if isinstance(source, dict):
             return {k: as_tensors(v, values) for k, v in source.items()}
-        if type(source) in (_Slot, _Live) or isinstance(source, np.ndarray):
+        if type(source) in _KIND:
             return Tensor._from_op(_read(source, values), None)
         return source
 
