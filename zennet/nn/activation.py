@@ -17,6 +17,8 @@ class _Activation(Module):
     arguments = ()  # constructor arguments passed on to it and shown by repr
 
     def forward(self, x):
+        if not self.arguments:  # ReLU, Tanh, ...: no keyword dict to build on each call
+            return type(self).function(x)
         return type(self).function(x, **{a: getattr(self, a) for a in self.arguments})
 
     def extra_repr(self):

@@ -1,0 +1,93 @@
+"""Where the runner's batch-1 MLP inference goes: the same forward pass at five levels, each
+timed in turn in one process (rounds alternate), from the bare compiled calls up to the
+eager model.
+
+    python -m benchmarks.batch1
+
+- ``kernels``: the three products as zennet's cut GEMM makes them (``gemm_2d`` on the
+  two large ones, NumPy's matmul on the last) and NumPy's maximum for the ReLUs, into
+  arrays made once: the floor of any path on these kernels;
+- ``matmul``: the same through ``kernels.matmul`` (its look at the operands, a fresh output);
+- ``replay``: a ``zn.jit.trace`` plan run on the input array (the ops' forwards in turn);
+- ``traced``: the traced module called on the tensor (its checks, a Tensor out);
+- ``eager``: the model under ``zn.no_grad()``.
+
+Median µs per call over the rounds. Needs the compiled kernels (numba) and zennet's threads.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "2")  # as the runner: two threads
+
+import numpy as np  # noqa: E402
+
+import zennet as zn  # noqa: E402
+from zennet import kernels, nn  # noqa: E402
+
+
+def levels(width=512):
+    """{name: callable} of the five levels on one model and input."""
+    zn.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10)
+    ).eval()
+    x = zn.randn(1, 784)
+    traced = zn.jit.trace(model, x)
+    plan = next(iter(traced._plans.values()))
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    (w1, b1), (w2, b2), (w3, b3) = [(m.weight.data, m.bias.data) for m in linears]
+    two_d, count = kernels._compiled()["gemm_2d"], kernels.parts(kernels.GEMM_MIN, 0)
+    h1, h2 = np.empty((1, width), np.float32), np.empty((1, width), np.float32)
+
+    def bare():
+        two_d(x.data, w1.T, h1, count, b1)
+        np.maximum(h1, 0, out=h1)
+        two_d(h1, w2.T, h2, count, b2)
+        np.maximum(h2, 0, out=h2)
+        np.add(np.matmul(h2, w3.T), b3)
+
+    def through_matmul():
+        h = kernels.matmul(x.data, w1.T, bias=b1)
+        h = kernels.matmul(np.maximum(h, 0, out=h), w2.T, bias=b2)
+        return kernels.matmul(np.maximum(h, 0, out=h), w3.T, bias=b3)
+
+    def eager():
+        with zn.no_grad():
+            return model(x)
+
+    return {
+        "kernels": bare,
+        "matmul": through_matmul,
+        "replay": lambda: plan.run((x.data,)),
+        "traced": lambda: traced(x),
+        "eager": eager,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=2000)
+    args = parser.parse_args(argv)
+    if kernels.parts(kernels.GEMM_MIN, 0) < 2:
+        raise SystemExit("benchmarks.batch1 needs the compiled kernels and two threads or more")
+    runs = levels()
+    times = {name: [] for name in runs}
+    for _ in range(args.rounds):
+        for name, run in runs.items():
+            for _ in range(100):
+                run()
+            start = time.perf_counter()
+            for _ in range(args.calls):
+                run()
+            times[name].append((time.perf_counter() - start) / args.calls * 1e6)
+    for name, t in times.items():
+        print(f"{name:8} {statistics.median(t):6.1f} µs (best {min(t):.1f})")
+
+
+if __name__ == "__main__":
+    main()
