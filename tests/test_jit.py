@@ -2,6 +2,8 @@
 model's outputs (to the bit, the same op forwards on the same arrays), follow later
 parameter changes, trace again for new shapes, and refuse what it cannot replay."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -202,3 +204,27 @@ def test_check_inputs_are_checked_and_the_check_can_be_left_out():
 class Branches(nn.Module):
     def forward(self, x):
         return x * 2 if x.sum().item() > 0 else x * 3
+
+
+class Slow(nn.Module):
+    """A layer whose forward pass waits a moment: recordings in threads overlap."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(12, 3)
+
+    def forward(self, x):
+        time.sleep(0.005)
+        return self.lin(x)
+
+
+def test_threads_may_call_a_traced_module_at_once_and_trace_new_shapes():
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = Slow().eval()
+    traced = jit.trace(model, zn.randn(1, 12))
+    inputs = [zn.randn(2 + i % 6, 12) for i in range(24)]  # shapes new to the traced module
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(traced, inputs))
+    for x, out in zip(inputs, outs):
+        assert_same(out, eager(model, x))

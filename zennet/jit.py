@@ -39,6 +39,7 @@ from zennet.tensor import Tensor
 from zennet.trace import recording
 
 PLANS_KEPT = 8  # input signatures whose plans a traced module keeps (oldest dropped first)
+_RECORDING = threading.Lock()
 
 
 def trace(model, example_inputs, check_trace=True, check_inputs=None):
@@ -62,7 +63,10 @@ def trace(model, example_inputs, check_trace=True, check_inputs=None):
 
 class TracedModule(Module):
     """A model whose forward pass is replayed from a recording (:func:`trace`); ``module``
-    is the original, which trains and owns the parameters the replay reads."""
+    is the original, which trains and owns the parameters the replay reads (its
+    ``state_dict`` keys are the traced module's less the ``module.`` prefix). Hooks on the
+    original's layers do not run in a replay; hooks on the traced module do. Threads may
+    call it at once."""
 
     def __init__(self, model):
         super().__init__()
@@ -95,7 +99,12 @@ class TracedModule(Module):
         return plan.run(arrays)
 
     def _plan(self, inputs):
-        """Record the model on ``inputs``; the plan, kept for inputs of their shapes."""
+        """Record the model on ``inputs``; the plan, kept for inputs of their shapes. One
+        thread records at a time (the seam holds one recording)."""
+        with _RECORDING:
+            return self._record(inputs)
+
+    def _record(self, inputs):
         live = {}
         if "module" in self._modules:
             for t in list(self.module.parameters()) + list(self.module.buffers()):
