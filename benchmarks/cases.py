@@ -257,6 +257,7 @@ SHAPES = (
     ("cnn", 128, dict(channels=(32, 64), padding=1, bn=True)),
     ("lstm", 32, dict(features=32, hidden=256, seq=100)),
     ("lstm", 128, dict(features=128, hidden=64, seq=20)),
+    ("lstm", 32, dict(features=40, hidden=192, seq=80, cell="GRU")),
     ("transformer", 8, dict(d=256, heads=8, ff=1024, seq=128)),
     ("transformer", 64, dict(d=64, heads=2, ff=256, seq=32)),
 )

@@ -4,9 +4,12 @@ op's NumPy path, the two alternating round by round in one process (the other ke
     python -m benchmarks.kernel_ab lstm lstm_cell_backward
     python -m benchmarks.kernel_ab lstm gru_cell_backward --options '{"cell": "GRU"}'
     python -m benchmarks.kernel_ab cnn relu --rounds 20
+    python -m benchmarks.kernel_ab lstm gru_sequence --options '{"cell": "GRU"}'
 
 Prints ms per step (wall time, BLAS on its default threads), median and best of the rounds.
-Needs numba (the kernels); the names are those of zennet.kernels.PYTHON_KERNELS.
+Needs numba (the kernels); the names are those of zennet.kernels.PYTHON_KERNELS, or a
+whole-sequence kernel (``lstm_sequence``, ``gru_sequence``: its cell's step loop against
+it, forward and backward).
 """
 
 import argparse
@@ -16,6 +19,9 @@ import time
 
 from benchmarks.cases import CASES
 from zennet import kernels
+from zennet.ops import recurrent
+
+WHOLE_SEQUENCES = {"lstm_sequence": recurrent.LSTM, "gru_sequence": recurrent.GRU}
 
 
 def alternating_ms(step, variants, rounds, steps):
@@ -36,7 +42,7 @@ def alternating_ms(step, variants, rounds, steps):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("case", choices=sorted(CASES))
-    parser.add_argument("kernel", choices=sorted(kernels.PYTHON_KERNELS))
+    parser.add_argument("kernel", choices=sorted(kernels.PYTHON_KERNELS) + sorted(WHOLE_SEQUENCES))
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--options", type=json.loads, default={}, help="the case's sizes (JSON)")
@@ -46,14 +52,21 @@ def main():
     step = case_class(batch, **args.options).zennet_step
     for _ in range(3):
         step()  # compiles the kernels, fills the caches
-    compiled = kernels._STATE["compiled"]
-    found = compiled[args.kernel]
-    variants = {
-        "NumPy path": lambda: compiled.update({args.kernel: None}),  # None: the NumPy path
-        "kernel": lambda: compiled.update({args.kernel: found}),
-    }
+    cell = WHOLE_SEQUENCES.get(args.kernel)
+    if cell is not None:
+        variants = {
+            "step loop": lambda: setattr(cell, "whole_sequence", False),
+            "kernel": lambda: setattr(cell, "whole_sequence", True),
+        }
+    else:
+        compiled = kernels._STATE["compiled"]
+        found = compiled[args.kernel]
+        variants = {
+            "NumPy path": lambda: compiled.update({args.kernel: None}),  # None: the NumPy path
+            "kernel": lambda: compiled.update({args.kernel: found}),
+        }
     times = alternating_ms(step, variants, args.rounds, args.steps)
-    compiled[args.kernel] = found
+    variants["kernel"]()
     for name, ms in times.items():
         print(
             f"{args.case}, {args.kernel}: {name:10s} median {statistics.median(ms):.2f} ms, "

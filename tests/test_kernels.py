@@ -437,20 +437,24 @@ def test_python_gru_cell_kernel_is_the_formula():
     np.testing.assert_allclose(db.transpose(1, 0, 2), [da_r, da_z, da_n * r], rtol=1e-14)
 
 
-def lstm_results(on, dtype, bidirectional, lengths=None):
-    """A two-layer LSTM's output, final states and every gradient, kernels on or off."""
+def lstm_results(on, dtype, bidirectional, lengths=None, cell="LSTM", bias=True):
+    """A two-layer LSTM's (or GRU's) output, final states and every gradient, kernels on
+    or off."""
     previous = kernels.use_compiled_kernels(on)
     try:
         zn.manual_seed(0)
-        layer = zn.nn.LSTM(5, 7, num_layers=2, bidirectional=bidirectional).to(dtype)
+        make = getattr(zn.nn, cell)
+        layer = make(5, 7, num_layers=2, bidirectional=bidirectional, bias=bias).to(dtype)
         rng = np.random.default_rng(8)
         states = (2 * (1 + bidirectional), 5, 7)
         x, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in ((6, 5, 5), states, states))
         inputs = [zn.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+        inputs = inputs if cell == "LSTM" else inputs[:2]
         given = inputs[0]
         if lengths is not None:
             given = zn.nn.utils.rnn.pack_padded_sequence(given, lengths, enforce_sorted=False)
-        out, (h, c) = layer(given, tuple(inputs[1:]))
+        out, final = layer(given, tuple(inputs[1:]) if cell == "LSTM" else inputs[1])
+        h, c = final if cell == "LSTM" else (final, final * 2)
         if lengths is not None:
             out = zn.nn.utils.rnn.pad_packed_sequence(out)[0]
         ((out * out).sum() + (h * c).sum() + c.sum()).backward()
@@ -493,9 +497,33 @@ def test_lstm_sequence_kernels_train_as_the_numpy_path(
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_lstm_sequence_kernels_leave_float64_and_padding_to_the_steps(whole_sequences):
-    lstm_results(True, np.float64, True)
-    lstm_results(True, np.float32, True, lengths=[6, 4, 2, 6, 1])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gru_sequence_kernels_train_as_the_numpy_path(
+    whole_sequences, monkeypatch, bidirectional, threads, bias
+):
+    """As the LSTM's: the GRU's whole sequence as one compiled call each way, with and
+    without biases (b_hh stays inside the step: r multiplies it)."""
+    monkeypatch.setitem(backend._THREADS, "n", threads)
+    monkeypatch.setitem(parallel._STATE, "enabled", True)
+    monkeypatch.setitem(kernels._STATE, "threads_spin", True)
+    counts, parts = [], kernels.parts
+    monkeypatch.setattr(kernels, "parts", lambda *args: counts.append(parts(*args)) or counts[-1])
+    got = lstm_results(True, np.float32, bidirectional, cell="GRU", bias=bias)
+    runs = 2 * (1 + bidirectional)
+    assert whole_sequences == ["gru_sequence"] * runs + ["gru_sequence_backward"] * runs
+    assert threads in counts and set(counts) <= {1, threads}
+    expected = lstm_results(False, np.float32, bidirectional, cell="GRU", bias=bias)
+    assert len(got) == len(expected) == 3 + 2 + (8 if bias else 4) * (1 + bidirectional)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_sequence_kernels_leave_float64_and_padding_to_the_steps(whole_sequences, cell):
+    lstm_results(True, np.float64, True, cell=cell)
+    lstm_results(True, np.float32, True, lengths=[6, 4, 2, 6, 1], cell=cell)
     assert whole_sequences == []
 
 

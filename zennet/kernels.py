@@ -482,6 +482,8 @@ def _compile():
     scope["blas_operand"] = jit(blas_operand, inline="always")
     scope["gemm_piece"] = jit(gemm_piece, inline="always")
     scope["tanh32"] = jit(tanh32, inline="always", error_model="numpy")
+    scope["pass_on"] = jit(pass_on, inline="always")
+    scope["step_at"] = jit(step_at, inline="always")
     compiled = {name: _threaded(name, scope) for name in PYTHON_KERNELS}
     for name, fn in BLAS_KERNELS.items():  # whole on one thread, and cut by rows (by_rows)
         compiled[f"{name}_rows"] = scope[f"{name}_rows"] = jit(fn, error_model="numpy")
@@ -888,6 +890,21 @@ def tanh32(x):
     return x * p / q
 
 
+def step_at(s, steps, reverse):
+    """(t, the step before t) of the s-th step a sequence kernel runs, from the last when
+    ``reverse``."""
+    t = steps - 1 - s if reverse else s
+    return t, (t + 1 if reverse else t - 1)
+
+
+def pass_on(hidden, h_new, t, row):
+    """A sequence kernel's h_t into hidden[t, row], the next step t's h_{t-1} in the rows
+    [x_t | 1 | h_{t-1}] of the backward's weight GEMM."""
+    h_next = hidden[t, row]
+    for k in range(h_new.shape[0]):
+        h_next[k] = h_new[k]
+
+
 def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reverse, lo, hi):
     """Rows lo:hi of a whole LSTM sequence, forward (ops.recurrent.LSTM), float32 only.
 
@@ -907,8 +924,7 @@ def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reve
     T, H, G4 = a.shape[0], tanh_c.shape[2], a.shape[2]
     rows = hi - lo
     for s in range(T):
-        t = T - 1 - s if reverse else s
-        before = t + 1 if reverse else t - 1
+        t, before = step_at(s, T, reverse)
         h = h0[lo:hi] if s == 0 else states[0, before, lo:hi]
         c = c0[lo:hi] if s == 0 else states[1, before, lo:hi]
         z = a[t, lo:hi]
@@ -926,9 +942,7 @@ def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reve
             for k in range(H):
                 h_new[k] = gates[3 * H + k] * t_c[k]
             if s < T - 1:
-                h_next = hidden[t - 1 if reverse else t + 1, lo + n]
-                for k in range(H):
-                    h_next[k] = h_new[k]
+                pass_on(hidden, h_new, t - 1 if reverse else t + 1, lo + n)
 
 
 def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse,
@@ -995,6 +1009,110 @@ def lstm_sequence_backward(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, r
         )
 
 
+def gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, reverse, lo, hi):
+    """Rows lo:hi of a whole GRU sequence, forward (ops.recurrent.GRU), float32 only.
+
+    a (T, N, 3H): x_t·W_ihᵀ + b_ih of every step, in PyTorch's gate order r, z, n; w (H, 3H)
+    is W_hhᵀ, bias (3H,) b_hh (zeros without one). For each step t (from the last when
+    ``reverse``), with h the previous step's state (h0 before the first)::
+
+        b_t = h·w + b_hh                                  one BLAS call, into b_all[t]
+        r = σ(a_r + b_r),  z = σ(a_z + b_z)               (σ(x) = ½·tanh(x/2) + ½)
+        n = tanh(a_n + r ⊙ b_n)                           a_t ← [r, z, n]
+        h_t = (h - n) ⊙ z + n
+
+    into states (1, T, N, H), and h_t into hidden (T, N, H) at the next step (the weight
+    GEMM's rows [x_t | 1 | h_{t-1}]), as lstm_sequence_rows."""
+    T, H, G3 = a.shape[0], states.shape[3], a.shape[2]
+    rows = hi - lo
+    for s in range(T):
+        t, before = step_at(s, T, reverse)
+        h = h0[lo:hi] if s == 0 else states[0, before, lo:hi]
+        b = b_all[t, lo:hi]
+        for n in range(rows):
+            for j in range(G3):
+                b[n, j] = bias[j]
+        blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, G3, H, 1.0, h.ctypes.data, H,
+                   w.ctypes.data, G3, 1.0, b.ctypes.data, G3)  # fmt: skip
+        for n in range(rows):
+            gates, bn, h_prev, h_new = a[t, lo + n], b[n], h[n], states[0, t, lo + n]
+            for j in range(2 * H):
+                gates[j] = tanh32((gates[j] + bn[j]) * 0.5) * 0.5 + 0.5
+            for k in range(H):
+                gates[2 * H + k] = tanh32(gates[2 * H + k] + gates[k] * bn[2 * H + k])
+            for k in range(H):
+                nk = gates[2 * H + k]
+                h_new[k] = (h_prev[k] - nk) * gates[H + k] + nk
+            if s < T - 1:
+                pass_on(hidden, h_new, t - 1 if reverse else t + 1, lo + n)
+
+
+def gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0, reverse,
+                               lo, hi):  # fmt: skip
+    """Rows lo:hi of back-propagation through a whole GRU sequence: the steps of
+    :func:`gru_sequence_rows` in reverse, with a its activated gates [r, z, n], b_all the
+    saved b_t, dstates (1, T, N, H) the gradients reaching each h_t from outside, w_hh
+    (3H, H) W_hh. For each step, with dh the gradient from the step after::
+
+        dh += dstates[0, t]
+        da_n = dh ⊙ (1-z) ⊙ (1-n²),   da_z = db_z = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
+        da_r = db_r = da_n ⊙ b_n ⊙ r(1-r),   db_n = da_n ⊙ r      into da, db (T, N, 3H)
+        dh ← db_t·W_hh + dh ⊙ z                          one BLAS call, the rows' own
+
+    and after the first step dh0 (N, H) gets the initial state's gradient."""
+    T, H, G3 = a.shape[0], states.shape[3], a.shape[2]
+    rows = hi - lo
+    dh = np.zeros((rows, H), a.dtype)
+    dhz = np.empty((rows, H), a.dtype)  # dh ⊙ z, added after the GEMM overwrites dh
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        before = t + 1 if reverse else t - 1
+        h = h0[lo:hi] if s == T - 1 else states[0, before, lo:hi]
+        for n in range(rows):
+            g, bn, h_prev = a[t, lo + n], b_all[t, lo + n], h[n]
+            out_a, out_b, dn = da[t, lo + n], db[t, lo + n], dh[n]
+            for k in range(H):
+                dn[k] += dstates[0, t, lo + n, k]
+            for k in range(H):
+                z, nk = g[H + k], g[2 * H + k]
+                out_a[2 * H + k] = dn[k] * (1 - z) * (1 - nk * nk)
+            for k in range(H):
+                z, nk = g[H + k], g[2 * H + k]
+                out_a[H + k] = dn[k] * (h_prev[k] - nk) * z * (1 - z)
+            for k in range(H):
+                r = g[k]
+                out_a[k] = out_a[2 * H + k] * bn[2 * H + k] * r * (1 - r)
+            for k in range(2 * H):
+                out_b[k] = out_a[k]
+            for k in range(H):
+                out_b[2 * H + k] = out_a[2 * H + k] * g[k]
+            for k in range(H):
+                dhz[n, k] = dn[k] * g[H + k]
+        blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, H, G3, 1.0, db[t, lo:hi].ctypes.data,
+                   G3, w_hh.ctypes.data, H, 0.0, dh.ctypes.data, H)  # fmt: skip
+        for n in range(rows):
+            for k in range(H):
+                dh[n, k] += dhz[n, k]
+    dh0[lo:hi] = dh
+
+
+def gru_sequence(a, w, bias, h0, states, hidden, b_all, reverse, count):
+    """gru_sequence_rows cut into ``count`` parts of the batch, as lstm_sequence."""
+    rows = h0.shape[0]
+    for p in prange(count):
+        lo, hi = rows * p // count, rows * (p + 1) // count
+        gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, reverse, lo, hi)
+
+
+def gru_sequence_backward(a, b_all, states, h0, w_hh, dstates, da, db, dh0, reverse, count):
+    """gru_sequence_backward_rows cut into ``count`` parts of the batch, as lstm_sequence."""
+    rows = dh0.shape[0]
+    for p in prange(count):
+        lo, hi = rows * p // count, rows * (p + 1) // count
+        gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0, reverse,
+                                   lo, hi)  # fmt: skip
+
+
 REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward", "label_shift")
 
 PYTHON_KERNELS = {
@@ -1022,6 +1140,8 @@ PYTHON_KERNELS = {
 BLAS_KERNELS = {  # kernels that call BLAS themselves, float32 only (by_rows runs them)
     "lstm_sequence": lstm_sequence_rows,
     "lstm_sequence_backward": lstm_sequence_backward_rows,
+    "gru_sequence": gru_sequence_rows,
+    "gru_sequence_backward": gru_sequence_backward_rows,
 }
 
 CUT, SUM, WHOLE = "cut", "sum", "whole"

@@ -60,8 +60,15 @@ class _Recurrence(Function):
     n_gates = 1  # G: blocks of H rows in the weights
     separate_hidden_gradient = False  # GRU: dL/d(h·W_hhᵀ + b_hh) differs from dL/da
     gate_scale = None  # LSTM: (G,) factors folded into each gate's rows of the weights
+    whole_sequence = False  # LSTM, GRU: a compiled kernel can run a whole sequence
+    whole = False  # whether this call's sequence ran as one (forward_whole)
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
+        if self.whole_sequence and lengths is None:  # float32 without padding: one kernel
+            arrays = (x, w_ih, w_hh, *initial) + tuple(b for b in (b_ih, b_hh) if b is not None)
+            self.whole = kernels.blas_kernels_ready(*arrays)
+            if self.whole:
+                return self.forward_whole(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
         xp = self.xp
         T, N, I = x.shape
         G, H = self.n_gates, w_hh.shape[1]
@@ -86,6 +93,8 @@ class _Recurrence(Function):
         return self.states
 
     def backward(self, dstates):  # dstates (S, T, N, H)
+        if self.whole:
+            return self.backward_whole(np.ascontiguousarray(dstates, np.float32))
         xp = self.xp
         G, T, N, H = self.gates.shape
         # dL/da_t step-major, (T, N, G, H): the rows (N, G·H) of a step and (T·N, G·H) of
@@ -178,6 +187,8 @@ class _Recurrence(Function):
 
     def joint_inputs(self):
         """[x_t | 1 | h_{t-1}] of every step, (T, N, I + 1 + H): the rows of the weight GEMM."""
+        if self.whole:
+            return self.inputs  # filled as the kernel made the states
         T, N, I1 = self.x1.shape
         inputs = self.xp.empty((T, N, I1 + self.w_hh.shape[1]), dtype=self.x1.dtype)
         inputs[..., :I1] = self.x1
@@ -193,6 +204,27 @@ class _Recurrence(Function):
         """out = da_t·W_hh (N, H), the gradient reaching h_{t-1}: one GEMM on the step's rows."""
         rows = (self.dhidden if hidden else self.dgates)[t]  # (N, G, H)
         matmul(rows.reshape(rows.shape[0], -1), self.w_hh, out=out)
+
+    def whole_setup(self, x, w_ih, w_hh, b_ih, b_hh, initial, reverse):
+        """What forward_whole needs before its kernel: the states (S, T, N, H), the
+        step-major projection (T, N, G·H) and ``self.inputs`` (T, N, I + 1 + H), the rows
+        [x_t | 1 | h_{t-1}] of the backward's weight GEMM, [x_t | 1] filled and h_{t-1}
+        left for the kernel to write (its view is returned) but for the first step's."""
+        T, N, I = x.shape
+        G, H = self.n_gates, w_hh.shape[1]
+        self.w_ih, self.w_hh, self.b_hh = w_ih, w_hh, b_hh
+        self.initial = tuple(np.ascontiguousarray(s) for s in initial)
+        self.steps = range(T - 1, -1, -1) if reverse else range(T)
+        self.inputs = np.empty((T, N, I + 1 + H), np.float32)
+        hidden = self.inputs[..., I + 1 :]
+        hidden[self.steps[0]] = self.initial[0]
+        projection = self.input_projection(
+            x, w_ih, self.input_biases(b_ih, b_hh), H, x1=self.inputs[..., : I + 1],
+            step_major=True,
+        )  # fmt: skip
+        self.gates = projection.reshape(T, N, G * H)
+        self.states = np.empty((self.n_states, T, N, H), np.float32)
+        return hidden
 
     def step(self, t, prev, out):
         """Step t: the new states from ``prev``, written into ``out`` (S, N, H); returns out."""
@@ -256,53 +288,28 @@ class LSTM(_Recurrence):
 
     n_states, n_gates = 2, 4
     gate_scale = (0.5, 0.5, 1.0, 0.5)
-    whole = False  # whether the sequence ran as one compiled kernel (forward_whole)
-
-    def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
-        arrays = (x, w_ih, w_hh, *initial) + tuple(b for b in (b_ih, b_hh) if b is not None)
-        self.whole = lengths is None and kernels.blas_kernels_ready(*arrays)
-        if not self.whole:
-            return super().forward(x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=lengths,
-                                   reverse=reverse, **opts)  # fmt: skip
-        return self.forward_whole(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
+    whole_sequence = True
 
     def forward_whole(self, x, w_ih, w_hh, b_ih, b_hh, initial, reverse):
         """The whole sequence as one compiled kernel (kernels.lstm_sequence_rows, its
         samples cut across zennet's threads): float32 without padding. The projection is
         step-major here, (T, N, 4H), one row of four gates per sample and step, and the
         rows [x_t | 1 | h_{t-1}] of the backward's weight GEMM are filled as the states are
-        made (the kernel writes each h_t into the next step's row)."""
-        T, N, I = x.shape
-        G, H = self.n_gates, w_hh.shape[1]
-        self.w_ih, self.w_hh = w_ih, w_hh
-        self.initial = h0, c0 = tuple(np.ascontiguousarray(s) for s in initial)
-        self.steps = range(T - 1, -1, -1) if reverse else range(T)
+        made (the kernel writes each h_t into the next step's row). The projection is
+        s·[W_ih | b] and w_hh_t (H, 4H) = (s·W_hh)ᵀ (input_projection's gate scale)."""
+        hidden = self.whole_setup(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
+        _, T, N, H = self.states.shape
         scale = np.repeat(np.asarray(self.gate_scale, np.float32), H)  # (4H,): s per row
-        self.inputs = np.empty((T, N, I + 1 + H), np.float32)  # [x_t | 1 | h_{t-1}]
-        hidden = self.inputs[..., I + 1 :]
-        hidden[self.steps[0]] = h0
-        biases = self.input_biases(b_ih, b_hh)
-        projection = self.input_projection(  # s·[W_ih | b], and w_hh_t (H, 4H) = (s·W_hh)ᵀ
-            x, w_ih, biases, H, x1=self.inputs[..., : I + 1], step_major=True
-        )
-        self.gates = projection.reshape(T, N, G * H)
-        self.states = np.empty((2, T, N, H), np.float32)
         self.tanh_c = np.empty((T, N, H), np.float32)
-        kernels.by_rows("lstm_sequence", N, self.gates, self.w_hh_t, h0, c0, scale, 1 - scale,
-                        self.states, self.tanh_c, hidden, reverse)  # fmt: skip
+        kernels.by_rows("lstm_sequence", N, self.gates, self.w_hh_t, *self.initial, scale,
+                        1 - scale, self.states, self.tanh_c, hidden, reverse)  # fmt: skip
         return self.states
 
-    def joint_inputs(self):
-        return self.inputs if self.whole else super().joint_inputs()
-
-    def backward(self, dstates):
-        if not self.whole:
-            return super().backward(dstates)
+    def backward_whole(self, dstates):
         T, N, G4 = self.gates.shape
         self.dgates = np.empty((T, N, 4, G4 // 4), np.float32)  # weight_gradients's dA
         self.dhidden = None
         dh0, dc0 = np.empty_like(self.initial[0]), np.empty_like(self.initial[1])
-        dstates = np.ascontiguousarray(dstates, np.float32)
         w_hh = np.ascontiguousarray(self.w_hh)
         kernels.by_rows("lstm_sequence_backward", N, self.gates, self.tanh_c, self.states,
                         self.initial[1], w_hh, dstates, self.dgates.reshape(T, N, G4), dh0, dc0,
@@ -367,6 +374,30 @@ class GRU(_Recurrence):
 
     n_gates = 3
     separate_hidden_gradient = True
+    whole_sequence = True
+
+    def forward_whole(self, x, w_ih, w_hh, b_ih, b_hh, initial, reverse):
+        """The whole sequence as one compiled kernel (kernels.gru_sequence_rows), as
+        LSTM.forward_whole: float32 without padding, the projection step-major (T, N, 3H),
+        each step's b_t = h_{t-1}·W_hhᵀ + b_hh kept for the backward (T, N, 3H)."""
+        hidden = self.whole_setup(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
+        T, N, G3 = self.gates.shape
+        bias = np.zeros(G3, np.float32) if b_hh is None else np.ascontiguousarray(b_hh)
+        self.hidden = np.empty((T, N, G3), np.float32)
+        kernels.by_rows("gru_sequence", N, self.gates, self.w_hh_t, bias, self.initial[0],
+                        self.states, hidden, self.hidden, reverse)  # fmt: skip
+        return self.states
+
+    def backward_whole(self, dstates):
+        T, N, G3 = self.gates.shape
+        self.dgates = np.empty((T, N, 3, G3 // 3), np.float32)  # weight_gradients's dA
+        self.dhidden = np.empty_like(self.dgates)  # and its dL/d(h·W_hhᵀ + b_hh)
+        dh0 = np.empty_like(self.initial[0])
+        w_hh = np.ascontiguousarray(self.w_hh)
+        kernels.by_rows("gru_sequence_backward", N, self.gates, self.hidden, self.states,
+                        self.initial[0], w_hh, dstates, self.dgates.reshape(T, N, G3),
+                        self.dhidden.reshape(T, N, G3), dh0, self.steps.step < 0)  # fmt: skip
+        return self.weight_gradients() + (dh0,)
 
     def input_biases(self, b_ih, b_hh):
         return [] if b_ih is None else [b_ih]  # b_hh stays inside: r multiplies it
