@@ -386,9 +386,13 @@ def test_set_num_threads_refuses_fewer_than_one():
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_recurrent_cell_kernels_train_as_the_numpy_path(compiled, ran, dtype, cell):
+def test_recurrent_cell_kernels_train_as_the_numpy_path(compiled, ran, monkeypatch, dtype, cell):
     """A two-layer bidirectional LSTM or GRU on padded sequences (the kernel on every step,
-    the padding masked), its output, final states and every gradient against the NumPy path."""
+    the padding masked), its output, final states and every gradient against the NumPy path.
+    The step loop's kernels: float32 would otherwise run as whole sequences (tested below)."""
+    from zennet.ops import recurrent
+
+    monkeypatch.setattr(getattr(recurrent, cell), "whole_sequence", False)
     calls = ran("zennet.ops.recurrent")
     rng = np.random.default_rng(5)
     x, h0, c0 = (rng.standard_normal(s).astype(dtype) for s in ((6, 3, 5), (4, 3, 7), (4, 3, 7)))
@@ -520,10 +524,27 @@ def test_gru_sequence_kernels_train_as_the_numpy_path(
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
-def test_sequence_kernels_leave_float64_and_padding_to_the_steps(whole_sequences, cell):
+def test_sequence_kernels_train_padded_sequences_as_the_numpy_path(
+    whole_sequences, monkeypatch, cell, threads
+):
+    """Padding in the kernels: a sample's states stay past its length (running in
+    reverse, it starts at its own last step), the gradients pass through the padding."""
+    monkeypatch.setitem(backend._THREADS, "n", threads)
+    monkeypatch.setitem(parallel._STATE, "enabled", True)
+    monkeypatch.setitem(kernels._STATE, "threads_spin", True)
+    lengths = [6, 4, 2, 6, 1]
+    got = lstm_results(True, np.float32, True, lengths=lengths, cell=cell)
+    name = cell.lower() + "_sequence"
+    assert whole_sequences == [name] * 4 + [name + "_backward"] * 4
+    for a, b in zip(got, lstm_results(False, np.float32, True, lengths=lengths, cell=cell)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_sequence_kernels_leave_float64_to_the_steps(whole_sequences, cell):
     lstm_results(True, np.float64, True, cell=cell)
-    lstm_results(True, np.float32, True, lengths=[6, 4, 2, 6, 1], cell=cell)
     assert whole_sequences == []
 
 

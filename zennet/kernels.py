@@ -484,6 +484,7 @@ def _compile():
     scope["tanh32"] = jit(tanh32, inline="always", error_model="numpy")
     scope["pass_on"] = jit(pass_on, inline="always")
     scope["step_at"] = jit(step_at, inline="always")
+    scope["keep"] = jit(keep, inline="always")
     compiled = {name: _threaded(name, scope) for name in PYTHON_KERNELS}
     for name, fn in BLAS_KERNELS.items():  # whole on one thread, and cut by rows (by_rows)
         compiled[f"{name}_rows"] = scope[f"{name}_rows"] = jit(fn, error_model="numpy")
@@ -897,15 +898,20 @@ def step_at(s, steps, reverse):
     return t, (t + 1 if reverse else t - 1)
 
 
+def keep(target, source):
+    """target[:] = source, element by element (1-d rows of a sequence kernel)."""
+    for k in range(source.shape[0]):
+        target[k] = source[k]
+
+
 def pass_on(hidden, h_new, t, row):
     """A sequence kernel's h_t into hidden[t, row], the next step t's h_{t-1} in the rows
     [x_t | 1 | h_{t-1}] of the backward's weight GEMM."""
-    h_next = hidden[t, row]
-    for k in range(h_new.shape[0]):
-        h_next[k] = h_new[k]
+    keep(hidden[t, row], h_new)
 
 
-def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reverse, lo, hi):
+def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, lengths, reverse,
+                       lo, hi):  # fmt: skip
     """Rows lo:hi of a whole LSTM sequence, forward (ops.recurrent.LSTM), float32 only.
 
     a (T, N, 4H): the scaled pre-activations x_t·(s·W_ih)ᵀ + s·b of every step, in PyTorch's
@@ -918,7 +924,8 @@ def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reve
         c_t = f ⊙ c + i ⊙ g,   tanh_c[t] = tanh c_t,   h_t = o ⊙ tanh c_t
 
     into states (2, T, N, H) as (h_t, c_t), and h_t into hidden (T, N, H) at the next
-    step (the backward's rows [x_t | 1 | h_{t-1}]). The rows of a sample depend on no other
+    step (the backward's rows [x_t | 1 | h_{t-1}]). A step t ≥ lengths[n] (the padding)
+    leaves sample n's states as they were. The rows of a sample depend on no other
     sample's, so each thread runs its rows through every step without waiting for the
     others. One loop per output, each vectorizing (as lstm_cell_backward's)."""
     T, H, G4 = a.shape[0], tanh_c.shape[2], a.shape[2]
@@ -941,12 +948,15 @@ def lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reve
                 t_c[k] = tanh32(c_new[k])
             for k in range(H):
                 h_new[k] = gates[3 * H + k] * t_c[k]
+            if t >= lengths[lo + n]:  # the padding: the states stay
+                keep(h_new, h[n])
+                keep(c_new, c_prev)
             if s < T - 1:
                 pass_on(hidden, h_new, t - 1 if reverse else t + 1, lo + n)
 
 
-def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse,
-                                lo, hi):  # fmt: skip
+def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, lengths,
+                                reverse, lo, hi):  # fmt: skip
     """Rows lo:hi of back-propagation through a whole LSTM sequence: the steps of
     :func:`lstm_sequence_rows` in reverse, with a its activated gates, dstates (2, T, N, H)
     the gradients reaching each step's (h_t, c_t) from outside, w_hh (4H, H) the unscaled
@@ -958,19 +968,27 @@ def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, d
         dh ← da_t·W_hh                                   one BLAS call, the rows' own
         dc ← dc ⊙ f
 
-    and after the first step dh0, dc0 (N, H) get the gradients of the initial states."""
+    and after the first step dh0, dc0 (N, H) get the gradients of the initial states. In
+    the padding (t ≥ lengths[n]) the step's da is 0 and dh, dc, with dstates added, pass
+    to the step before as they are."""
     T, H, G4 = a.shape[0], tanh_c.shape[2], a.shape[2]
     rows = hi - lo
     dh, dc = np.zeros((rows, H), a.dtype), np.zeros((rows, H), a.dtype)
+    passed = np.empty((rows, H), a.dtype)  # dh of the rows in the padding, past the GEMM
     dhh, dcc = np.empty(H, a.dtype), np.empty(H, a.dtype)
     for s in range(T):
-        t = s if reverse else T - 1 - s
-        before = t + 1 if reverse else t - 1
+        t, before = step_at(T - 1 - s, T, reverse)
         c = c0[lo:hi] if s == T - 1 else states[1, before, lo:hi]
         for n in range(rows):
             g8, t_c, c_prev, out = a[t, lo + n], tanh_c[t, lo + n], c[n], da[t, lo + n]
             for k in range(H):
                 dhh[k] = dh[n, k] + dstates[0, t, lo + n, k]
+            if t >= lengths[lo + n]:
+                keep(passed[n], dhh)
+                for k in range(H):
+                    dc[n, k] += dstates[1, t, lo + n, k]
+                out[:] = 0
+                continue
             for k in range(H):
                 o = g8[3 * H + k]
                 dcc[k] = dc[n, k] + dstates[1, t, lo + n, k] + dhh[k] * o * (1 - t_c[k] * t_c[k])
@@ -986,30 +1004,36 @@ def lstm_sequence_backward_rows(a, tanh_c, states, c0, w_hh, dstates, da, dh0, d
                 dc[n, k] = dcc[k] * g8[H + k]
         blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, H, G4, 1.0, da[t, lo:hi].ctypes.data,
                    G4, w_hh.ctypes.data, H, 0.0, dh.ctypes.data, H)  # fmt: skip
+        for n in range(rows):
+            if t >= lengths[lo + n]:
+                keep(dh[n], passed[n])
     dh0[lo:hi] = dh
     dc0[lo:hi] = dc
 
 
-def lstm_sequence(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reverse, count):
+def lstm_sequence(a, w, h0, c0, scale, offset, states, tanh_c, hidden, lengths, reverse, count):
     """lstm_sequence_rows cut into ``count`` parts of the batch, run at once (numba's
     prange, so compiled only)."""
     rows = h0.shape[0]
     for p in prange(count):
         lo, hi = rows * p // count, rows * (p + 1) // count
-        lstm_sequence_rows(a, w, h0, c0, scale, offset, states, tanh_c, hidden, reverse, lo, hi)
+        lstm_sequence_rows(
+            a, w, h0, c0, scale, offset, states, tanh_c, hidden, lengths, reverse, lo, hi
+        )
 
 
-def lstm_sequence_backward(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse, count):
+def lstm_sequence_backward(a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, lengths, reverse,
+                           count):  # fmt: skip
     """lstm_sequence_backward_rows cut into ``count`` parts of the batch, as lstm_sequence."""
     rows = dh0.shape[0]
     for p in prange(count):
         lo, hi = rows * p // count, rows * (p + 1) // count
         lstm_sequence_backward_rows(
-            a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, reverse, lo, hi
+            a, tanh_c, states, c0, w_hh, dstates, da, dh0, dc0, lengths, reverse, lo, hi
         )
 
 
-def gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, reverse, lo, hi):
+def gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, lengths, reverse, lo, hi):
     """Rows lo:hi of a whole GRU sequence, forward (ops.recurrent.GRU), float32 only.
 
     a (T, N, 3H): x_t·W_ihᵀ + b_ih of every step, in PyTorch's gate order r, z, n; w (H, 3H)
@@ -1022,7 +1046,7 @@ def gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, reverse, lo, hi):
         h_t = (h - n) ⊙ z + n
 
     into states (1, T, N, H), and h_t into hidden (T, N, H) at the next step (the weight
-    GEMM's rows [x_t | 1 | h_{t-1}]), as lstm_sequence_rows."""
+    GEMM's rows [x_t | 1 | h_{t-1}]); the padding as in lstm_sequence_rows."""
     T, H, G3 = a.shape[0], states.shape[3], a.shape[2]
     rows = hi - lo
     for s in range(T):
@@ -1043,12 +1067,14 @@ def gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, reverse, lo, hi):
             for k in range(H):
                 nk = gates[2 * H + k]
                 h_new[k] = (h_prev[k] - nk) * gates[H + k] + nk
+            if t >= lengths[lo + n]:  # the padding: the state stays
+                keep(h_new, h_prev)
             if s < T - 1:
                 pass_on(hidden, h_new, t - 1 if reverse else t + 1, lo + n)
 
 
-def gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0, reverse,
-                               lo, hi):  # fmt: skip
+def gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0, lengths,
+                               reverse, lo, hi):  # fmt: skip
     """Rows lo:hi of back-propagation through a whole GRU sequence: the steps of
     :func:`gru_sequence_rows` in reverse, with a its activated gates [r, z, n], b_all the
     saved b_t, dstates (1, T, N, H) the gradients reaching each h_t from outside, w_hh
@@ -1059,20 +1085,25 @@ def gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0,
         da_r = db_r = da_n ⊙ b_n ⊙ r(1-r),   db_n = da_n ⊙ r      into da, db (T, N, 3H)
         dh ← db_t·W_hh + dh ⊙ z                          one BLAS call, the rows' own
 
-    and after the first step dh0 (N, H) gets the initial state's gradient."""
+    and after the first step dh0 (N, H) gets the initial state's gradient. In the padding
+    (t ≥ lengths[n]) the step's da and db are 0 and dh passes to the step before."""
     T, H, G3 = a.shape[0], states.shape[3], a.shape[2]
     rows = hi - lo
     dh = np.zeros((rows, H), a.dtype)
     dhz = np.empty((rows, H), a.dtype)  # dh ⊙ z, added after the GEMM overwrites dh
     for s in range(T):
-        t = s if reverse else T - 1 - s
-        before = t + 1 if reverse else t - 1
+        t, before = step_at(T - 1 - s, T, reverse)
         h = h0[lo:hi] if s == T - 1 else states[0, before, lo:hi]
         for n in range(rows):
             g, bn, h_prev = a[t, lo + n], b_all[t, lo + n], h[n]
             out_a, out_b, dn = da[t, lo + n], db[t, lo + n], dh[n]
             for k in range(H):
                 dn[k] += dstates[0, t, lo + n, k]
+            if t >= lengths[lo + n]:  # the GEMM's row is 0: dh ⊙ z becomes dh itself
+                keep(dhz[n], dn)
+                out_a[:] = 0
+                out_b[:] = 0
+                continue
             for k in range(H):
                 z, nk = g[H + k], g[2 * H + k]
                 out_a[2 * H + k] = dn[k] * (1 - z) * (1 - nk * nk)
@@ -1096,21 +1127,22 @@ def gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0,
     dh0[lo:hi] = dh
 
 
-def gru_sequence(a, w, bias, h0, states, hidden, b_all, reverse, count):
+def gru_sequence(a, w, bias, h0, states, hidden, b_all, lengths, reverse, count):
     """gru_sequence_rows cut into ``count`` parts of the batch, as lstm_sequence."""
     rows = h0.shape[0]
     for p in prange(count):
         lo, hi = rows * p // count, rows * (p + 1) // count
-        gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, reverse, lo, hi)
+        gru_sequence_rows(a, w, bias, h0, states, hidden, b_all, lengths, reverse, lo, hi)
 
 
-def gru_sequence_backward(a, b_all, states, h0, w_hh, dstates, da, db, dh0, reverse, count):
+def gru_sequence_backward(a, b_all, states, h0, w_hh, dstates, da, db, dh0, lengths, reverse,
+                          count):  # fmt: skip
     """gru_sequence_backward_rows cut into ``count`` parts of the batch, as lstm_sequence."""
     rows = dh0.shape[0]
     for p in prange(count):
         lo, hi = rows * p // count, rows * (p + 1) // count
-        gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0, reverse,
-                                   lo, hi)  # fmt: skip
+        gru_sequence_backward_rows(a, b_all, states, h0, w_hh, dstates, da, db, dh0, lengths,
+                                   reverse, lo, hi)  # fmt: skip
 
 
 REORDERED_SUMS = ("channel_sums", "layer_norm", "layer_norm_backward", "label_shift")

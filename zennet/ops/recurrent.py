@@ -64,10 +64,13 @@ class _Recurrence(Function):
     whole = False  # whether this call's sequence ran as one (forward_whole)
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, *initial, lengths=None, reverse=False, **opts):
-        if self.whole_sequence and lengths is None:  # float32 without padding: one kernel
+        if self.whole_sequence:  # float32 on the CPU: one kernel
             arrays = (x, w_ih, w_hh, *initial) + tuple(b for b in (b_ih, b_hh) if b is not None)
             self.whole = kernels.blas_kernels_ready(*arrays)
             if self.whole:
+                T, N = x.shape[:2]
+                given = np.full(N, T) if lengths is None else np.asarray(lengths)
+                self.lengths = given.astype(np.int64)
                 return self.forward_whole(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
         xp = self.xp
         T, N, I = x.shape
@@ -292,17 +295,19 @@ class LSTM(_Recurrence):
 
     def forward_whole(self, x, w_ih, w_hh, b_ih, b_hh, initial, reverse):
         """The whole sequence as one compiled kernel (kernels.lstm_sequence_rows, its
-        samples cut across zennet's threads): float32 without padding. The projection is
-        step-major here, (T, N, 4H), one row of four gates per sample and step, and the
-        rows [x_t | 1 | h_{t-1}] of the backward's weight GEMM are filled as the states are
-        made (the kernel writes each h_t into the next step's row). The projection is
-        s·[W_ih | b] and w_hh_t (H, 4H) = (s·W_hh)ᵀ (input_projection's gate scale)."""
+        samples cut across zennet's threads): float32, padded (``lengths``) or not. The
+        projection is step-major here, (T, N, 4H), one row of four gates per sample and
+        step, and the rows [x_t | 1 | h_{t-1}] of the backward's weight GEMM are filled as
+        the states are made (the kernel writes each h_t into the next step's row). The
+        projection is s·[W_ih | b] and w_hh_t (H, 4H) = (s·W_hh)ᵀ (input_projection's gate
+        scale)."""
         hidden = self.whole_setup(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
         _, T, N, H = self.states.shape
         scale = np.repeat(np.asarray(self.gate_scale, np.float32), H)  # (4H,): s per row
         self.tanh_c = np.empty((T, N, H), np.float32)
         kernels.by_rows("lstm_sequence", N, self.gates, self.w_hh_t, *self.initial, scale,
-                        1 - scale, self.states, self.tanh_c, hidden, reverse)  # fmt: skip
+                        1 - scale, self.states, self.tanh_c, hidden, self.lengths,
+                        reverse)  # fmt: skip
         return self.states
 
     def backward_whole(self, dstates):
@@ -313,7 +318,7 @@ class LSTM(_Recurrence):
         w_hh = np.ascontiguousarray(self.w_hh)
         kernels.by_rows("lstm_sequence_backward", N, self.gates, self.tanh_c, self.states,
                         self.initial[1], w_hh, dstates, self.dgates.reshape(T, N, G4), dh0, dc0,
-                        self.steps.step < 0)  # fmt: skip
+                        self.lengths, self.steps.step < 0)  # fmt: skip
         return self.weight_gradients() + (dh0, dc0)
 
     def allocate(self):
@@ -378,14 +383,14 @@ class GRU(_Recurrence):
 
     def forward_whole(self, x, w_ih, w_hh, b_ih, b_hh, initial, reverse):
         """The whole sequence as one compiled kernel (kernels.gru_sequence_rows), as
-        LSTM.forward_whole: float32 without padding, the projection step-major (T, N, 3H),
+        LSTM.forward_whole: float32, padded or not, the projection step-major (T, N, 3H),
         each step's b_t = h_{t-1}·W_hhᵀ + b_hh kept for the backward (T, N, 3H)."""
         hidden = self.whole_setup(x, w_ih, w_hh, b_ih, b_hh, initial, reverse)
         T, N, G3 = self.gates.shape
         bias = np.zeros(G3, np.float32) if b_hh is None else np.ascontiguousarray(b_hh)
         self.hidden = np.empty((T, N, G3), np.float32)
         kernels.by_rows("gru_sequence", N, self.gates, self.w_hh_t, bias, self.initial[0],
-                        self.states, hidden, self.hidden, reverse)  # fmt: skip
+                        self.states, hidden, self.hidden, self.lengths, reverse)  # fmt: skip
         return self.states
 
     def backward_whole(self, dstates):
@@ -396,7 +401,8 @@ class GRU(_Recurrence):
         w_hh = np.ascontiguousarray(self.w_hh)
         kernels.by_rows("gru_sequence_backward", N, self.gates, self.hidden, self.states,
                         self.initial[0], w_hh, dstates, self.dgates.reshape(T, N, G3),
-                        self.dhidden.reshape(T, N, G3), dh0, self.steps.step < 0)  # fmt: skip
+                        self.dhidden.reshape(T, N, G3), dh0, self.lengths,
+                        self.steps.step < 0)  # fmt: skip
         return self.weight_gradients() + (dh0,)
 
     def input_biases(self, b_ih, b_hh):
