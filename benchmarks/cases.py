@@ -185,33 +185,51 @@ def _last_step(self, x):
     return self.head(out[:, -1])
 
 
+def _final_state_padded(self, x):
+    """The batch packed at its lengths (``self.lengths``); the last layer's final state (at
+    each sample's own last step) into the head."""
+    packed = self.pack(x, self.lengths, batch_first=True, enforce_sorted=False)
+    _, state = self.rnn(packed)
+    h = state[0] if isinstance(state, tuple) else state  # the LSTM's (h, c)
+    return self.head(h[-1])
+
+
 def _mean_pooled(self, x):
     return self.head(self.encoder(x).mean(1))
 
 
 class LSTM(Case):
     """LSTM(features -> hidden) over ``seq`` steps, Linear on the last step's output; with
-    ``cell="GRU"`` a GRU instead."""
+    ``cell="GRU"`` a GRU instead; ``padded``: sequences of lengths from seq/2 to seq
+    (packed), Linear on each one's final state."""
 
     requires = ("LSTM", "GRU", "Linear")
 
-    def __init__(self, batch_size, features=64, hidden=128, seq=50, cell="LSTM"):
+    def __init__(self, batch_size, features=64, hidden=128, seq=50, cell="LSTM", padded=False):
         self.features, self.hidden, self.seq, self.cell = features, hidden, seq, cell
-        self.name = f"{cell}({features}->{hidden})+Linear, seq {seq}, Adam"
+        self.lengths = None
+        if padded:
+            lengths = np.random.default_rng(1).integers(seq // 2, seq + 1, size=batch_size)
+            lengths[0] = seq
+            self.lengths = lengths.tolist()
+        pad = ", padded" if padded else ""
+        self.name = f"{cell}({features}->{hidden})+Linear, seq {seq}{pad}, Adam"
         gates = {"LSTM": 4, "GRU": 3}[cell] * hidden * (features + hidden)
         self.flops_per_sample = 6.0 * seq * gates + 6.0 * hidden * 10
         super().__init__(batch_size)
 
     def build(self):
-        return tuple(
-            _composite(
+        models = []
+        for ns, rnn in ((nn, zn.nn.utils.rnn), (torch.nn, torch.nn.utils.rnn)):
+            model = _composite(
                 ns.Module,
-                _last_step,
+                _last_step if self.lengths is None else _final_state_padded,
                 rnn=getattr(ns, self.cell)(self.features, self.hidden, batch_first=True),
                 head=ns.Linear(self.hidden, 10),
             )
-            for ns in (nn, torch.nn)
-        )
+            model.lengths, model.pack = self.lengths, rnn.pack_padded_sequence
+            models.append(model)
+        return tuple(models)
 
     def batch(self, rng):
         return _classification_batch(rng, (self.batch_size, self.seq, self.features))
@@ -258,6 +276,7 @@ SHAPES = (
     ("lstm", 32, dict(features=32, hidden=256, seq=100)),
     ("lstm", 128, dict(features=128, hidden=64, seq=20)),
     ("lstm", 32, dict(features=40, hidden=192, seq=80, cell="GRU")),
+    ("lstm", 64, dict(features=48, hidden=96, seq=60, cell="GRU", padded=True)),
     ("transformer", 8, dict(d=256, heads=8, ff=1024, seq=128)),
     ("transformer", 64, dict(d=64, heads=2, ff=256, seq=32)),
 )
