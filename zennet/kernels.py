@@ -288,7 +288,7 @@ def _batched(a, b):
 def _blas_ready(x):
     """x, or a C-contiguous copy when its last two axes are not a BLAS operand as they are
     (rows or columns of unit stride, the other stride at least the row's length)."""
-    return x if blas_operand(x[(0,) * (x.ndim - 2)]) else np.ascontiguousarray(x)
+    return x if blas_operand(x) else np.ascontiguousarray(x)
 
 
 def _cut_gemm(a, b, batch, out, count, bias=None):
@@ -397,8 +397,9 @@ def gemm_2d(a, b, out, count, bias):
 
 
 def blas_operand(x):
-    """Whether the 2-d x is a BLAS operand as it is (:func:`_blas_ready`)."""
-    size, (rows, cols), (row_stride, col_stride) = x.itemsize, x.shape, x.strides
+    """Whether x's last two axes are a BLAS operand as they are (:func:`_blas_ready`)."""
+    size, rows, cols = x.itemsize, x.shape[-2], x.shape[-1]
+    row_stride, col_stride = x.strides[-2], x.strides[-1]
     if col_stride == size and row_stride % size == 0 and row_stride >= max(cols, 1) * size:
         return True
     return row_stride == size and col_stride % size == 0 and col_stride >= max(rows, 1) * size
