@@ -294,6 +294,12 @@ def test_cut_gemm_adds_the_bias_to_every_row(cutting, shapes):
     assert len(cutting) == 1
 
 
+def test_an_empty_product_is_numpys_not_cut(cutting):
+    a, b, bias = np.zeros((0, 8, 5), np.float32), np.ones((5, 6), np.float32), np.ones(6)
+    got = kernels.matmul(a, b, bias=bias.astype(np.float32))
+    assert got.shape == (0, 8, 6) and got.dtype == np.float32 and cutting == []
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "shapes, transposed",

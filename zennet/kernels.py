@@ -237,7 +237,7 @@ def matmul(a, b, out=None, bias=None):
     count = 1 if small and size < GEMM_MIN else parts(GEMM_MIN, GEMM_MIN)
     if count < 2:  # one thread, BLAS's own: nothing to cut or hold
         return _plus(np.matmul(a, b, out=out), bias)
-    cut = found is not None and size >= GEMM_MIN
+    cut = found is not None and size >= max(GEMM_MIN, 1)  # an empty product: NumPy's
     held = not (small or cut and parallel.blas_name() == "mkl") and parallel.hold_blas()
     try:  # held: else BLAS's own threads would spin on zennet's cores
         if cut and plain and out is None:
