@@ -174,13 +174,15 @@ def _tensors(out):
 
 
 def _flatten(out, found):
-    """``out`` with each Tensor replaced by its number in ``found`` (appended there); other
-    values stay (ints among them only inside a tuple or list, where they are not numbers)."""
+    """``out`` with each Tensor replaced by its number in ``found`` (appended there), through
+    tuples, lists and dicts; any other value is kept as it is (an _Other)."""
     if isinstance(out, Tensor):
         found.append(out)
         return len(found) - 1
     if isinstance(out, (tuple, list)):
         return type(out)(_flatten(o, found) for o in out)
+    if isinstance(out, dict):
+        return {k: _flatten(v, found) for k, v in out.items()}
     return _Other(out)
 
 
@@ -376,4 +378,6 @@ def _rebuild(structure, tensors):
         return tensors[structure]
     if isinstance(structure, (tuple, list)):
         return type(structure)(_rebuild(s, tensors) for s in structure)
+    if isinstance(structure, dict):
+        return {k: _rebuild(v, tensors) for k, v in structure.items()}
     return structure.value
