@@ -145,7 +145,7 @@ def run_forward(fn, arrays, params, first):
 
 
 def _reporting_apply(cls, *inputs, **params):
-    """Function.apply while zn.onnx.export records a forward pass (zennet/trace.py)."""
+    """Function.apply while a recorder (zn.onnx.export, zn.jit.trace) listens (zennet/trace.py)."""
     result = _plain_apply(cls, *inputs, **params)
     _trace.recorder.primitive(cls, inputs, params, result)
     return result

@@ -1,4 +1,5 @@
-"""The seam a tracer listens at (zn.onnx.export records one forward pass through it).
+"""The seam a tracer listens at (zn.onnx.export and zn.jit.trace record one forward pass
+through it).
 
 While a recorder is active, three places report to it:
 

@@ -38,7 +38,7 @@ def assign(op, x, result):
             f"{op}: the result is {result.dtype} and cannot be stored in the {x.dtype} tensor "
             f"changed in place; use the out-of-place {op.rstrip('_')} or convert with .float()."
         )
-    rebound(x, result)  # zn.onnx.export's recorder follows x to its new value
+    rebound(x, result)  # a recorder (zn.onnx.export, zn.jit.trace) follows x to its new value
     if result.requires_grad:
         if x.is_leaf and x.requires_grad:
             raise RuntimeError(

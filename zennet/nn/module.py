@@ -425,7 +425,7 @@ class Module:
 
 
 def _reporting_call(self, *args, **kwargs):
-    """Module.__call__ while zn.onnx.export records (zennet/trace.py): the recorder runs the
+    """Module.__call__ while a recorder listens (zennet/trace.py): the recorder runs the
     call, so that a layer with a converter of its own can be recorded whole."""
     return _trace.recorder.module(self, _call, args, kwargs)
 
