@@ -215,8 +215,9 @@ def matmul(a, b, out=None, bias=None):
     """a @ b (as np.matmul, ``out`` too), plus ``bias`` (n,) on every row when given. When
     cutting is on (:func:`parts`), a product of ``GEMM_MIN`` multiply-adds or more whose
     leading axes broadcast along two batch axes at most (:func:`_batched`) is cut into one
-    part per thread (:func:`_cut_gemm`), each part's rows starting as the bias; else, and
-    for other arrays (another device, 1-d, other dtypes), it is the array module's matmul
+    part per thread (:func:`_cut_gemm`; a 2-d one into a new array by :func:`gemm_2d`, in
+    one compiled call), each part's rows starting as the bias; else, and for other arrays
+    (another device, 1-d, other dtypes) and empty products, it is the array module's matmul
     and an add. BLAS is held to one thread meanwhile where its own threads could start:
     not for the parts on oneMKL (run sequentially), nor for a product under
     ``BLAS_ONE_THREAD_BELOW`` multiply-adds (a hold and release cost about 1.7 µs, more than a
