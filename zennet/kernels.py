@@ -230,15 +230,15 @@ def matmul(a, b, out=None, bias=None):
         or min(a.ndim, b.ndim) < 2
     ):
         return _plus(array_module(a).matmul(a, b, out=out), bias)
-    plain = a.ndim == 2 and b.ndim == 2  # the common case, without _batched's look
-    found = (a, b, ()) if plain else _batched(a, b)
+    plain = a.ndim == 2 and b.ndim == 2  # the common case: _batched's views only if cut
+    found = None if plain else _batched(a, b)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     size = m * k * n * (math.prod(found[2]) if found else 1)
     small = size < BLAS_ONE_THREAD_BELOW
     count = 1 if small and size < GEMM_MIN else parts(GEMM_MIN, GEMM_MIN)
     if count < 2:  # one thread, BLAS's own: nothing to cut or hold
         return _plus(np.matmul(a, b, out=out), bias)
-    cut = found is not None and size >= max(GEMM_MIN, 1)  # an empty product: NumPy's
+    cut = (plain or found is not None) and size >= max(GEMM_MIN, 1)  # empty: NumPy's
     held = not (small or cut and parallel.blas_name() == "mkl") and parallel.hold_blas()
     try:  # held: else BLAS's own threads would spin on zennet's cores
         if cut and plain and out is None:
@@ -247,9 +247,7 @@ def matmul(a, b, out=None, bias=None):
             if _compiled()["gemm_2d"](a, b, result, count, add):
                 return result
         if cut:
-            if plain:
-                found = (a[None, None], b[None, None], ())
-            return _cut_gemm(*found, out, count, bias)
+            return _cut_gemm(*(found or _batched(a, b)), out, count, bias)
         return _plus(np.matmul(a, b, out=out), bias)
     finally:
         parallel.release_blas(held)
