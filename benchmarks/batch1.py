@@ -1,4 +1,4 @@
-"""Where the runner's batch-1 MLP inference goes: the same forward pass at five levels, each
+"""Where the runner's batch-1 MLP inference goes: the same forward pass at six levels, each
 timed in turn in one process (rounds alternate), from the bare compiled calls up to the
 eager model.
 
@@ -8,7 +8,9 @@ eager model.
   two large ones, NumPy's matmul on the last) and NumPy's maximum for the ReLUs, into
   arrays made once: the floor of any path on these kernels;
 - ``matmul``: the same through ``kernels.matmul`` (its look at the operands, a fresh output);
-- ``replay``: a ``zn.jit.trace`` plan run on the input array (the ops' forwards in turn);
+- ``chain``: the three layers in one compiled call, as a trace replays them
+  (``kernels.dense_run`` on weights ``dense_prepare`` made ready once);
+- ``replay``: a ``zn.jit.trace`` plan run on the input array (its one step: the chain);
 - ``traced``: the traced module called on the tensor (its checks, a Tensor out);
 - ``eager``: the model under ``zn.no_grad()``.
 
@@ -30,7 +32,7 @@ from zennet import kernels, nn  # noqa: E402
 
 
 def levels(width=512):
-    """{name: callable} of the five levels on one model and input."""
+    """{name: callable} of the six levels on one model and input."""
     zn.manual_seed(0)
     model = nn.Sequential(
         nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10)
@@ -55,6 +57,8 @@ def levels(width=512):
         h = kernels.matmul(np.maximum(h, 0, out=h), w2.T, bias=b2)
         return kernels.matmul(np.maximum(h, 0, out=h), w3.T, bias=b3)
 
+    prepared = kernels.dense_prepare([w1, w2, w3], [b1, b2, b3])
+
     def eager():
         with zn.no_grad():
             return model(x)
@@ -62,6 +66,7 @@ def levels(width=512):
     return {
         "kernels": bare,
         "matmul": through_matmul,
+        "chain": lambda: kernels.dense_run(x.data, prepared, (True, True, False)),
         "replay": lambda: plan.run((x.data,)),
         "traced": lambda: traced(x),
         "eager": eager,

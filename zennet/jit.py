@@ -24,17 +24,29 @@ eager model's output on the example and on a second input made from it (its valu
 rolled by one place and halved), and on any ``check_inputs``; where it does not (an op
 computed outside the seam, values read into Python), :func:`trace` raises and says to run
 the model eagerly.
+
+One fusion: a run of Linear ops on 2-d values, each maybe followed by a ReLU, whose values
+in between nothing else reads (an MLP, a CNN's classifier), replays as one step, the
+layers in one compiled call when zennet cuts one of their products across its threads
+(``kernels.dense_layers``: the Python between the layers had cost a batch-1 MLP about as
+much as its products). The products zennet cuts are the eager ones to the bit; a smaller
+one in the run is one BLAS call with the bias added in it, the eager product to float
+rounding. Without the compiled kernels or threads, the ops replay one by one.
 """
 
+import operator
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 
 from zennet.autograd import run_forward
 from zennet.backend import array_module
-from zennet.grad_mode import no_grad
+from zennet.grad_mode import mode, no_grad
+from zennet.kernels import dense_prepare, dense_run
 from zennet.nn.module import Module
+from zennet.ops.activation import ReLU
+from zennet.ops.linalg import Linear
 from zennet.tensor import Tensor
 from zennet.trace import recording
 
@@ -222,6 +234,8 @@ class _PlanRecorder:
         self.alive = list(inputs)  # keeps the ids above from being reused
         self.count = len(inputs)
         self.live, self.steps, self.depth = live, [], 0
+        self.ops = []  # per step: (op class, sources, first result's slot, first input's ndim)
+        self.reads = []  # the slots function steps read
 
     def _listening(self):
         return self.depth == 0 and threading.get_ident() == self.thread
@@ -266,6 +280,8 @@ class _PlanRecorder:
         if changing:  # else the result is a constant, read as one
             first = next((i for i, x in enumerate(inputs) if isinstance(x, Tensor)), None)
             self.steps.append(_op_step(cls, sources, params, first))
+            ndim = None if first is None else inputs[first].ndim
+            self.ops.append((cls, sources, _Slot(self.count), ndim) if not params else None)
             self._results(result)
 
     def function(self, name, fn, args, kwargs):
@@ -282,6 +298,8 @@ class _PlanRecorder:
         if changing:
             self._results(out)
             self.steps.append(_function_step(fn, sources, kwsources))
+            self.ops.append(None)
+            self.reads.extend(_slots((sources, kwsources)))
         return out
 
     def module(self, module, call, args, kwargs):
@@ -308,7 +326,9 @@ class _PlanRecorder:
     def plan(self, out):
         tensors = []
         structure = _flatten(out, tensors)
-        return _Plan(self.steps, [self.source(t)[0] for t in tensors], structure)
+        sources = [self.source(t)[0] for t in tensors]
+        reads = Counter(self.reads + _slots([op[1] for op in self.ops if op]) + _slots(sources))
+        return _Plan(_fuse_dense(self.steps, self.ops, reads), sources, structure)
 
 
 _KIND = {_Slot: 0, _Live: 1, _Const: 2}  # else 3: a value that is no tensor
@@ -354,6 +374,79 @@ def _function_step(fn, sources, kwsources):
         with no_grad():
             out = fn(*as_tensors(sources, values), **as_tensors(kwsources, values))
         values.extend(t.data for t in _tensors(out))  # in the order _results numbered them
+
+    return step
+
+
+def _slots(source):
+    """The value numbers (_Slot) a source, or a structure of them, reads."""
+    if type(source) is _Slot:
+        return [source]
+    if isinstance(source, dict):
+        source = list(source.values())
+    if isinstance(source, (tuple, list)):
+        return [slot for s in source for slot in _slots(s)]
+    return []
+
+
+def _fuse_dense(steps, ops, reads):
+    """``steps`` with each run of two or more Linear and ReLU ops (a Linear on a 2-d value,
+    or a ReLU of the Linear before it) that passes each value to the next op only (``reads``:
+    how often each value is read) made one step: :func:`_dense_step`."""
+    fused, i = [], 0
+    while i < len(steps):
+        layers, end = _dense_run(ops, i, reads)
+        if end - i >= 2:
+            fused.append(_dense_step(ops[i][1][0], layers, steps[i:end]))
+            i = end
+        else:
+            fused.append(steps[i])
+            i += 1
+    return fused
+
+
+def _dense_run(ops, i, reads):
+    """([(weight, bias or None, relu after?)], the step after the run) of the run at step i."""
+    layers, j, value = [], i, None
+    while j < len(ops) and ops[j] is not None:
+        cls, sources, result, ndim = ops[j]
+        passed = value is None or sources[0] == value and reads[value] == 1
+        if cls is not Linear or ndim != 2 or type(sources[0]) is not _Slot or not passed:
+            break
+        if any(type(s) not in _KIND for s in sources[1:]):
+            break
+        relu = j + 1 < len(ops) and ops[j + 1] is not None and reads[result] == 1
+        relu = relu and ops[j + 1][0] is ReLU and tuple(ops[j + 1][1]) == (result,)
+        value = ops[j + 1][2] if relu else result
+        layers.append((sources[1], sources[2] if len(sources) > 2 else None, relu))
+        j += 2 if relu else 1
+    return layers, j
+
+
+def _dense_step(source, layers, steps):
+    """A replay step for a run of Linear and ReLU ops: kernels.dense_run on the run's input
+    (its weights prepared again only when they are other arrays than the last call's), what
+    its ``steps`` give (to float rounding: kernels.dense_layers), which run instead where it
+    cannot (an input of another device, dtype, or shape; anomaly mode, which checks each
+    op's output)."""
+    relus = tuple(relu for _, _, relu in layers)
+    sources = [w for w, _, _ in layers] + [b for _, b, _ in layers]
+    unread = [None] * (len(steps) - 1)  # the values inside the run: read by no other step
+    last = [([], None)]  # the weights and biases last read, and what dense_prepare made of them
+
+    def step(values):
+        arrays = [None if s is None else _read(s, values) for s in sources]
+        seen, prepared = last[0]  # one read: another thread may replace it meanwhile
+        if len(arrays) != len(seen) or not all(map(operator.is_, arrays, seen)):
+            prepared = dense_prepare(arrays[: len(relus)], arrays[len(relus) :])
+            last[0] = arrays, prepared
+        out = None if mode.anomaly else dense_run(values[source], prepared, relus)
+        if out is None:
+            for s in steps:
+                s(values)
+        else:
+            values.extend(unread)
+            values.append(out)
 
     return step
 

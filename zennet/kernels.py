@@ -253,6 +253,63 @@ def matmul(a, b, out=None, bias=None):
         parallel.release_blas(held)
 
 
+def dense_layers(a, weights, biases, relus):
+    """Dense layers in turn, z = x @ w.T + b (x: a, then the layer before's z), then
+    max(z, 0) where ``relus`` says, in one compiled call (:func:`dense_chain`): the last z.
+    The products :func:`matmul` cuts are its own to the bit; a smaller one (under
+    ``GEMM_MIN`` multiply-adds) is one BLAS call with z starting as the bias, where matmul
+    adds the bias after NumPy's product: the same to float rounding. None, computing
+    nothing, unless zennet cuts its calls (:func:`parts`) and would cut one of these
+    products, a, each of ``weights`` (n, k) and ``biases`` (n,) (or None) are NumPy arrays
+    of one float dtype, each layer fitting the one before, and no product is one matmul
+    cuts along k. zn.jit's replay of a run of Linear and ReLU ops calls it in two halves,
+    :func:`dense_prepare` once for as long as the weights are the same arrays and
+    :func:`dense_run` on each input."""
+    return dense_run(a, dense_prepare(weights, biases), relus)
+
+
+def dense_prepare(weights, biases):
+    """What :func:`dense_run` needs of the weights and biases (checked as
+    :func:`dense_layers` says), or None where they do not fit."""
+    first = weights[0]
+    if type(first) is not np.ndarray or first.dtype.char not in "fd" or first.ndim != 2:
+        return None
+    dtype, k, largest, adds = first.dtype, first.shape[1], 0, []
+    for w, b in zip(weights, biases):
+        if type(w) is not np.ndarray or w.dtype != dtype or w.ndim != 2 or w.shape[1] != k:
+            return None
+        if b is None:
+            adds.append(_NO_BIAS[dtype.char])
+        elif type(b) is np.ndarray and b.dtype == dtype and b.shape == w.shape[:1]:
+            adds.append(np.ascontiguousarray(b))
+        else:
+            return None
+        largest, k = max(largest, k * w.shape[0]), w.shape[0]
+    flipped = tuple([w.T for w in weights])
+    widths = [w.shape[0] for w in weights]
+    return flipped, tuple(adds), widths, largest
+
+
+def dense_run(a, prepared, relus):
+    """:func:`dense_layers` on a, the weights and biases as :func:`dense_prepare` made them."""
+    if prepared is None or type(a) is not np.ndarray or a.ndim != 2:
+        return None
+    flipped, adds, widths, largest = prepared
+    m = a.shape[0]
+    count = parts(GEMM_MIN, GEMM_MIN)
+    if count < 2 or m * largest < max(GEMM_MIN, 1):  # nothing to cut (or empty): the ops'
+        return None  # own products, to the bit
+    if a.dtype != flipped[0].dtype or a.shape[1] != flipped[0].shape[0]:
+        return None
+    outs = tuple([np.empty((m, n), a.dtype) for n in widths])
+    held = parallel.blas_name() != "mkl" and parallel.hold_blas()
+    try:
+        done = _compiled()["dense_chain"](a, flipped, adds, relus, outs, count, GEMM_MIN)
+    finally:
+        parallel.release_blas(held)
+    return outs[-1] if done else None
+
+
 def _plus(product, bias):
     if bias is not None:
         product += bias
@@ -384,15 +441,57 @@ def gemm_2d(a, b, out, count, bias):
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
     if k > 4 * max(m, n) or not (blas_operand(a) and blas_operand(b)):
         return False
+    for p in prange(count):
+        gemm_2d_part(a, b, out, p, count, bias)
+    return True
+
+
+def gemm_2d_part(a, b, out, p, count, bias):
+    """Part p of ``count`` of :func:`gemm_2d`'s product, written into out; returns the
+    piece of out it wrote."""
+    m, n = a.shape[0], b.shape[1]
     along_m = M_CUT_RATIO * m >= n
     length = m if along_m else n
-    for p in prange(count):
-        lo, hi = length * p // count, length * (p + 1) // count
-        m0, m1 = (lo, hi) if along_m else (0, m)
-        n0, n1 = (0, n) if along_m else (lo, hi)
-        y, z = b[:, n0:n1], out[m0:m1, n0:n1]
-        gemm_piece(a[m0:m1], y, z, bias[n0:n1] if bias.shape[0] else bias)
+    lo, hi = length * p // count, length * (p + 1) // count
+    m0, m1 = (lo, hi) if along_m else (0, m)
+    n0, n1 = (0, n) if along_m else (lo, hi)
+    z = out[m0:m1, n0:n1]
+    gemm_piece(a[m0:m1], b[:, n0:n1], z, bias[n0:n1] if bias.shape[0] else bias)
+    return z
+
+
+def dense_chain(a, weights, biases, relus, outs, count, smallest):
+    """Dense layers in turn in one compiled call (:func:`dense_layers`): outs[i] = x @
+    weights[i] + biases[i] (x: a, then outs[i - 1]), then ReLU where relus[i]. A product of
+    ``smallest`` multiply-adds or more (``GEMM_MIN``, an argument so that the machine code
+    numba caches holds no value of it) is cut into ``count`` parts as :func:`gemm_2d` cuts
+    it, each part's ReLU on the piece it wrote; a smaller one is one piece on this thread.
+    Returns False, computing nothing, where gemm_2d would for a product to cut, or an
+    operand is no BLAS operand. Compiled only."""
+    x = a
+    for i in range(len(weights)):
+        m, k, n = x.shape[0], x.shape[1], weights[i].shape[1]
+        cut_along_k = m * k * n >= smallest and k > 4 * max(m, n)
+        if cut_along_k or not (blas_operand(x) and blas_operand(weights[i])):
+            return False
+        x = outs[i]
+    x = a
+    for i in range(len(weights)):
+        if x.shape[0] * x.shape[1] * weights[i].shape[1] < smallest:
+            relu_2d(gemm_2d_part(x, weights[i], outs[i], 0, 1, biases[i]), relus[i])
+        else:
+            for p in prange(count):
+                relu_2d(gemm_2d_part(x, weights[i], outs[i], p, count, biases[i]), relus[i])
+        x = outs[i]
     return True
+
+
+def relu_2d(z, relu):
+    """z = max(z, 0) in place when ``relu`` (as :func:`relu`: a NaN stays)."""
+    if relu:
+        for r in range(z.shape[0]):
+            for c in range(z.shape[1]):
+                z[r, c] = 0 if z[r, c] <= 0 else z[r, c]
 
 
 def blas_operand(x):
@@ -481,6 +580,8 @@ def _compile():
     scope["gemm"] = jit(gemm, inline="always")
     scope["blas_operand"] = jit(blas_operand, inline="always")
     scope["gemm_piece"] = jit(gemm_piece, inline="always")
+    scope["gemm_2d_part"] = jit(gemm_2d_part, inline="always")
+    scope["relu_2d"] = jit(relu_2d, inline="always")
     scope["tanh32"] = jit(tanh32, inline="always", error_model="numpy")
     scope["pass_on"] = jit(pass_on, inline="always")
     scope["step_at"] = jit(step_at, inline="always")
@@ -491,6 +592,7 @@ def _compile():
         compiled[name] = jit(globals()[name], parallel=True)
     compiled["gemm_parts"] = jit(gemm_parts, parallel=True)
     compiled["gemm_2d"] = jit(gemm_2d, parallel=True)
+    compiled["dense_chain"] = jit(dense_chain, parallel=True)
     compiled["start_threads"] = jit(start_threads, parallel=True)
     return compiled
 

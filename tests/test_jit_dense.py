@@ -1,0 +1,190 @@
+"""A run of dense layers in one compiled call (kernels.dense_layers) and zn.jit's replay of a
+run of Linear and ReLU ops through it: the products zennet cuts across threads are those of
+kernels.matmul to the bit, the small ones the same to float rounding; anything it cannot
+take runs the ops one by one, so the replay stays the eager model's.
+
+The ``threads`` fixture turns the compiled kernels on with three threads and cuts products
+of ``CUT_FROM`` multiply-adds or more, so that these small layers include both kinds; it
+returns the list of what each compiled run (kernels.dense_chain) returned."""
+
+import numpy as np
+import pytest
+
+import zennet as zn
+from zennet import backend, jit, kernels, nn, parallel
+
+pytest.importorskip("numba")
+pytest.importorskip("threadpoolctl")
+
+CUT_FROM = 10_000
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    previous = kernels.use_compiled_kernels(True)
+    monkeypatch.setitem(backend._THREADS, "n", 3)
+    monkeypatch.setitem(parallel._STATE, "enabled", True)
+    monkeypatch.setitem(kernels._STATE, "threads_spin", True)  # as tests/test_parallel.py
+    monkeypatch.setattr(kernels, "GEMM_MIN", CUT_FROM)
+    compiled, runs = kernels._compiled(), []
+    chain = compiled["dense_chain"]
+
+    def counted(*args):
+        done = chain(*args)
+        runs.append(done)
+        return done
+
+    monkeypatch.setitem(compiled, "dense_chain", counted)
+    yield runs  # what each compiled call returned
+    kernels.use_compiled_kernels(previous)
+
+
+def layers(sizes, dtype, bias=True, seed=0):
+    rng = np.random.default_rng(seed)
+    weights = [
+        (rng.standard_normal((n, k)) / np.sqrt(k)).astype(dtype) for k, n in zip(sizes, sizes[1:])
+    ]
+    biases = [rng.standard_normal(w.shape[0]).astype(dtype) if bias else None for w in weights]
+    return weights, biases
+
+
+def one_by_one(a, weights, biases, relus):
+    """What the Linear and ReLU ops compute: matmul, then np.maximum."""
+    for w, b, relu in zip(weights, biases, relus):
+        a = kernels.matmul(a, w.T, bias=b)
+        a = np.maximum(a, 0) if relu else a
+    return a
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("rows", [1, 40])  # cut along n, along m
+def test_products_zennet_cuts_are_matmuls_to_the_bit(threads, dtype, bias, rows):
+    weights, biases = layers([300, 200, 120], dtype, bias)  # each product cut
+    a = np.random.default_rng(1).standard_normal((rows, 300)).astype(dtype)
+    a[0, :3] = np.nan, -0.0, 0.0
+    for relus in [(True, True), (False, True), (True, False)]:
+        got = kernels.dense_layers(a, weights, biases, relus)
+        expected = one_by_one(a, weights, biases, relus)
+        assert got.dtype == dtype and got.shape == (rows, 120)
+        np.testing.assert_array_equal(got, expected)  # NaN where NumPy has it, too
+        assert not np.signbit(got[np.asarray(got) == 0]).any() or not relus[-1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_products_in_a_run_are_matmuls_to_float_rounding(threads, dtype):
+    weights, biases = layers([300, 200, 10, 6], dtype)  # 300x200 cut; 200x10, 10x6 small
+    a = np.random.default_rng(2).standard_normal((1, 300)).astype(dtype)
+    relus = (True, True, False)
+    got = kernels.dense_layers(a, weights, biases, relus)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(got, one_by_one(a, weights, biases, relus), rtol=tol, atol=tol)
+    exact = np.maximum(a.astype(np.float64) @ weights[0].T.astype(np.float64) + biases[0], 0)
+    for w, b, relu in zip(weights[1:], biases[1:], relus[1:]):
+        exact = exact @ w.T.astype(np.float64) + b
+        exact = np.maximum(exact, 0) if relu else exact
+    np.testing.assert_allclose(got, exact, rtol=10 * tol, atol=10 * tol)
+
+
+def test_what_the_run_cannot_take_is_left_to_the_ops(threads, monkeypatch):
+    weights, biases = layers([300, 200, 120], np.float32)
+    a = np.ones((1, 300), np.float32)
+    relus = (True, False)
+    assert kernels.dense_layers(a, weights, biases, relus) is not None
+    assert kernels.dense_layers(a.astype(np.float64), weights, biases, relus) is None  # dtype
+    assert kernels.dense_layers(np.ones((1, 299), np.float32), weights, biases, relus) is None
+    assert kernels.dense_layers(a[0], weights, biases, relus) is None  # 1-d
+    strided = np.ones((1, 600), np.float32)[:, ::2]  # no axis of unit stride
+    assert kernels.dense_layers(strided, weights, biases, relus) is None
+    wrong_bias = [biases[0], biases[1][:5]]
+    assert kernels.dense_layers(a, weights, wrong_bias, relus) is None
+    no_fit = [weights[0], weights[1][:, :150]]  # 200 outputs, then 150 inputs
+    assert kernels.dense_layers(a, no_fit, biases, relus) is None
+    long_k = layers([4000, 4], np.float32)  # cut along k by matmul: not gemm_2d's
+    assert kernels.dense_layers(np.ones((1, 4000), np.float32), *long_k, (False,)) is None
+    small = layers([30, 20, 10], np.float32)  # nothing to cut: the ops' own products
+    assert kernels.dense_layers(np.ones((1, 30), np.float32), *small, relus) is None
+    monkeypatch.setitem(parallel._STATE, "enabled", False)  # zennet's threads off
+    assert kernels.dense_layers(a, weights, biases, relus) is None
+
+
+def mlp(sizes=(300, 200, 120, 10)):
+    zn.manual_seed(0)
+    parts = []
+    for k, n in zip(sizes, sizes[1:]):
+        parts += [nn.Linear(k, n), nn.ReLU()]
+    return nn.Sequential(*parts[:-1]).eval()
+
+
+def eager(model, x):
+    with zn.no_grad():
+        return model(x)
+
+
+def test_a_traced_mlp_replays_its_layers_in_one_step(threads):
+    model = mlp()
+    x = zn.randn(1, 300)
+    traced = jit.trace(model, x)
+    (plan,) = traced._plans.values()
+    assert len(plan.steps) == 1  # five ops, one step
+    del threads[:]
+    np.testing.assert_allclose(traced(x).numpy(), eager(model, x).numpy(), rtol=1e-6, atol=1e-6)
+    assert threads == [True]  # one compiled call
+    cut_only = mlp((300, 200, 120))
+    traced = jit.trace(cut_only, x)
+    np.testing.assert_array_equal(traced(x).numpy(), eager(cut_only, x).numpy())
+    del threads[:]
+    with zn.autograd.detect_anomaly():  # checks each op's output: the ops one by one
+        np.testing.assert_array_equal(traced(x).numpy(), eager(cut_only, x).numpy())
+    assert threads == []
+
+
+def test_the_replay_reads_the_weights_as_they_are_now(threads):
+    model = mlp((300, 200, 120))
+    x = zn.randn(4, 300)
+    traced = jit.trace(model, x)
+    del threads[:]
+    traced(x)
+    with zn.no_grad():
+        model[0].weight.mul_(0.5)  # in place: the same array
+    np.testing.assert_array_equal(traced(x).numpy(), eager(model, x).numpy())
+    model[2].weight.data = np.ascontiguousarray(model[2].weight.data[::-1])  # another array
+    np.testing.assert_array_equal(traced(x).numpy(), eager(model, x).numpy())
+    assert threads == [True] * 3
+    model[2].weight.data = model[2].weight.data.astype(np.float64)  # one it cannot take
+    expected = eager(model, x)
+    np.testing.assert_array_equal(traced(x).numpy(), expected.numpy())
+    assert threads == [True] * 3
+
+
+class Tapped(nn.Module):
+    """An MLP whose hidden activation is also read elsewhere: the run must stop there."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = mlp((300, 200, 120))
+        self.head = nn.Linear(120, 50)
+
+    def forward(self, x):
+        hidden = self.body(x)
+        return self.head(hidden), hidden * 2
+
+
+def test_a_value_read_outside_the_run_ends_it(threads):
+    model = Tapped().eval()
+    x = zn.randn(2, 300)
+    traced = jit.trace(model, x)
+    (plan,) = traced._plans.values()
+    assert len(plan.steps) == 3  # the body's three ops in one step; the head; the product
+    for got, expected in zip(traced(x), eager(model, x)):
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_without_zennets_threads_the_replay_is_the_eager_models(threads, monkeypatch):
+    model = mlp()
+    x = zn.randn(1, 300)
+    traced = jit.trace(model, x)
+    monkeypatch.setitem(parallel._STATE, "enabled", False)
+    del threads[:]
+    np.testing.assert_array_equal(traced(x).numpy(), eager(model, x).numpy())
+    assert threads == []
