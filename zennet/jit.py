@@ -431,11 +431,15 @@ def _dense_step(source, layers, steps):
     op's output)."""
     relus = tuple(relu for _, _, relu in layers)
     sources = [w for w, _, _ in layers] + [b for _, b, _ in layers]
+    kinds = [(3 if s is None else _KIND[type(s)], s) for s in sources]  # _read, inlined below
     unread = [None] * (len(steps) - 1)  # the values inside the run: read by no other step
     last = [([], None)]  # the weights and biases last read, and what dense_prepare made of them
 
     def step(values):
-        arrays = [None if s is None else _read(s, values) for s in sources]
+        arrays = [
+            values[s] if k == 0 else s.tensor.data if k == 1 else s.array if k == 2 else None
+            for k, s in kinds
+        ]
         seen, prepared = last[0]  # one read: another thread may replace it meanwhile
         if len(arrays) != len(seen) or not all(map(operator.is_, arrays, seen)):
             prepared = dense_prepare(arrays[: len(relus)], arrays[len(relus) :])
