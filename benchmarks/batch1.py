@@ -15,6 +15,11 @@ eager model.
 - ``eager``: the model under ``zn.no_grad()``.
 
 Median µs per call over the rounds. Needs the compiled kernels (numba) and zennet's threads.
+
+    python -m benchmarks.batch1 --shapes
+
+times other MLPs and batches instead, each eager, traced, and traced with its ops replayed
+one by one (the dense run left unfused), so that the fusion is seen to lose nowhere.
 """
 
 import argparse
@@ -28,7 +33,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import zennet as zn  # noqa: E402
-from zennet import kernels, nn  # noqa: E402
+from zennet import jit, kernels, nn  # noqa: E402
 
 
 def levels(width=512):
@@ -73,25 +78,71 @@ def levels(width=512):
     }
 
 
+SHAPES = [  # (layer widths, batch) for --shapes
+    ((784, 512, 512, 10), 1),
+    ((784, 1024, 1024, 10), 1),
+    ((784, 1024, 1024, 10), 8),
+    ((784, 512, 512, 10), 256),
+    ((256, 256, 256, 256, 10), 1),  # no product zennet cuts: not fused
+]
+
+
+def fusion(widths, batch):
+    """{eager, traced, unfused} on an MLP of ``widths`` and a batch of ``batch`` rows."""
+    zn.manual_seed(0)
+    layers = []
+    for k, n in zip(widths, widths[1:]):
+        layers += [nn.Linear(k, n), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1]).eval()
+    x = zn.randn(batch, widths[0])
+    traced = zn.jit.trace(model, x)
+    fuse = jit._fuse_dense
+    jit._fuse_dense = lambda steps, ops, reads: steps  # the ops one by one
+    try:
+        unfused = zn.jit.trace(model, x)
+    finally:
+        jit._fuse_dense = fuse
+
+    def eager():
+        with zn.no_grad():
+            return model(x)
+
+    return {"eager": eager, "traced": lambda: traced(x), "unfused": lambda: unfused(x)}
+
+
+def timed(runs, rounds, calls):
+    """{name: median µs per call}, the runs alternating in each round."""
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            for _ in range(max(calls // 20, 5)):
+                run()
+            start = time.perf_counter()
+            for _ in range(calls):
+                run()
+            times[name].append((time.perf_counter() - start) / calls * 1e6)
+    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--shapes", action="store_true", help="the fusion on other MLPs")
     args = parser.parse_args(argv)
     if kernels.parts(kernels.GEMM_MIN, 0) < 2:
         raise SystemExit("benchmarks.batch1 needs the compiled kernels and two threads or more")
-    runs = levels()
-    times = {name: [] for name in runs}
-    for _ in range(args.rounds):
-        for name, run in runs.items():
-            for _ in range(100):
-                run()
-            start = time.perf_counter()
-            for _ in range(args.calls):
-                run()
-            times[name].append((time.perf_counter() - start) / args.calls * 1e6)
-    for name, t in times.items():
-        print(f"{name:8} {statistics.median(t):6.1f} µs (best {min(t):.1f})")
+    if not args.shapes:
+        for name, (median, best) in timed(levels(), args.rounds, args.calls).items():
+            print(f"{name:8} {median:6.1f} µs (best {best:.1f})")
+        return
+    for widths, batch in SHAPES:
+        calls = max(args.calls // batch, 20)
+        got = timed(fusion(widths, batch), args.rounds, calls)
+        print(
+            f"MLP {'-'.join(map(str, widths))}, batch {batch}: "
+            + ", ".join(f"{name} {median:.1f} µs" for name, (median, _) in got.items())
+        )
 
 
 if __name__ == "__main__":

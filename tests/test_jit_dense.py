@@ -137,6 +137,9 @@ def test_a_traced_mlp_replays_its_layers_in_one_step(threads):
     with zn.autograd.detect_anomaly():  # checks each op's output: the ops one by one
         np.testing.assert_array_equal(traced(x).numpy(), eager(cut_only, x).numpy())
     assert threads == []
+    small = mlp((30, 20, 10))  # no product to cut at this shape: not fused
+    (plan,) = jit.trace(small, zn.randn(1, 30))._plans.values()
+    assert len(plan.steps) == 3
 
 
 def test_the_replay_reads_the_weights_as_they_are_now(threads):

@@ -40,10 +40,10 @@ from collections import Counter, OrderedDict
 
 import numpy as np
 
+from zennet import kernels
 from zennet.autograd import run_forward
 from zennet.backend import array_module
 from zennet.grad_mode import mode, no_grad
-from zennet.kernels import dense_prepare, dense_run
 from zennet.nn.module import Module
 from zennet.ops.activation import ReLU
 from zennet.ops.linalg import Linear
@@ -234,7 +234,7 @@ class _PlanRecorder:
         self.alive = list(inputs)  # keeps the ids above from being reused
         self.count = len(inputs)
         self.live, self.steps, self.depth = live, [], 0
-        self.ops = []  # per step: (op class, sources, first result's slot, first input's ndim)
+        self.ops = []  # per step: (op class, sources, first result's slot, inputs' shapes)
         self.reads = []  # the slots function steps read
 
     def _listening(self):
@@ -280,8 +280,8 @@ class _PlanRecorder:
         if changing:  # else the result is a constant, read as one
             first = next((i for i, x in enumerate(inputs) if isinstance(x, Tensor)), None)
             self.steps.append(_op_step(cls, sources, params, first))
-            ndim = None if first is None else inputs[first].ndim
-            self.ops.append((cls, sources, _Slot(self.count), ndim) if not params else None)
+            shapes = [x.shape for x in inputs if isinstance(x, Tensor)]
+            self.ops.append((cls, sources, _Slot(self.count), shapes) if not params else None)
             self._results(result)
 
     def function(self, name, fn, args, kwargs):
@@ -392,11 +392,12 @@ def _slots(source):
 def _fuse_dense(steps, ops, reads):
     """``steps`` with each run of two or more Linear and ReLU ops (a Linear on a 2-d value,
     or a ReLU of the Linear before it) that passes each value to the next op only (``reads``:
-    how often each value is read) made one step: :func:`_dense_step`."""
+    how often each value is read), one of whose products zennet would cut at the recorded
+    shapes (``kernels.GEMM_MIN``), made one step: :func:`_dense_step`."""
     fused, i = [], 0
     while i < len(steps):
-        layers, end = _dense_run(ops, i, reads)
-        if end - i >= 2:
+        layers, end, largest = _dense_run(ops, i, reads)
+        if end - i >= 2 and largest >= max(kernels.GEMM_MIN, 1):
             fused.append(_dense_step(ops[i][1][0], layers, steps[i:end]))
             i = end
         else:
@@ -406,12 +407,13 @@ def _fuse_dense(steps, ops, reads):
 
 
 def _dense_run(ops, i, reads):
-    """([(weight, bias or None, relu after?)], the step after the run) of the run at step i."""
-    layers, j, value = [], i, None
+    """([(weight, bias or None, relu after?)], the step after the run, its largest product's
+    multiply-adds as recorded) of the run at step i."""
+    layers, j, value, largest = [], i, None, 0
     while j < len(ops) and ops[j] is not None:
-        cls, sources, result, ndim = ops[j]
+        cls, sources, result, shapes = ops[j]
         passed = value is None or sources[0] == value and reads[value] == 1
-        if cls is not Linear or ndim != 2 or type(sources[0]) is not _Slot or not passed:
+        if cls is not Linear or len(shapes[0]) != 2 or type(sources[0]) is not _Slot or not passed:
             break
         if any(type(s) not in _KIND for s in sources[1:]):
             break
@@ -419,8 +421,9 @@ def _dense_run(ops, i, reads):
         relu = relu and ops[j + 1][0] is ReLU and tuple(ops[j + 1][1]) == (result,)
         value = ops[j + 1][2] if relu else result
         layers.append((sources[1], sources[2] if len(sources) > 2 else None, relu))
+        largest = max(largest, shapes[0][0] * shapes[1][0] * shapes[1][1])  # m * n * k
         j += 2 if relu else 1
-    return layers, j
+    return layers, j, largest
 
 
 def _dense_step(source, layers, steps):
@@ -442,9 +445,9 @@ def _dense_step(source, layers, steps):
         ]
         seen, prepared = last[0]  # one read: another thread may replace it meanwhile
         if len(arrays) != len(seen) or not all(map(operator.is_, arrays, seen)):
-            prepared = dense_prepare(arrays[: len(relus)], arrays[len(relus) :])
+            prepared = kernels.dense_prepare(arrays[: len(relus)], arrays[len(relus) :])
             last[0] = arrays, prepared
-        out = None if mode.anomaly else dense_run(values[source], prepared, relus)
+        out = None if mode.anomaly else kernels.dense_run(values[source], prepared, relus)
         if out is None:
             for s in steps:
                 s(values)
