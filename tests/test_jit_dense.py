@@ -191,3 +191,17 @@ def test_without_zennets_threads_the_replay_is_the_eager_models(threads, monkeyp
     del threads[:]
     np.testing.assert_array_equal(traced(x).numpy(), eager(model, x).numpy())
     assert threads == []
+
+
+def test_threads_may_replay_a_fused_run_at_once(threads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = mlp((300, 200, 120))  # products all cut: the replay is the eager output to the bit
+    traced = jit.trace(model, zn.randn(3, 300))
+    inputs = [zn.randn(3, 300) for _ in range(32)]
+    del threads[:]
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(traced, inputs))
+    assert threads == [True] * len(inputs)
+    for x, out in zip(inputs, outs):
+        np.testing.assert_array_equal(out.numpy(), eager(model, x).numpy())
