@@ -100,6 +100,8 @@ def test_what_the_run_cannot_take_is_left_to_the_ops(threads, monkeypatch):
     assert kernels.dense_layers(a, weights, wrong_bias, relus) is None
     no_fit = [weights[0], weights[1][:, :150]]  # 200 outputs, then 150 inputs
     assert kernels.dense_layers(a, no_fit, biases, relus) is None
+    fortran = [weights[0], np.asfortranarray(weights[1])]  # BLAS takes it another way
+    assert kernels.dense_layers(a, fortran, biases, relus) is None
     long_k = layers([4000, 4], np.float32)  # cut along k by matmul: not gemm_2d's
     assert kernels.dense_layers(np.ones((1, 4000), np.float32), *long_k, (False,)) is None
     small = layers([30, 20, 10], np.float32)  # nothing to cut: the ops' own products

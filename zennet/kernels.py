@@ -260,9 +260,9 @@ def dense_layers(a, weights, biases, relus):
     ``GEMM_MIN`` multiply-adds) is one BLAS call with z starting as the bias, where matmul
     adds the bias after NumPy's product: the same to float rounding. None, computing
     nothing, unless zennet cuts its calls (:func:`parts`) and would cut one of these
-    products, a, each of ``weights`` (n, k) and ``biases`` (n,) (or None) are NumPy arrays
-    of one float dtype, each layer fitting the one before, and no product is one matmul
-    cuts along k. zn.jit's replay of a run of Linear and ReLU ops calls it in two halves,
+    products, a, each of ``weights`` (n, k, C-contiguous) and ``biases`` (n,) (or None) are
+    NumPy arrays of one float dtype, each layer fitting the one before, and no product is
+    one matmul cuts along k. zn.jit's replay of a run of Linear and ReLU ops calls it in two halves,
     :func:`dense_prepare` once for as long as the weights are the same arrays and
     :func:`dense_run` on each input."""
     return dense_run(a, dense_prepare(weights, biases), relus)
@@ -277,6 +277,8 @@ def dense_prepare(weights, biases):
     dtype, k, largest, adds = first.dtype, first.shape[1], 0, []
     for w, b in zip(weights, biases):
         if type(w) is not np.ndarray or w.dtype != dtype or w.ndim != 2 or w.shape[1] != k:
+            return None
+        if not w.flags.c_contiguous:  # BLAS would take it another way than matmul's
             return None
         if b is None:
             adds.append(_NO_BIAS[dtype.char])
