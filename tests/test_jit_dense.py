@@ -207,3 +207,24 @@ def test_threads_may_replay_a_fused_run_at_once(threads):
     assert threads == [True] * len(inputs)
     for x, out in zip(inputs, outs):
         np.testing.assert_array_equal(out.numpy(), eager(model, x).numpy())
+
+
+class Summed(nn.Module):
+    """The hidden activation is also read by an op with parameters (a sum over an axis)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.second = nn.Linear(300, 200), nn.Linear(200, 120)
+
+    def forward(self, x):
+        hidden = self.first(x).relu()
+        return self.second(hidden) + hidden.sum(dim=1, keepdim=True)
+
+
+def test_a_value_read_by_an_op_with_parameters_ends_the_run(threads):
+    model = Summed().eval()
+    x = zn.randn(2, 300)
+    traced = jit.trace(model, x)
+    (plan,) = traced._plans.values()
+    assert len(plan.steps) == 4  # the first layer and its ReLU in one; the second; sum; add
+    np.testing.assert_array_equal(traced(x).numpy(), eager(model, x).numpy())

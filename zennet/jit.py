@@ -235,7 +235,7 @@ class _PlanRecorder:
         self.count = len(inputs)
         self.live, self.steps, self.depth = live, [], 0
         self.ops = []  # per step: (op class, sources, first result's slot, inputs' shapes)
-        self.reads = []  # the slots function steps read
+        self.reads = []  # the slots the steps read, each as often as it is read
 
     def _listening(self):
         return self.depth == 0 and threading.get_ident() == self.thread
@@ -281,7 +281,8 @@ class _PlanRecorder:
             first = next((i for i, x in enumerate(inputs) if isinstance(x, Tensor)), None)
             self.steps.append(_op_step(cls, sources, params, first))
             shapes = [x.shape for x in inputs if isinstance(x, Tensor)]
-            self.ops.append((cls, sources, _Slot(self.count), shapes) if not params else None)
+            self.ops.append(None if params else (cls, sources, _Slot(self.count), shapes))
+            self.reads.extend(_slots(sources))
             self._results(result)
 
     def function(self, name, fn, args, kwargs):
@@ -327,7 +328,7 @@ class _PlanRecorder:
         tensors = []
         structure = _flatten(out, tensors)
         sources = [self.source(t)[0] for t in tensors]
-        reads = Counter(self.reads + _slots([op[1] for op in self.ops if op]) + _slots(sources))
+        reads = Counter(self.reads + _slots(sources))
         return _Plan(_fuse_dense(self.steps, self.ops, reads), sources, structure)
 
 

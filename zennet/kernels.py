@@ -262,8 +262,8 @@ def dense_layers(a, weights, biases, relus):
     nothing, unless zennet cuts its calls (:func:`parts`) and would cut one of these
     products, a, each of ``weights`` (n, k, C-contiguous) and ``biases`` (n,) (or None) are
     NumPy arrays of one float dtype, each layer fitting the one before, and no product is
-    one matmul cuts along k. zn.jit's replay of a run of Linear and ReLU ops calls it in two halves,
-    :func:`dense_prepare` once for as long as the weights are the same arrays and
+    one matmul cuts along k. zn.jit's replay of a run of Linear and ReLU ops calls it in
+    two halves: :func:`dense_prepare` once for as long as the weights are the same arrays,
     :func:`dense_run` on each input."""
     return dense_run(a, dense_prepare(weights, biases), relus)
 
