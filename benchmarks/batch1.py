@@ -111,7 +111,7 @@ def fusion(widths, batch):
 
 
 def timed(runs, rounds, calls):
-    """{name: median µs per call}, the runs alternating in each round."""
+    """{name: (median, best) µs per call}, the runs alternating in each round."""
     times = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
