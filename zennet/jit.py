@@ -342,16 +342,27 @@ def _read(source, values):
     return source.tensor.data if type(source) is _Live else source.array
 
 
+def _kinds(sources):
+    """Each source as (its kind, itself) for :func:`_gather`: 0 a value, 1 a parameter or
+    buffer, 2 a constant, 3 anything else (read as it is)."""
+    return tuple((_KIND.get(type(s), 3), s) for s in sources)
+
+
+def _gather(kinds, values):
+    """What a replay step reads for each source (:func:`_read` inlined: a per-op cost)."""
+    return [
+        values[s] if k == 0 else s.tensor.data if k == 1 else s.array if k == 2 else s
+        for k, s in kinds
+    ]
+
+
 def _op_step(cls, sources, params, first):
     """A replay step: ``cls``'s forward on the sources' arrays, its result appended."""
     needs = (False,) * len(sources)
-    kinds = tuple((_KIND.get(type(s), 3), s) for s in sources)  # _read, inlined below
+    kinds = _kinds(sources)
 
     def step(values):
-        arrays = [
-            values[s] if k == 0 else s.tensor.data if k == 1 else s.array if k == 2 else s
-            for k, s in kinds
-        ]
+        arrays = _gather(kinds, values)
         fn = cls()
         fn.needs_input_grad = needs
         values.append(run_forward(fn, arrays, params, None if first is None else arrays[first]))
@@ -435,15 +446,12 @@ def _dense_step(source, layers, steps):
     op's output)."""
     relus = tuple(relu for _, _, relu in layers)
     sources = [w for w, _, _ in layers] + [b for _, b, _ in layers]
-    kinds = [(3 if s is None else _KIND[type(s)], s) for s in sources]  # _read, inlined below
+    kinds = _kinds(sources)
     unread = [None] * (len(steps) - 1)  # the values inside the run: read by no other step
     last = [([], None)]  # the weights and biases last read, and what dense_prepare made of them
 
     def step(values):
-        arrays = [
-            values[s] if k == 0 else s.tensor.data if k == 1 else s.array if k == 2 else None
-            for k, s in kinds
-        ]
+        arrays = _gather(kinds, values)
         seen, prepared = last[0]  # one read: another thread may replace it meanwhile
         if len(arrays) != len(seen) or not all(map(operator.is_, arrays, seen)):
             prepared = kernels.dense_prepare(arrays[: len(relus)], arrays[len(relus) :])

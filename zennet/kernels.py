@@ -243,8 +243,7 @@ def matmul(a, b, out=None, bias=None):
     try:  # held: else BLAS's own threads would spin on zennet's cores
         if cut and plain and out is None:
             result = np.empty((m, n), a.dtype)
-            add = _NO_BIAS[a.dtype.char] if bias is None else np.ascontiguousarray(bias, a.dtype)
-            if _compiled()["gemm_2d"](a, b, result, count, add):
+            if _compiled()["gemm_2d"](a, b, result, count, _bias_rows(bias, a.dtype)):
                 return result
         if cut:
             return _cut_gemm(*(found or _batched(a, b)), out, count, bias)
@@ -280,30 +279,26 @@ def dense_prepare(weights, biases):
             return None
         if not w.flags.c_contiguous:  # BLAS would take it another way than matmul's
             return None
-        if b is None:
-            adds.append(_NO_BIAS[dtype.char])
-        elif type(b) is np.ndarray and b.dtype == dtype and b.shape == w.shape[:1]:
-            adds.append(np.ascontiguousarray(b))
-        else:
+        fits = b is None or type(b) is np.ndarray and b.dtype == dtype and b.shape == w.shape[:1]
+        if not fits:
             return None
+        adds.append(_bias_rows(b, dtype))
         largest, k = max(largest, k * w.shape[0]), w.shape[0]
-    flipped = tuple([w.T for w in weights])
-    widths = [w.shape[0] for w in weights]
-    return flipped, tuple(adds), widths, largest
+    return tuple([w.T for w in weights]), tuple(adds), largest
 
 
 def dense_run(a, prepared, relus):
     """:func:`dense_layers` on a, the weights and biases as :func:`dense_prepare` made them."""
     if prepared is None or type(a) is not np.ndarray or a.ndim != 2:
         return None
-    flipped, adds, widths, largest = prepared
+    flipped, adds, largest = prepared
     m = a.shape[0]
     count = parts(GEMM_MIN, GEMM_MIN)
     if count < 2 or m * largest < max(GEMM_MIN, 1):  # nothing to cut (or empty): the ops'
         return None  # own products, to the bit
     if a.dtype != flipped[0].dtype or a.shape[1] != flipped[0].shape[0]:
         return None
-    outs = tuple([np.empty((m, n), a.dtype) for n in widths])
+    outs = tuple([np.empty((m, w.shape[1]), a.dtype) for w in flipped])
     held = parallel.blas_name() != "mkl" and parallel.hold_blas()
     try:
         done = _compiled()["dense_chain"](a, flipped, adds, relus, outs, count, GEMM_MIN)
@@ -367,12 +362,12 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
         out4 = result[None, None] if not batch else result.reshape((outer, inner, m, n))
     if outer * inner >= count:
         axis = 0
-    elif k > 4 * max(m, n):
+    elif along_k(m, k, n):
         axis = 3
     else:
         axis = 1 if M_CUT_RATIO * m >= n else 2
     driver = _compiled()["gemm_parts"]
-    add = _NO_BIAS[a.dtype.char] if bias is None else np.ascontiguousarray(bias, a.dtype)
+    add = _bias_rows(bias, a.dtype)
     if axis != 3:
         driver(a, b, out4[None], count, axis, add)
     else:
@@ -387,6 +382,18 @@ def _cut_gemm(a, b, batch, out, count, bias=None):
 
 
 _NO_BIAS = {"f": np.zeros(0, np.float32), "d": np.zeros(0, np.float64)}  # gemm_parts's "none"
+
+
+def _bias_rows(bias, dtype):
+    """``bias`` as the compiled GEMMs take it: a contiguous (n,) array of ``dtype``, or an
+    empty one for none."""
+    return _NO_BIAS[dtype.char] if bias is None else np.ascontiguousarray(bias, dtype)
+
+
+def along_k(m, k, n):
+    """Whether a cut product (m, k) @ (k, n) is cut along k: k more than four times m and n
+    (:func:`_cut_gemm`; :func:`gemm_2d` leaves those to it)."""
+    return k > 4 * max(m, n)
 
 
 def _in_place(out, shape, shape4, dtype):
@@ -441,7 +448,7 @@ def gemm_2d(a, b, out, count, bias):
     computing nothing, where ``_cut_gemm`` is needed: an operand that is no BLAS operand
     as it is, or a product to cut along k. Compiled only."""
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
-    if k > 4 * max(m, n) or not (blas_operand(a) and blas_operand(b)):
+    if along_k(m, k, n) or not (blas_operand(a) and blas_operand(b)):
         return False
     for p in prange(count):
         gemm_2d_part(a, b, out, p, count, bias)
@@ -473,7 +480,7 @@ def dense_chain(a, weights, biases, relus, outs, count, smallest):
     x = a
     for i in range(len(weights)):
         m, k, n = x.shape[0], x.shape[1], weights[i].shape[1]
-        cut_along_k = m * k * n >= smallest and k > 4 * max(m, n)
+        cut_along_k = m * k * n >= smallest and along_k(m, k, n)
         if cut_along_k or not (blas_operand(x) and blas_operand(weights[i])):
             return False
         x = outs[i]
@@ -488,12 +495,11 @@ def dense_chain(a, weights, biases, relus, outs, count, smallest):
     return True
 
 
-def relu_2d(z, relu):
-    """z = max(z, 0) in place when ``relu`` (as :func:`relu`: a NaN stays)."""
-    if relu:
+def relu_2d(z, on):
+    """z = max(z, 0) in place, row by row by :func:`relu`, when ``on``."""
+    if on:
         for r in range(z.shape[0]):
-            for c in range(z.shape[1]):
-                z[r, c] = 0 if z[r, c] <= 0 else z[r, c]
+            relu(z[r], z[r])
 
 
 def blas_operand(x):
@@ -584,6 +590,7 @@ def _compile():
     scope["gemm_piece"] = jit(gemm_piece, inline="always")
     scope["gemm_2d_part"] = jit(gemm_2d_part, inline="always")
     scope["relu_2d"] = jit(relu_2d, inline="always")
+    scope["along_k"] = jit(along_k, inline="always")
     scope["tanh32"] = jit(tanh32, inline="always", error_model="numpy")
     scope["pass_on"] = jit(pass_on, inline="always")
     scope["step_at"] = jit(step_at, inline="always")
