@@ -1,4 +1,4 @@
-"""Where the runner's batch-1 MLP inference goes: the same forward pass at six levels, each
+"""Where the runner's batch-1 MLP inference goes: the same forward pass at seven levels, each
 timed in turn in one process (rounds alternate), from the bare compiled calls up to the
 eager model.
 
@@ -12,14 +12,18 @@ eager model.
   (``kernels.dense_run`` on weights ``dense_prepare`` made ready once);
 - ``replay``: a ``zn.jit.trace`` plan run on the input array (its one step: the chain);
 - ``traced``: the traced module called on the tensor (its checks, a Tensor out);
-- ``eager``: the model under ``zn.no_grad()``.
+- ``eager``: the model under ``zn.no_grad()`` (Sequential runs its dense layers in one
+  compiled call there: zennet/nn/fusion.py);
+- ``one by one``: the model's layers called one after another under ``zn.no_grad()``, as
+  eager inference ran before that fusion.
 
 Median µs per call over the rounds. Needs the compiled kernels (numba) and zennet's threads.
 
     python -m benchmarks.batch1 --shapes
 
-times other MLPs and batches instead, each eager, traced, and traced with its ops replayed
-one by one (the dense run left unfused), so that the fusion is seen to lose nowhere.
+times other MLPs and batches instead, each eager (fused), eager with its layers called one
+by one, traced, and traced with its ops replayed one by one (the dense run left unfused),
+so that the fusion is seen to lose nowhere.
 """
 
 import argparse
@@ -37,7 +41,7 @@ from zennet import jit, kernels, nn  # noqa: E402
 
 
 def levels(width=512):
-    """{name: callable} of the six levels on one model and input."""
+    """{name: callable} of the seven levels on one model and input."""
     zn.manual_seed(0)
     model = nn.Sequential(
         nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10)
@@ -64,10 +68,7 @@ def levels(width=512):
 
     prepared = kernels.dense_prepare([w1, w2, w3], [b1, b2, b3])
 
-    def eager():
-        with zn.no_grad():
-            return model(x)
-
+    eager, one_by_one = _eager(model, x)
     return {
         "kernels": bare,
         "matmul": through_matmul,
@@ -75,7 +76,22 @@ def levels(width=512):
         "replay": lambda: plan.run((x.data,)),
         "traced": lambda: traced(x),
         "eager": eager,
+        "one by one": one_by_one,
     }
+
+
+def _eager(model, x):
+    """(the model called under zn.no_grad(), its layers called one by one there) on x."""
+
+    def eager():
+        with zn.no_grad():
+            return model(x)
+
+    def one_by_one():
+        with zn.no_grad():
+            return model._one_by_one(x)
+
+    return eager, one_by_one
 
 
 SHAPES = [  # (layer widths, batch) for --shapes
@@ -88,7 +104,7 @@ SHAPES = [  # (layer widths, batch) for --shapes
 
 
 def fusion(widths, batch):
-    """{eager, traced, unfused} on an MLP of ``widths`` and a batch of ``batch`` rows."""
+    """{eager, one by one, traced, unfused} on an MLP of ``widths``, a batch of ``batch`` rows."""
     zn.manual_seed(0)
     layers = []
     for k, n in zip(widths, widths[1:]):
@@ -103,11 +119,13 @@ def fusion(widths, batch):
     finally:
         jit._fuse_dense = fuse
 
-    def eager():
-        with zn.no_grad():
-            return model(x)
-
-    return {"eager": eager, "traced": lambda: traced(x), "unfused": lambda: unfused(x)}
+    eager, one_by_one = _eager(model, x)
+    return {
+        "eager": eager,
+        "one by one": one_by_one,
+        "traced": lambda: traced(x),
+        "unfused": lambda: unfused(x),
+    }
 
 
 def timed(runs, rounds, calls):
@@ -134,7 +152,7 @@ def main(argv=None):
         raise SystemExit("benchmarks.batch1 needs the compiled kernels and two threads or more")
     if not args.shapes:
         for name, (median, best) in timed(levels(), args.rounds, args.calls).items():
-            print(f"{name:8} {median:6.1f} µs (best {best:.1f})")
+            print(f"{name:10} {median:6.1f} µs (best {best:.1f})")
         return
     for widths, batch in SHAPES:
         calls = max(args.calls // batch, 20)

@@ -1,7 +1,7 @@
 """A run of dense layers in one compiled call (kernels.dense_layers) and zn.jit's replay of a
-run of Linear and ReLU ops through it: the products zennet cuts across threads are those of
-kernels.matmul to the bit, the small ones the same to float rounding; anything it cannot
-take runs the ops one by one, so the replay stays the eager model's.
+run of Linear and ReLU ops through it: each product is kernels.matmul's to the bit (cut
+across threads as it cuts, or one compiled BLAS call as it makes the small ones); anything
+it cannot take runs the ops one by one, so the replay stays the eager model's.
 
 The ``threads`` fixture turns the compiled kernels on with three threads and cuts products
 of ``CUT_FROM`` multiply-adds or more, so that these small layers include both kinds; it
@@ -81,18 +81,36 @@ def test_a_nan_stays_nan_through_the_run(threads):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_small_products_in_a_run_are_matmuls_to_float_rounding(threads, dtype):
+def test_small_products_in_a_run_are_matmuls_to_the_bit(threads, dtype):
     weights, biases = layers([300, 200, 10, 6], dtype)  # 300x200 cut; 200x10, 10x6 small
     a = np.random.default_rng(2).standard_normal((1, 300)).astype(dtype)
-    relus = (True, True, False)
-    got = kernels.dense_layers(a, weights, biases, relus)
-    tol = 1e-6 if dtype == np.float32 else 1e-14
-    np.testing.assert_allclose(got, one_by_one(a, weights, biases, relus), rtol=tol, atol=tol)
+    for relus in [(True, True, False), (True, False, True)]:
+        got = kernels.dense_layers(a, weights, biases, relus)
+        np.testing.assert_array_equal(got, one_by_one(a, weights, biases, relus))
+    tol = 1e-6 if dtype == np.float32 else 1e-14  # and both near float64's
     exact = np.maximum(a.astype(np.float64) @ weights[0].T.astype(np.float64) + biases[0], 0)
     for w, b, relu in zip(weights[1:], biases[1:], relus[1:]):
         exact = exact @ w.T.astype(np.float64) + b
         exact = np.maximum(exact, 0) if relu else exact
     np.testing.assert_allclose(got, exact, rtol=10 * tol, atol=10 * tol)
+
+
+def test_matmul_makes_small_products_as_the_run_does(threads, monkeypatch):
+    """kernels.matmul's small 2-d products: one compiled BLAS call (gemm_2d_whole), near
+    NumPy's; a bias of another shape than (n,) is NumPy's add, broadcast or refused."""
+    rng = np.random.default_rng(4)
+    a, w = rng.standard_normal((3, 50)).astype(np.float32), rng.standard_normal((7, 50))
+    w, b = w.astype(np.float32), rng.standard_normal(7).astype(np.float32)
+    calls, whole = [], kernels._compiled()["gemm_2d_whole"]
+    counted = lambda *args: calls.append(1) or whole(*args)  # noqa: E731
+    monkeypatch.setitem(kernels._compiled(), "gemm_2d_whole", counted)
+    got = kernels.matmul(a, w.T, bias=b)
+    rows = kernels.matmul(a, w.T, bias=b[None])  # (1, n): broadcast by NumPy
+    with pytest.raises(ValueError):
+        kernels.matmul(a, w.T, bias=b[:5])
+    assert calls == [1]
+    np.testing.assert_allclose(got, a @ w.T + b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(rows, a @ w.T + b[None])
 
 
 def test_what_the_run_cannot_take_is_left_to_the_ops(threads, monkeypatch):
@@ -128,8 +146,9 @@ def mlp(sizes=(300, 200, 120, 10)):
 
 
 def eager(model, x):
-    with zn.no_grad():
-        return model(x)
+    """The model's ops one by one: with a graph to record, Sequential fuses no layers."""
+    out = model(x)
+    return tuple(o.detach() for o in out) if isinstance(out, tuple) else out.detach()
 
 
 def test_a_traced_mlp_replays_its_layers_in_one_step(threads):
@@ -139,7 +158,7 @@ def test_a_traced_mlp_replays_its_layers_in_one_step(threads):
     (plan,) = traced._plans.values()
     assert len(plan.steps) == 1  # five ops, one step
     del threads[:]
-    np.testing.assert_allclose(traced(x).numpy(), eager(model, x).numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(traced(x).numpy(), eager(model, x).numpy())
     assert threads == [True]  # one compiled call
     cut_only = mlp((300, 200, 120))
     traced = jit.trace(cut_only, x)
@@ -237,3 +256,111 @@ def test_a_value_read_by_an_op_with_parameters_ends_the_run(threads):
     (plan,) = traced._plans.values()
     assert len(plan.steps) == 4  # the first layer and its ReLU in one; the second; sum; add
     np.testing.assert_array_equal(traced(x).numpy(), eager(model, x).numpy())
+
+
+# Sequential under no_grad: a run of its Linear and ReLU layers in one compiled call
+# (zennet/nn/fusion.py), the layers' own output to the bit, and the layers one by one
+# wherever that call could be told from them.
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [1, 5, 40])
+def test_sequential_without_a_graph_runs_its_dense_layers_in_one_call(threads, dtype, rows):
+    model = mlp().double() if dtype == np.float64 else mlp()
+    no_bias = nn.Sequential(nn.Linear(300, 200, bias=False), nn.Linear(200, 120, bias=False))
+    for net in (model, no_bias.to(dtype=dtype)):
+        x = zn.randn(rows, 300).to(dtype=dtype)
+        expected = eager(net, x)
+        for mode in (zn.no_grad, zn.inference_mode):
+            del threads[:]
+            with mode():
+                got = net(x)
+            assert threads == [True] and not got.requires_grad
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+class Doubled(nn.Linear):
+    pass
+
+
+def test_sequential_runs_its_layers_one_by_one_where_the_call_would_show(threads, monkeypatch):
+    model, x = mlp(), zn.randn(2, 300)
+    expected = eager(model, x).numpy()
+    seen = []
+
+    def check(net=model, inputs=x, want=expected):
+        del threads[:]
+        with zn.no_grad():
+            np.testing.assert_array_equal(net(inputs).numpy(), want)
+        return threads
+
+    assert check() == [True]
+    with zn.autograd.detect_anomaly():
+        assert check() == []
+    handle = model[2].register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    assert check() == [] and seen == [(2, 120)]  # the hook sees its layer's output
+    handle.remove()
+    assert check() == [True]
+    model[4].forward = model[4].forward  # a forward set on the instance: it might do more
+    assert check() == []
+    del model[4].forward
+    subclass = nn.Sequential(Doubled(300, 200), nn.ReLU(), nn.Linear(200, 120), nn.ReLU())
+    assert check(subclass, x, eager(subclass, x).numpy()) == [True]  # the last two only
+    assert subclass._fused[1][:2] == [subclass[0], subclass[1]]  # a subclass: one by one
+    monkeypatch.setitem(parallel._STATE, "enabled", False)  # zennet's threads off
+    assert check(model, x, eager(model, x).numpy()) == []  # (the products: NumPy's now)
+
+
+def test_sequential_gives_its_layers_errors_and_other_inputs_to_them(threads):
+    model = mlp()
+    x3 = zn.randn(2, 3, 300)  # 3-d: the layers one by one
+    x64 = zn.randn(2, 300).double()  # another dtype than the weights': as the layers take it
+    ones = np.ones((2, 300), np.float32)  # an array: Linear takes it, as eagerly
+    expected = [eager(model, x).numpy() for x in (x3, x64, zn.tensor(ones))]
+    del threads[:]
+    with zn.no_grad():
+        with pytest.raises(ValueError, match=r"Linear\(in_features=300\)"):
+            model(zn.randn(2, 299))
+        for x, want in zip((x3, x64, ones), expected):
+            np.testing.assert_array_equal(model(x).numpy(), want)
+    assert threads == []
+
+
+def test_sequential_follows_changes_to_its_layers_and_weights(threads):
+    import copy
+
+    model, x = mlp((300, 200, 120)), zn.randn(3, 300)
+    with zn.no_grad():
+        model(x)
+        model[0].weight.mul_(0.5)  # in place
+        np.testing.assert_array_equal(model(x).numpy(), eager(model, x).numpy())
+        model[2].weight.data = np.ascontiguousarray(model[2].weight.data[::-1])  # replaced
+        np.testing.assert_array_equal(model(x).numpy(), eager(model, x).numpy())
+        model[2] = nn.Linear(200, 60)  # another layer
+        assert model(x).shape == (3, 60)
+        np.testing.assert_array_equal(model(x).numpy(), eager(model, x).numpy())
+        model.append(nn.ReLU())
+        np.testing.assert_array_equal(model(x).numpy(), eager(model, x).numpy())
+        twin = copy.deepcopy(model)  # its own weights, read afresh
+        twin[0].weight.mul_(2.0)
+        np.testing.assert_array_equal(twin(x).numpy(), eager(twin, x).numpy())
+        np.testing.assert_array_equal(model(x).numpy(), eager(model, x).numpy())
+    del threads[:]
+    assert model(x).requires_grad and threads == []  # a graph to record: one by one
+
+
+def test_threads_may_call_a_fused_sequential_at_once(threads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = mlp()
+    inputs = [zn.randn(3, 300) for _ in range(32)]
+
+    def call(x):
+        with zn.no_grad():
+            return model(x)
+
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(call, inputs))
+    for x, out in zip(inputs, outs):
+        np.testing.assert_array_equal(out.numpy(), eager(model, x).numpy())

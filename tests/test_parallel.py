@@ -117,6 +117,24 @@ def test_gemms_it_does_not_cut_are_numpys(cutting):
     assert cutting == []
 
 
+@pytest.mark.parametrize("whole", [False, True])  # cut into parts; one compiled call
+def test_operands_with_an_axis_of_length_one_go_to_blas_the_right_way(cutting, monkeypatch, whole):
+    """A (1, k) view of a column has strides (s, s): unit stride along both axes. It must
+    go to BLAS as a transposed operand (a first version passed it as rows 1 apart: oneMKL
+    refused the leading dimension and the product was wrong), and so must (k, 1) views."""
+    monkeypatch.setattr(kernels, "GEMM_MIN", 1 << 40 if whole else 0)
+    rng = np.random.default_rng(5)
+    row = rng.standard_normal((30, 1)).T  # (1, 30), strides (8, 8)
+    col = rng.standard_normal((30, 1))  # strides (8, 8) too
+    wide, tall = rng.standard_normal((30, 20)), rng.standard_normal((20, 30))
+    for a, b in [(row, wide), (tall, col), (row, col), (col, row), (row, wide[:, :1])]:
+        assert a.strides[0] == a.strides[1] or b.strides[0] == b.strides[1]
+        np.testing.assert_allclose(kernels.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+        bias = rng.standard_normal(b.shape[1])
+        got = kernels.matmul(a, b, bias=bias)
+        np.testing.assert_allclose(got, a @ b + bias, rtol=1e-12, atol=1e-12)
+
+
 def test_every_cut_kernel_says_how_to_cut_each_argument():
     import inspect
 
@@ -221,13 +239,15 @@ def test_blas_is_held_to_one_thread_while_zennet_runs_and_set_back(cutting, monk
 @pytest.mark.parametrize("blas", ["mkl", "openblas"])
 def test_matmul_holds_blas_only_where_its_threads_could_start(cutting, monkeypatch, blas):
     """A product OpenBLAS runs on one thread anyway (under BLAS_ONE_THREAD_BELOW multiply-
-    adds) is not held, nor a cut one whose parts run on oneMKL; the rest are."""
+    adds) is not held, nor one zennet's compiled calls make on oneMKL (run sequentially: a
+    cut one, or a whole 2-d one under GEMM_MIN); the rest are."""
     monkeypatch.setattr(kernels, "GEMM_MIN", 10_000)
     monkeypatch.setattr(parallel, "blas_name", lambda: blas)
     holds, hold = [], parallel.hold_blas
     monkeypatch.setattr(parallel, "hold_blas", lambda: holds.append(1) or hold())
     rng = np.random.default_rng(0)
-    for (m, k, n), held in [((1, 512, 10), 0), ((1, 100, 95), 1), ((128, 50, 40), blas != "mkl")]:
+    mkl = blas == "mkl"
+    for (m, k, n), held in [((1, 512, 10), 0), ((1, 100, 95), not mkl), ((128, 50, 40), not mkl)]:
         holds.clear()
         a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
         np.testing.assert_allclose(kernels.matmul(a, b), a @ b, rtol=1e-12)

@@ -29,12 +29,11 @@ One fusion: a run of Linear ops on 2-d values, each maybe followed by a ReLU, wh
 in between nothing else reads (an MLP, a CNN's classifier), replays as one step, the
 layers in one compiled call when zennet cuts one of their products across its threads
 (``kernels.dense_layers``: the Python between the layers had cost a batch-1 MLP about as
-much as its products). The products zennet cuts are the eager ones to the bit; a smaller
-one in the run is one BLAS call with the bias added in it, the eager product to float
-rounding. Without the compiled kernels or threads, the ops replay one by one.
+much as its products), each product the eager one to the bit. Without the compiled
+kernels or threads, the ops replay one by one. (nn.Sequential runs such runs of its
+layers so eagerly when no graph is recorded: zennet/nn/fusion.py.)
 """
 
-import operator
 import threading
 from collections import Counter, OrderedDict
 
@@ -441,21 +440,18 @@ def _dense_run(ops, i, reads):
 def _dense_step(source, layers, steps):
     """A replay step for a run of Linear and ReLU ops: kernels.dense_run on the run's input
     (its weights prepared again only when they are other arrays than the last call's), what
-    its ``steps`` give (to float rounding: kernels.dense_layers), which run instead where it
+    its ``steps`` give (to the bit: kernels.dense_layers), which run instead where it
     cannot (an input of another device, dtype, or shape; anomaly mode, which checks each
     op's output)."""
     relus = tuple(relu for _, _, relu in layers)
     sources = [w for w, _, _ in layers] + [b for _, b, _ in layers]
     kinds = _kinds(sources)
     unread = [None] * (len(steps) - 1)  # the values inside the run: read by no other step
-    last = [([], None)]  # the weights and biases last read, and what dense_prepare made of them
+    prepare = kernels.DensePrepared()
 
     def step(values):
         arrays = _gather(kinds, values)
-        seen, prepared = last[0]  # one read: another thread may replace it meanwhile
-        if len(arrays) != len(seen) or not all(map(operator.is_, arrays, seen)):
-            prepared = kernels.dense_prepare(arrays[: len(relus)], arrays[len(relus) :])
-            last[0] = arrays, prepared
+        prepared = prepare(arrays[: len(relus)], arrays[len(relus) :])
         out = None if mode.anomaly else kernels.dense_run(values[source], prepared, relus)
         if out is None:
             for s in steps:

@@ -26,6 +26,7 @@ tests/test_kernels.py runs each kernel against it.
 import ctypes
 import importlib.util
 import math
+import operator
 import os
 import types
 
@@ -180,11 +181,16 @@ def _threaded(name, scope):
     return run
 
 
+def _blas_ready_kernels():
+    """Whether the compiled kernels are on and have a BLAS of zennet's own to call."""
+    return compiled_kernels_enabled() and parallel.cblas_gemm() is not None
+
+
 def blas_kernels_ready(*arrays):
     """Whether the kernels of ``BLAS_KERNELS`` can run on ``arrays``: the compiled kernels
     on, a BLAS zennet calls itself (zennet.parallel.cblas_gemm), and each array a CPU
     float32 NumPy array (those kernels' tanh is float32's)."""
-    if not compiled_kernels_enabled() or parallel.cblas_gemm() is None:
+    if not _blas_ready_kernels():
         return False
     return all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays)
 
@@ -216,10 +222,14 @@ def matmul(a, b, out=None, bias=None):
     cutting is on (:func:`parts`), a product of ``GEMM_MIN`` multiply-adds or more whose
     leading axes broadcast along two batch axes at most (:func:`_batched`) is cut into one
     part per thread (:func:`_cut_gemm`; a 2-d one into a new array by :func:`gemm_2d`, in
-    one compiled call), each part's rows starting as the bias; else, and for other arrays
-    (another device, 1-d, other dtypes) and empty products, it is the array module's matmul
+    one compiled call), each part's rows starting as the bias. With the compiled kernels on,
+    a smaller 2-d product into a new array is one compiled BLAS call on this thread
+    (:func:`gemm_2d_whole`, its rows too starting as the bias), as a run of dense layers
+    (:func:`dense_chain`) makes its small products, to the same bits, and in less time than
+    NumPy's matmul and add. Else, and for other arrays (another device, 1-d, other dtypes,
+    a bias of another shape than (n,)) and empty products, it is the array module's matmul
     and an add. BLAS is held to one thread meanwhile where its own threads could start:
-    not for the parts on oneMKL (run sequentially), nor for a product under
+    not for zennet's own calls on oneMKL (run sequentially), nor for a product under
     ``BLAS_ONE_THREAD_BELOW`` multiply-adds (a hold and release cost about 1.7 µs, more than a
     batch-1 layer's small GEMV)."""
     if (
@@ -230,20 +240,26 @@ def matmul(a, b, out=None, bias=None):
         or min(a.ndim, b.ndim) < 2
     ):
         return _plus(array_module(a).matmul(a, b, out=out), bias)
+    n = b.shape[-1]
+    if bias is not None and getattr(bias, "shape", None) != (n,):  # another shape: NumPy's add
+        return _plus(np.matmul(a, b, out=out), bias)
     plain = a.ndim == 2 and b.ndim == 2  # the common case: _batched's views only if cut
     found = None if plain else _batched(a, b)
-    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    m, k = a.shape[-2], a.shape[-1]
     size = m * k * n * (math.prod(found[2]) if found else 1)
     small = size < BLAS_ONE_THREAD_BELOW
     count = 1 if small and size < GEMM_MIN else parts(GEMM_MIN, GEMM_MIN)
-    if count < 2:  # one thread, BLAS's own: nothing to cut or hold
-        return _plus(np.matmul(a, b, out=out), bias)
-    cut = (plain or found is not None) and size >= max(GEMM_MIN, 1)  # empty: NumPy's
-    held = not (small or cut and parallel.blas_name() == "mkl") and parallel.hold_blas()
+    cut = count > 1 and (plain or found is not None) and size >= max(GEMM_MIN, 1)  # empty: NumPy's
+    whole = plain and out is None and 0 < size < GEMM_MIN and _blas_ready_kernels()
+    ours = (cut or whole) and parallel.blas_name() == "mkl"  # sequential oneMKL: no threads
+    held = count > 1 and not (small or ours) and parallel.hold_blas()
     try:  # held: else BLAS's own threads would spin on zennet's cores
-        if cut and plain and out is None:
+        if whole or cut and plain and out is None:  # into a new array, in one compiled call
             result = np.empty((m, n), a.dtype)
-            if _compiled()["gemm_2d"](a, b, result, count, _bias_rows(bias, a.dtype)):
+            rows = _bias_rows(bias, a.dtype)
+            if whole and _compiled()["gemm_2d_whole"](a, b, result, rows):
+                return result  # as dense_chain makes a small product
+            if cut and _compiled()["gemm_2d"](a, b, result, count, rows):
                 return result
         if cut:
             return _cut_gemm(*(found or _batched(a, b)), out, count, bias)
@@ -255,9 +271,9 @@ def matmul(a, b, out=None, bias=None):
 def dense_layers(a, weights, biases, relus):
     """Dense layers in turn, z = x @ w.T + b (x: a, then the layer before's z), then
     max(z, 0) where ``relus`` says, in one compiled call (:func:`dense_chain`): the last z.
-    The products :func:`matmul` cuts are its own to the bit; a smaller one (under
-    ``GEMM_MIN`` multiply-adds) is one BLAS call with z starting as the bias, where matmul
-    adds the bias after NumPy's product: the same to float rounding. None, computing
+    Each product is :func:`matmul`'s to the bit: cut as it cuts, or (under ``GEMM_MIN``
+    multiply-adds) one BLAS call with z starting as the bias, as it makes the small ones
+    when the compiled kernels are on. None, computing
     nothing, unless zennet cuts its calls (:func:`parts`) and would cut one of these
     products, a, each of ``weights`` (n, k, C-contiguous) and ``biases`` (n,) (or None) are
     NumPy arrays of one float dtype, each layer fitting the one before, and no product is
@@ -280,11 +296,32 @@ def dense_prepare(weights, biases):
         if not w.flags.c_contiguous:  # BLAS would take it another way than matmul's
             return None
         fits = b is None or type(b) is np.ndarray and b.dtype == dtype and b.shape == w.shape[:1]
+        fits = fits and (b is None or b.flags.c_contiguous)  # else a copy: blind to changes
         if not fits:
             return None
         adds.append(_bias_rows(b, dtype))
         largest, k = max(largest, k * w.shape[0]), w.shape[0]
     return tuple([w.T for w in weights]), tuple(adds), largest
+
+
+class DensePrepared:
+    """:func:`dense_prepare` of the weights and biases a call gives, made again only when
+    they are other arrays than the last call's (an in-place change keeps them, and the
+    views it made see it). Threads may share one."""
+
+    def __init__(self):
+        self._last = ((), None)  # (the arrays last given, what dense_prepare made of them)
+
+    def __call__(self, weights, biases):
+        arrays = (*weights, *biases)
+        seen, prepared = self._last  # one read: another thread may replace it meanwhile
+        if len(arrays) != len(seen) or not all(map(operator.is_, arrays, seen)):
+            prepared = dense_prepare(weights, biases)
+            self._last = arrays, prepared
+        return prepared
+
+    def __reduce__(self):  # a copy (deepcopy, pickle) starts empty: its views would be stale
+        return type(self), ()
 
 
 def dense_run(a, prepared, relus):
@@ -410,8 +447,11 @@ def _in_place(out, shape, shape4, dtype):
 
 
 def operand(x, size):
-    """(transposed?, leading dimension) of a BLAS-ready 2-d x (:func:`_blas_ready`)."""
-    if x.strides[1] == size:
+    """(transposed?, leading dimension) of a BLAS-ready 2-d x (:func:`_blas_ready`), read
+    the way :func:`blas_operand` accepted it: rows of unit stride only where the row stride
+    spans a row (an axis of length 1 may have unit stride either way: a (1, k) view of a
+    column has strides (s, s), which must go as a transposed operand, not as rows 1 apart)."""
+    if x.strides[1] == size and x.strides[0] >= max(x.shape[1], 1) * size:
         return NO_TRANS, x.strides[0] // size
     return TRANS, x.strides[1] // size
 
@@ -452,6 +492,18 @@ def gemm_2d(a, b, out, count, bias):
         return False
     for p in prange(count):
         gemm_2d_part(a, b, out, p, count, bias)
+    return True
+
+
+def gemm_2d_whole(a, b, out, bias):
+    """out = a @ b (2-d, out's rows of unit stride) in one BLAS call on this thread, out's
+    rows starting as ``bias`` when it is not empty, as a part of :func:`gemm_2d` that is the
+    whole: :func:`matmul`'s products too small to cut, so that a run of dense layers
+    (:func:`dense_chain`) computes each small product as matmul does. Returns False,
+    computing nothing, where an operand is no BLAS operand as it is. Compiled only."""
+    if not (blas_operand(a) and blas_operand(b)):
+        return False
+    gemm_2d_part(a, b, out, 0, 1, bias)
     return True
 
 
@@ -601,6 +653,7 @@ def _compile():
         compiled[name] = jit(globals()[name], parallel=True)
     compiled["gemm_parts"] = jit(gemm_parts, parallel=True)
     compiled["gemm_2d"] = jit(gemm_2d, parallel=True)
+    compiled["gemm_2d_whole"] = jit(gemm_2d_whole)
     compiled["dense_chain"] = jit(dense_chain, parallel=True)
     compiled["start_threads"] = jit(start_threads, parallel=True)
     return compiled

@@ -2,8 +2,11 @@
 
 from collections import OrderedDict
 
+from zennet.grad_mode import mode
+from zennet.nn import fusion
 from zennet.nn.module import Module, Parameter
 from zennet.tensor import Tensor
+from zennet.trace import report_while_recording
 
 
 class Sequential(Module):
@@ -19,6 +22,19 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x):
+        if mode.enabled or type(x) is not Tensor:
+            return self._one_by_one(x)
+        # no graph to record: a run of dense layers may go in one compiled call (nn/fusion.py)
+        modules = tuple(self._modules.values())
+        made = self.__dict__.get("_fused")
+        if made is None or made[0] != modules:
+            made = modules, fusion.plan(modules)
+            object.__setattr__(self, "_fused", made)  # not a module, parameter or buffer
+        for m in made[1]:
+            x = m(x)
+        return x
+
+    def _one_by_one(self, x):
         for m in self._modules.values():
             x = m(x)
         return x
@@ -49,6 +65,9 @@ class Sequential(Module):
     def append(self, module):
         self.add_module(str(len(self._modules)), module)
         return self
+
+
+report_while_recording(Sequential, "forward", Sequential._one_by_one)  # a tracer sees the ops
 
 
 class ModuleList(Module):
