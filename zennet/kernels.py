@@ -285,23 +285,29 @@ def dense_layers(a, weights, biases, relus):
 
 def dense_prepare(weights, biases):
     """What :func:`dense_run` needs of the weights and biases (checked as
-    :func:`dense_layers` says), or None where they do not fit."""
+    :func:`dense_layers` says), or None where they do not fit: a table of each layer's
+    (weight's address, n, k, bias's address, its length: 0 for none), which the compiled
+    chain reads its arrays from (numba takes a tuple of arrays in far more slowly than one
+    array: docs/performance.md), and the arrays themselves, kept alive with it."""
     first = weights[0]
     if type(first) is not np.ndarray or first.dtype.char not in "fd" or first.ndim != 2:
         return None
-    dtype, k, largest, adds = first.dtype, first.shape[1], 0, []
+    dtype, k, largest, rows, adds = first.dtype, first.shape[1], 0, [], []
     for w, b in zip(weights, biases):
         if type(w) is not np.ndarray or w.dtype != dtype or w.ndim != 2 or w.shape[1] != k:
             return None
-        if not w.flags.c_contiguous:  # BLAS would take it another way than matmul's
+        if not w.flags.c_contiguous or w.size == 0:  # BLAS would take it otherwise than matmul
             return None
         fits = b is None or type(b) is np.ndarray and b.dtype == dtype and b.shape == w.shape[:1]
         fits = fits and (b is None or b.flags.c_contiguous)  # else a copy: blind to changes
         if not fits:
             return None
         adds.append(_bias_rows(b, dtype))
+        rows.append((w.ctypes.data, w.shape[0], k, adds[-1].ctypes.data, adds[-1].shape[0]))
         largest, k = max(largest, k * w.shape[0]), w.shape[0]
-    return tuple([w.T for w in weights]), tuple(adds), largest
+    between = sum(w.shape[0] for w in weights[:-1])  # the widths of the values in between
+    table = np.array(rows, np.int64)
+    return table, (weights, adds), dtype, first.shape[1], between, k, largest
 
 
 class DensePrepared:
@@ -328,20 +334,20 @@ def dense_run(a, prepared, relus):
     """:func:`dense_layers` on a, the weights and biases as :func:`dense_prepare` made them."""
     if prepared is None or type(a) is not np.ndarray or a.ndim != 2:
         return None
-    flipped, adds, largest = prepared
+    table, _, dtype, width, between, last, largest = prepared
     m = a.shape[0]
     count = parts(GEMM_MIN, GEMM_MIN)
     if count < 2 or m * largest < max(GEMM_MIN, 1):  # nothing to cut (or empty): the ops'
         return None  # own products, to the bit
-    if a.dtype != flipped[0].dtype or a.shape[1] != flipped[0].shape[0]:
+    if a.dtype != dtype or a.shape[1] != width:
         return None
-    outs = tuple([np.empty((m, w.shape[1]), a.dtype) for w in flipped])
+    values, out = np.empty(m * between, dtype), np.empty((m, last), dtype)
     held = parallel.blas_name() != "mkl" and parallel.hold_blas()
     try:
-        done = _compiled()["dense_chain"](a, flipped, adds, relus, outs, count, GEMM_MIN)
+        done = _compiled()["dense_chain"](a, table, relus, values, out, count, GEMM_MIN)
     finally:
         parallel.release_blas(held)
-    return outs[-1] if done else None
+    return out if done else None
 
 
 def _plus(product, bias):
@@ -521,29 +527,37 @@ def gemm_2d_part(a, b, out, p, count, bias):
     return z
 
 
-def dense_chain(a, weights, biases, relus, outs, count, smallest):
-    """Dense layers in turn in one compiled call (:func:`dense_layers`): outs[i] = x @
-    weights[i] + biases[i] (x: a, then outs[i - 1]), then ReLU where relus[i]. A product of
-    ``smallest`` multiply-adds or more (``GEMM_MIN``, an argument so that the machine code
-    numba caches holds no value of it) is cut into ``count`` parts as :func:`gemm_2d` cuts
-    it, each part's ReLU on the piece it wrote; a smaller one is one piece on this thread.
-    Returns False, computing nothing, where gemm_2d would for a product to cut, or an
-    operand is no BLAS operand. Compiled only."""
-    x = a
-    for i in range(len(weights)):
-        m, k, n = x.shape[0], x.shape[1], weights[i].shape[1]
-        cut_along_k = m * k * n >= smallest and along_k(m, k, n)
-        if cut_along_k or not (blas_operand(x) and blas_operand(weights[i])):
+def dense_chain(a, table, relus, values, out, count, smallest):
+    """Dense layers in turn in one compiled call (:func:`dense_layers`): z = x @ w.T + b
+    (x: a, then the z before), then ReLU where relus[i], the last z into out and the others
+    into ``values`` (one after another, each (m, n) C-contiguous), layer i's w (n, k) and b
+    read from row i of ``table`` (:func:`dense_prepare`). A product of ``smallest``
+    multiply-adds or more (``GEMM_MIN``, an argument so that the machine code numba caches
+    holds no value of it) is cut into ``count`` parts as :func:`gemm_2d` cuts it, each
+    part's ReLU on the piece it wrote; a smaller one is one piece on this thread, as
+    :func:`gemm_2d_whole` makes it. Returns False, computing nothing, where gemm_2d would
+    for a product to cut, or a is no BLAS operand. Compiled only."""
+    m, k = a.shape
+    if not blas_operand(a):
+        return False
+    for i in range(table.shape[0]):
+        n = table[i, 1]
+        if m * k * n >= smallest and along_k(m, k, n):
             return False
-        x = outs[i]
-    x = a
-    for i in range(len(weights)):
-        if x.shape[0] * x.shape[1] * weights[i].shape[1] < smallest:
-            relu_2d(gemm_2d_part(x, weights[i], outs[i], 0, 1, biases[i]), relus[i])
+        k = n
+    x, start, last = a, 0, table.shape[0] - 1
+    for i in range(table.shape[0]):
+        n, k = table[i, 1], table[i, 2]
+        w = carray(as_pointer(table[i, 0]), (n, k), a.dtype).T  # as matmul gets it: (k, n)
+        bias = carray(as_pointer(table[i, 3]), (table[i, 4],), a.dtype)
+        z = out if i == last else values[start : start + m * n].reshape((m, n))
+        start += m * n
+        if m * k * n < smallest:
+            relu_2d(gemm_2d_part(x, w, z, 0, 1, bias), relus[i])
         else:
             for p in prange(count):
-                relu_2d(gemm_2d_part(x, weights[i], outs[i], p, count, biases[i]), relus[i])
-        x = outs[i]
+                relu_2d(gemm_2d_part(x, w, z, p, count, bias), relus[i])
+        x = z
     return True
 
 
@@ -590,6 +604,7 @@ def gemm(size, trans_x, trans_y, rows, cols, inner, x, ld_x, y, ld_y, beta, z, l
 
 prange = range  # numba's prange in the compiled kernels (_compile binds it)
 blas_sgemm = blas_dgemm = None  # BLAS's cblas_sgemm and cblas_dgemm, bound by _compile
+carray = as_pointer = None  # numba.carray, an address as its pointer: bound by _compile
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # CBLAS's enums
 
 
@@ -627,6 +642,7 @@ def _compile():
 
     _prefer_openmp(numba)
     scope = dict(globals(), prange=numba.prange, **_blas_functions())
+    scope.update(carray=numba.carray, as_pointer=_pointer())
 
     def jit(fn, **options):
         rebound = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__)
@@ -669,6 +685,23 @@ def _prefer_openmp(numba):
     chosen = {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.environ)
     if not chosen:
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+
+
+def _pointer():
+    """A numba intrinsic: an integer address (an array's ``ctypes.data``) as the pointer
+    numba's carray takes."""
+    from numba import types as nb
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def as_pointer(typingctx, address):
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+        return nb.voidptr(address), codegen
+
+    return as_pointer
 
 
 def _blas_functions():
