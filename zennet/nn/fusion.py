@@ -52,10 +52,14 @@ class DenseRun:
         after = [type(m) for m in modules[1:]] + [None]
         self.relus = tuple(after[i] is ReLU for i, m in enumerate(modules) if type(m) is Linear)
         self.prepare = kernels.DensePrepared()
+        # the largest product per row, as the layers were built: a quick first look at
+        # whether anything will be cut (kernels.dense_run decides on the weights as they are)
+        self.largest = max(m.in_features * m.out_features for m in self.linears)
 
     def __call__(self, x):
-        cutting = kernels.parts(1, 0) > 1  # else nothing would be cut: the layers' own calls
-        if cutting and not mode.anomaly and all(map(_plain, self.modules)):
+        shape = x.data.shape
+        cut = len(shape) == 2 and shape[0] * self.largest >= max(kernels.GEMM_MIN, 1)
+        if cut and kernels.parts(1, 0) > 1 and not mode.anomaly and all(map(_plain, self.modules)):
             weights = [m.weight.data for m in self.linears]
             biases = [None if m.bias is None else m.bias.data for m in self.linears]
             out = kernels.dense_run(x.data, self.prepare(weights, biases), self.relus)
