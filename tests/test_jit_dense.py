@@ -312,6 +312,25 @@ def test_sequential_runs_its_layers_one_by_one_where_the_call_would_show(threads
     assert check(model, x, eager(model, x).numpy()) == []  # (the products: NumPy's now)
 
 
+def test_a_dropout_in_eval_mode_is_part_of_the_run_and_one_training_is_not(threads):
+    zn.manual_seed(0)
+    model = nn.Sequential(  # as the mlp preset: Linear-ReLU-Dropout blocks, a Linear head
+        nn.Linear(300, 200), nn.ReLU(), nn.Dropout(0.5), nn.Linear(200, 120), nn.Dropout(0.5)
+    ).eval()
+    x = zn.randn(4, 300)
+    expected = eager(model, x).numpy()
+    del threads[:]
+    with zn.no_grad():
+        np.testing.assert_array_equal(model(x).numpy(), expected)
+        assert threads == [True] and len(model._fused[1]) == 1  # one run of five modules
+        model.train()  # the dropouts draw their masks, as the layers one by one do
+        zn.manual_seed(1)
+        dropped = model(x).numpy()
+    zn.manual_seed(1)
+    np.testing.assert_array_equal(dropped, eager(model, x).numpy())
+    assert threads == [True] and (dropped == 0).mean() > 0.4
+
+
 def test_sequential_gives_its_layers_errors_and_other_inputs_to_them(threads):
     model = mlp()
     x3 = zn.randn(2, 3, 300)  # 3-d: the layers one by one

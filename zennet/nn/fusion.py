@@ -1,39 +1,43 @@
 """Sequential's inference path: a run of its layers in one compiled call.
 
 With no graph to record (under ``zn.no_grad()`` or ``zn.inference_mode()``), a run of
-``nn.Linear`` layers in a ``Sequential``, each maybe followed by an ``nn.ReLU`` (an MLP, a
-CNN's classifier), on a 2-d input, is computed by ``kernels.dense_run``: the layers one
-after another in one compiled call, each product cut across zennet's threads as
-``kernels.matmul`` cuts it and each ReLU on the piece its thread wrote. Every product is
-the eager one to the bit (the small ones too: kernels.matmul makes them the same way), so
-the output is the one the layers give one by one; only the Python between them is gone,
-which at batch 1 had cost about as much as the products (docs/performance.md). PyTorch
-has such an inference path for its transformer layers; this is zennet's for dense ones.
+``nn.Linear`` layers in a ``Sequential``, each maybe followed by an ``nn.ReLU`` and then
+an ``nn.Dropout`` (an MLP, a CNN's classifier), on a 2-d input, is computed by
+``kernels.dense_run``: the layers one after another in one compiled call, each product
+cut across zennet's threads as ``kernels.matmul`` cuts it and each ReLU on the piece its
+thread wrote; a Dropout in eval mode passes its input on as it is. Every product is the
+eager one to the bit (the small ones too: kernels.matmul makes them the same way), so the
+output is the one the layers give one by one; only the Python between them is gone, which
+at batch 1 had cost about as much as the products (docs/performance.md).
 
 It is taken only where it cannot be told from the layers' own calls: the layers are
-exactly ``Linear`` and ``ReLU`` (no subclass), with no hooks and no ``forward`` set on the
-instance; not in anomaly mode (which checks each op's output); not while a tracer records
-(zn.jit.trace, zn.onnx.export: they see the ops); and only when zennet cuts one of the
-run's products (the compiled kernels and threads on, a product of ``kernels.GEMM_MIN``
-multiply-adds or more). Anything else, an input of another shape, dtype or device
-included, runs the layers one by one as always (and so gets their errors).
+exactly ``Linear``, ``ReLU`` and ``Dropout`` (no subclass), with no hooks and no
+``forward`` set on the instance, and no Dropout in training mode; not in anomaly mode
+(which checks each op's output); not while a tracer records (zn.jit.trace,
+zn.onnx.export: they see the ops); and only when zennet cuts one of the run's products
+(the compiled kernels and threads on, a product of ``kernels.GEMM_MIN`` multiply-adds or
+more). Anything else, an input of another shape, dtype or device included, runs the
+layers one by one as always (and so gets their errors).
 """
 
 from zennet import kernels
 from zennet.grad_mode import mode
 from zennet.nn.activation import ReLU
+from zennet.nn.dropout import Dropout
 from zennet.nn.linear import Linear
 from zennet.tensor import Tensor
 
 
 def plan(modules):
-    """``modules`` (a tuple) with each run of Linear layers (each maybe followed by a ReLU)
-    of two modules or more made one :class:`DenseRun`."""
+    """``modules`` (a tuple) with each run of Linear layers, each maybe followed by a ReLU
+    and then a Dropout, of two modules or more made one :class:`DenseRun`."""
     steps, i = [], 0
     while i < len(modules):
         j = i
         while j < len(modules) and type(modules[j]) is Linear:
-            j += 2 if j + 1 < len(modules) and type(modules[j + 1]) is ReLU else 1
+            j += 1
+            for follower in (ReLU, Dropout):
+                j += j < len(modules) and type(modules[j]) is follower
         if j - i >= 2:
             steps.append(DenseRun(modules[i:j]))
             i = j
@@ -44,11 +48,14 @@ def plan(modules):
 
 
 class DenseRun:
-    """Linear layers, each maybe followed by a ReLU, called as one module (see above)."""
+    """Linear layers, each maybe followed by a ReLU and a Dropout, called as one module
+    (see above); a Dropout in eval mode passes its input on as it is, and one in training
+    mode has the layers called one by one."""
 
     def __init__(self, modules):
         self.modules = modules
         self.linears = [m for m in modules if type(m) is Linear]
+        self.dropouts = [m for m in modules if type(m) is Dropout]
         after = [type(m) for m in modules[1:]] + [None]
         self.relus = tuple(after[i] is ReLU for i, m in enumerate(modules) if type(m) is Linear)
         self.prepare = kernels.DensePrepared()
@@ -59,7 +66,8 @@ class DenseRun:
     def __call__(self, x):
         shape = x.data.shape
         cut = len(shape) == 2 and shape[0] * self.largest >= max(kernels.GEMM_MIN, 1)
-        if cut and kernels.parts(1, 0) > 1 and not mode.anomaly and all(map(_plain, self.modules)):
+        cut = cut and kernels.parts(1, 0) > 1 and not any(d.training for d in self.dropouts)
+        if cut and not mode.anomaly and all(map(_plain, self.modules)):
             weights = [m.weight.data for m in self.linears]
             biases = [None if m.bias is None else m.bias.data for m in self.linears]
             out = kernels.dense_run(x.data, self.prepare(weights, biases), self.relus)
