@@ -55,7 +55,6 @@ class DenseRun:
     def __init__(self, modules):
         self.modules = modules
         self.linears = [m for m in modules if type(m) is Linear]
-        self.dropouts = [m for m in modules if type(m) is Dropout]
         after = [type(m) for m in modules[1:]] + [None]
         self.relus = tuple(after[i] is ReLU for i, m in enumerate(modules) if type(m) is Linear)
         self.prepare = kernels.DensePrepared()
@@ -66,10 +65,11 @@ class DenseRun:
     def __call__(self, x):
         shape = x.data.shape
         cut = len(shape) == 2 and shape[0] * self.largest >= max(kernels.GEMM_MIN, 1)
-        cut = cut and kernels.parts(1, 0) > 1 and not any(d.training for d in self.dropouts)
-        if cut and not mode.anomaly and all(map(_plain, self.modules)):
-            weights = [m.weight.data for m in self.linears]
-            biases = [None if m.bias is None else m.bias.data for m in self.linears]
+        if cut and self._plain():
+            weights, biases = [], []
+            for m in self.linears:
+                weights.append(m.weight.data)
+                biases.append(None if m.bias is None else m.bias.data)
             out = kernels.dense_run(x.data, self.prepare(weights, biases), self.relus)
             if out is not None:
                 return Tensor._from_op(out, None)
@@ -77,9 +77,14 @@ class DenseRun:
             x = m(x)
         return x
 
-
-def _plain(m):
-    """Whether calling module m runs its class's forward and nothing else."""
-    return not (
-        m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or "forward" in m.__dict__
-    )
+    def _plain(self):
+        """Whether calling the layers would run their classes' forwards and nothing else,
+        the Dropouts in eval mode, with zennet's threads to cut a product on."""
+        if mode.anomaly or kernels.parts(1, 0) < 2:
+            return False
+        for m in self.modules:  # read at each call: a hook may come at any time
+            if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks:
+                return False
+            if "forward" in m.__dict__ or type(m) is Dropout and m.training:
+                return False
+        return True
