@@ -308,8 +308,11 @@ def test_sequential_runs_its_layers_one_by_one_where_the_call_would_show(threads
     subclass = nn.Sequential(Doubled(300, 200), nn.ReLU(), nn.Linear(200, 120), nn.ReLU())
     assert check(subclass, x, eager(subclass, x).numpy()) == [True]  # the last two only
     assert subclass._fused[1][:2] == [subclass[0], subclass[1]]  # a subclass: one by one
+    twice = type("Twice", (nn.Module,), {"forward": lambda self, w: w * 2})()
+    nn.utils.parametrize.register_parametrization(model[0], "weight", twice)  # a new class
+    assert check(model, x, eager(model, x).numpy()) == []
     monkeypatch.setitem(parallel._STATE, "enabled", False)  # zennet's threads off
-    assert check(model, x, eager(model, x).numpy()) == []  # (the products: NumPy's now)
+    assert check(subclass, x, eager(subclass, x).numpy()) == []  # (the products: NumPy's now)
 
 
 def test_a_dropout_in_eval_mode_is_part_of_the_run_and_one_training_is_not(threads):

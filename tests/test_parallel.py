@@ -120,8 +120,8 @@ def test_gemms_it_does_not_cut_are_numpys(cutting):
 @pytest.mark.parametrize("whole", [False, True])  # cut into parts; one compiled call
 def test_operands_with_an_axis_of_length_one_go_to_blas_the_right_way(cutting, monkeypatch, whole):
     """A (1, k) view of a column has strides (s, s): unit stride along both axes. It must
-    go to BLAS as a transposed operand (a first version passed it as rows 1 apart: oneMKL
-    refused the leading dimension and the product was wrong), and so must (k, 1) views."""
+    go to BLAS as a transposed operand (zennet passed it as rows 1 apart until this test:
+    oneMKL refused the leading dimension and the product was wrong); (k, 1) ones too."""
     monkeypatch.setattr(kernels, "GEMM_MIN", 1 << 40 if whole else 0)
     rng = np.random.default_rng(5)
     row = rng.standard_normal((30, 1)).T  # (1, 30), strides (8, 8)

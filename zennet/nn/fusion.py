@@ -63,7 +63,7 @@ class DenseRun:
         self.largest = max(m.in_features * m.out_features for m in self.linears)
 
     def __call__(self, x):
-        shape = x.data.shape
+        shape = x.data.shape if type(x) is Tensor else ()  # else the layers say what they take
         cut = len(shape) == 2 and shape[0] * self.largest >= max(kernels.GEMM_MIN, 1)
         if cut and self._plain():
             weights, biases = [], []
@@ -85,6 +85,11 @@ class DenseRun:
         for m in self.modules:  # read at each call: a hook may come at any time
             if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks:
                 return False
+            if type(m) not in _KINDS:  # a class changed since (a parametrization's)
+                return False
             if "forward" in m.__dict__ or type(m) is Dropout and m.training:
                 return False
         return True
+
+
+_KINDS = (Linear, ReLU, Dropout)
