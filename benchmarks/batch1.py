@@ -66,13 +66,13 @@ def levels(width=512):
         h = kernels.matmul(np.maximum(h, 0, out=h), w2.T, bias=b2)
         return kernels.matmul(np.maximum(h, 0, out=h), w3.T, bias=b3)
 
-    prepared = kernels.dense_prepare([w1, w2, w3], [b1, b2, b3])
+    prepared = kernels.dense_prepare([w1, w2, w3], [b1, b2, b3], (True, True, False))
 
     eager, one_by_one = _eager(model, x)
     return {
         "kernels": bare,
         "matmul": through_matmul,
-        "chain": lambda: kernels.dense_run(x.data, prepared, (True, True, False)),
+        "chain": lambda: kernels.dense_run(x.data, prepared),
         "replay": lambda: plan.run((x.data,)),
         "traced": lambda: traced(x),
         "eager": eager,

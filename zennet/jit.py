@@ -447,12 +447,12 @@ def _dense_step(source, layers, steps):
     sources = [w for w, _, _ in layers] + [b for _, b, _ in layers]
     kinds = _kinds(sources)
     unread = [None] * (len(steps) - 1)  # the values inside the run: read by no other step
-    prepare = kernels.DensePrepared()
+    prepare = kernels.DensePrepared(relus)
 
     def step(values):
         arrays = _gather(kinds, values)
         prepared = prepare(arrays[: len(relus)], arrays[len(relus) :])
-        out = None if mode.anomaly else kernels.dense_run(values[source], prepared, relus)
+        out = None if mode.anomaly else kernels.dense_run(values[source], prepared)
         if out is None:
             for s in steps:
                 s(values)

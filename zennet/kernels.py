@@ -277,23 +277,25 @@ def dense_layers(a, weights, biases, relus):
     nothing, unless zennet cuts its calls (:func:`parts`) and would cut one of these
     products, a, each of ``weights`` (n, k, C-contiguous) and ``biases`` (n,) (or None) are
     NumPy arrays of one float dtype, each layer fitting the one before, and no product is
-    one matmul cuts along k. zn.jit's replay of a run of Linear and ReLU ops calls it in
-    two halves: :func:`dense_prepare` once for as long as the weights are the same arrays,
+    one matmul cuts along k. zn.jit's replay of a run of Linear and ReLU ops and
+    nn.Sequential's (zennet/nn/fusion.py) call it in two halves: :func:`dense_prepare`
+    once for as long as the weights are the same arrays (:class:`DensePrepared`),
     :func:`dense_run` on each input."""
-    return dense_run(a, dense_prepare(weights, biases), relus)
+    return dense_run(a, dense_prepare(weights, biases, relus))
 
 
-def dense_prepare(weights, biases):
-    """What :func:`dense_run` needs of the weights and biases (checked as
+def dense_prepare(weights, biases, relus):
+    """What :func:`dense_run` needs of the weights, biases and ReLUs (checked as
     :func:`dense_layers` says), or None where they do not fit: a table of each layer's
-    (weight's address, n, k, bias's address, its length: 0 for none), which the compiled
-    chain reads its arrays from (numba takes a tuple of arrays in far more slowly than one
-    array: docs/performance.md), and the arrays themselves, kept alive with it."""
+    (weight's address, n, k, bias's address, its length: 0 for none, ReLU after?), which
+    the compiled chain reads its arrays from (numba takes a tuple of arrays in far more
+    slowly than one array: docs/performance.md), and the arrays themselves, kept alive
+    with it."""
     first = weights[0]
     if type(first) is not np.ndarray or first.dtype.char not in "fd" or first.ndim != 2:
         return None
     dtype, k, largest, rows, adds = first.dtype, first.shape[1], 0, [], []
-    for w, b in zip(weights, biases):
+    for w, b, relu in zip(weights, biases, relus):
         if type(w) is not np.ndarray or w.dtype != dtype or w.ndim != 2 or w.shape[1] != k:
             return None
         if not w.flags.c_contiguous or w.size == 0:  # BLAS would take it otherwise than matmul
@@ -303,7 +305,8 @@ def dense_prepare(weights, biases):
         if not fits:
             return None
         adds.append(_bias_rows(b, dtype))
-        rows.append((w.ctypes.data, w.shape[0], k, adds[-1].ctypes.data, adds[-1].shape[0]))
+        bias_at, bias_length = adds[-1].ctypes.data, adds[-1].shape[0]
+        rows.append((w.ctypes.data, w.shape[0], k, bias_at, bias_length, bool(relu)))
         largest, k = max(largest, k * w.shape[0]), w.shape[0]
     between = sum(w.shape[0] for w in weights[:-1])  # the widths of the values in between
     table = np.array(rows, np.int64)
@@ -311,27 +314,29 @@ def dense_prepare(weights, biases):
 
 
 class DensePrepared:
-    """:func:`dense_prepare` of the weights and biases a call gives, made again only when
-    they are other arrays than the last call's (an in-place change keeps them, and the
-    views it made see it). Threads may share one."""
+    """:func:`dense_prepare` of the weights and biases a call gives (and this run's
+    ``relus``), made again only when they are other arrays than the last call's (an
+    in-place change keeps them, and the table's addresses still lead to it). Threads may
+    share one."""
 
-    def __init__(self):
+    def __init__(self, relus):
+        self.relus = tuple(relus)
         self._last = ((), None)  # (the arrays last given, what dense_prepare made of them)
 
     def __call__(self, weights, biases):
         arrays = (*weights, *biases)
         seen, prepared = self._last  # one read: another thread may replace it meanwhile
         if len(arrays) != len(seen) or not all(map(operator.is_, arrays, seen)):
-            prepared = dense_prepare(weights, biases)
+            prepared = dense_prepare(weights, biases, self.relus)
             self._last = arrays, prepared
         return prepared
 
-    def __reduce__(self):  # a copy (deepcopy, pickle) starts empty: its views would be stale
-        return type(self), ()
+    def __reduce__(self):  # a copy (deepcopy, pickle) starts empty: its table may be stale
+        return type(self), (self.relus,)
 
 
-def dense_run(a, prepared, relus):
-    """:func:`dense_layers` on a, the weights and biases as :func:`dense_prepare` made them."""
+def dense_run(a, prepared):
+    """:func:`dense_layers` on a, the layers as :func:`dense_prepare` made them ready."""
     if prepared is None or type(a) is not np.ndarray or a.ndim != 2:
         return None
     table, _, dtype, width, between, last, largest = prepared
@@ -344,7 +349,7 @@ def dense_run(a, prepared, relus):
     values, out = np.empty(m * between, dtype), np.empty((m, last), dtype)
     held = parallel.blas_name() != "mkl" and parallel.hold_blas()
     try:
-        done = _compiled()["dense_chain"](a, table, relus, values, out, count, GEMM_MIN)
+        done = _compiled()["dense_chain"](a, table, values, out, count, GEMM_MIN)
     finally:
         parallel.release_blas(held)
     return out if done else None
@@ -527,11 +532,12 @@ def gemm_2d_part(a, b, out, p, count, bias):
     return z
 
 
-def dense_chain(a, table, relus, values, out, count, smallest):
+def dense_chain(a, table, values, out, count, smallest):
     """Dense layers in turn in one compiled call (:func:`dense_layers`): z = x @ w.T + b
-    (x: a, then the z before), then ReLU where relus[i], the last z into out and the others
-    into ``values`` (one after another, each (m, n) C-contiguous), layer i's w (n, k) and b
-    read from row i of ``table`` (:func:`dense_prepare`). A product of ``smallest``
+    (x: a, then the z before), then ReLU where the layer has one, the last z into out and
+    the others into ``values`` (one after another, each (m, n) C-contiguous), layer i's w
+    (n, k), b and ReLU read from row i of ``table`` (:func:`dense_prepare`: so one machine
+    code serves every depth of run). A product of ``smallest``
     multiply-adds or more (``GEMM_MIN``, an argument so that the machine code numba caches
     holds no value of it) is cut into ``count`` parts as :func:`gemm_2d` cuts it, each
     part's ReLU on the piece it wrote; a smaller one is one piece on this thread, as
@@ -553,10 +559,10 @@ def dense_chain(a, table, relus, values, out, count, smallest):
         z = out if i == last else values[start : start + m * n].reshape((m, n))
         start += m * n
         if m * k * n < smallest:
-            relu_2d(gemm_2d_part(x, w, z, 0, 1, bias), relus[i])
+            relu_2d(gemm_2d_part(x, w, z, 0, 1, bias), table[i, 5] != 0)
         else:
             for p in prange(count):
-                relu_2d(gemm_2d_part(x, w, z, p, count, bias), relus[i])
+                relu_2d(gemm_2d_part(x, w, z, p, count, bias), table[i, 5] != 0)
         x = z
     return True
 

@@ -56,8 +56,8 @@ class DenseRun:
         self.modules = modules
         self.linears = [m for m in modules if type(m) is Linear]
         after = [type(m) for m in modules[1:]] + [None]
-        self.relus = tuple(after[i] is ReLU for i, m in enumerate(modules) if type(m) is Linear)
-        self.prepare = kernels.DensePrepared()
+        relus = [after[i] is ReLU for i, m in enumerate(modules) if type(m) is Linear]
+        self.prepare = kernels.DensePrepared(relus)
         # the largest product per row, as the layers were built: a quick first look at
         # whether anything will be cut (kernels.dense_run decides on the weights as they are)
         self.largest = max(m.in_features * m.out_features for m in self.linears)
@@ -70,7 +70,7 @@ class DenseRun:
             for m in self.linears:
                 weights.append(m.weight.data)
                 biases.append(None if m.bias is None else m.bias.data)
-            out = kernels.dense_run(x.data, self.prepare(weights, biases), self.relus)
+            out = kernels.dense_run(x.data, self.prepare(weights, biases))
             if out is not None:
                 return Tensor._from_op(out, None)
         for m in self.modules:
