@@ -39,6 +39,7 @@ def cutting(monkeypatch):
     monkeypatch.setitem(kernels._STATE, "threads_spin", True)
     monkeypatch.setattr(kernels, "GEMM_MIN", 0)
     monkeypatch.setattr(kernels, "MIN_SPLIT", 0)
+    monkeypatch.setattr(kernels, "PART_ROWS", {})
     cut_calls, cut_gemm = [], kernels._cut_gemm
 
     def counted(*args):
@@ -367,6 +368,22 @@ def test_column_sums_kernel_equals_numpy(cutting):
     np.testing.assert_allclose(got, x.sum(axis=0, dtype=np.float64), rtol=1e-6)
     kernels.use_compiled_kernels(False)
     np.testing.assert_array_equal(column_sums(x), x.sum(axis=0))
+
+
+def test_column_sums_are_cut_only_over_many_rows(cutting, monkeypatch):
+    # PART_ROWS: a part of a bias gradient's column sums gets 512 rows at least
+    monkeypatch.setattr(kernels, "PART_ROWS", {"column_sums": 512})
+    monkeypatch.setattr(kernels, "MIN_SPLIT", 1 << 16)
+    rows = {n: np.zeros((n, 512), np.float32) for n in (128, 1023, 1024, 1536, 4096)}
+    assert [kernels.part_count("column_sums", x) for x in rows.values()] == [1, 1, 2, 3, 3]
+    assert kernels.part_count("relu", rows[128].reshape(-1)) == 3  # others as before
+    x = np.random.default_rng(1).standard_normal((128, 512)).astype(np.float32)
+    from zennet.ops.linalg import column_sums
+
+    # whole: the rows summed in order in float64, as NumPy sums them along axis 0
+    np.testing.assert_array_equal(
+        column_sums(x), x.sum(axis=0, dtype=np.float64).astype(np.float32)
+    )
 
 
 def test_mpi_ranks_on_one_machine_share_its_cpus(monkeypatch):

@@ -1,7 +1,9 @@
 """Adam and AdamW: gradient descent with per-parameter step sizes from running moments."""
 
+import numpy as np
+
 from zennet.backend import array_module
-from zennet.kernels import dense_flat, kernel
+from zennet.kernels import adam_all, compiled_kernels_enabled, dense_flat, kernel
 from zennet.optim.optimizer import Optimizer, _is_number
 from zennet.optim.registry import OPTIMIZERS
 
@@ -39,18 +41,14 @@ def adam_update(
     needs a scratch array like ``param``: ``work``, or ``work(param)`` when it is a
     function (the optimizer's workspace, asked for only then), else a new one.
     """
-    root_correction = (1 - beta2**step) ** 0.5
-    step_size = lr * root_correction / (1 - beta1**step)
     fused = max_exp_avg_sq is None and kernel("adam", param, grad, exp_avg, exp_avg_sq)
     flat = fused and dense_flat(param, grad, exp_avg, exp_avg_sq)
     if flat:
-        decoupled = decoupled_weight_decay
-        scalars = (
-            beta1, 1 - beta1, beta2, 1 - beta2, step_size, eps * root_correction,
-            0 if decoupled else weight_decay, 1 - lr * weight_decay if decoupled else 1,
-        )  # fmt: skip
-        fused(*flat, *_in_precision(scalars, param.dtype))
+        options = (step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay)
+        fused(*flat, *_in_precision(_kernel_scalars(*options), param.dtype))
         return
+    root_correction = (1 - beta2**step) ** 0.5
+    step_size = lr * root_correction / (1 - beta1**step)
     xp = array_module(param)
     work = xp.empty_like(param) if work is None else work(param) if callable(work) else work
     if weight_decay and decoupled_weight_decay:
@@ -72,6 +70,28 @@ def adam_update(
     update = xp.divide(exp_avg, denom, out=work)
     update *= -step_size
     param += update
+
+
+def _flat_alike(arrays, dtype):
+    """Whether ``arrays`` are C-contiguous NumPy arrays of ``dtype``, all of one shape."""
+    shape = arrays[0].shape
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape:
+            return False
+        if not a.flags.c_contiguous:
+            return False
+    return True
+
+
+def _kernel_scalars(step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay):
+    """The eight scalars of zennet.kernels.adam for step t = ``step`` (adam_update's formula)."""
+    root_correction = (1 - beta2**step) ** 0.5
+    step_size = lr * root_correction / (1 - beta1**step)
+    decoupled = decoupled_weight_decay
+    return (
+        beta1, 1 - beta1, beta2, 1 - beta2, step_size, eps * root_correction,
+        0 if decoupled else weight_decay, 1 - lr * weight_decay if decoupled else 1,
+    )  # fmt: skip
 
 
 _SCALARS = {}  # the last few scalar tuples of adam_update's kernel, in their dtypes
@@ -145,6 +165,44 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
         return state
+
+    def _step_group(self, group):
+        if not self._step_at_once(group):
+            super()._step_group(group)
+
+    def _step_at_once(self, group):
+        """The group's step in one compiled call (zennet.kernels.adam_all), to the bits of
+        the parameter-by-parameter step, where it can: the compiled kernels on, Adam's own
+        update (not a subclass's), no amsgrad or maximize, and every parameter with a
+        gradient past its first step, at the same step count as the others, with itself,
+        its gradient and moments C-contiguous NumPy arrays of one shape and one float
+        dtype. Returns whether it did; else nothing has changed."""
+        if type(self)._update is not Adam._update or group["amsgrad"] or group.get("maximize"):
+            return False
+        if not compiled_kernels_enabled():
+            return False
+        rows, states, step, dtype = [], [], None, None
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            if state is None:  # its first step makes its state
+                return False
+            arrays = (p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"])
+            if step is None:
+                step, dtype = state["step"], arrays[0].dtype
+            if state["step"] != step or not _flat_alike(arrays, dtype):
+                return False
+            rows.append([a.ravel() for a in arrays])
+            states.append(state)
+        if not rows or dtype.char not in "fd":
+            return not rows
+        for state in states:
+            state["step"] = step + 1
+        options = (group["lr"], *group["betas"], group["eps"], group["weight_decay"])
+        scalars = _kernel_scalars(step + 1, *options, group["decoupled_weight_decay"])
+        adam_all(rows, np.array(scalars, dtype))
+        return True
 
     def _update(self, param, grad, state, group):
         state["step"] += 1

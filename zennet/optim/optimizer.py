@@ -123,18 +123,22 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                fresh = state is None
-                if fresh:
-                    state = self._init_state(p.data, group)
-                grad = -p.grad.data if group.get("maximize") else p.grad.data
-                self._update(p.data, grad, state, group)
-                if fresh and state:  # plain SGD keeps no state, as in PyTorch
-                    self.state[p] = state
+            self._step_group(group)
         return loss
+
+    def _step_group(self, group):
+        """Update each parameter of ``group`` that has a gradient, one after another."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            fresh = state is None
+            if fresh:
+                state = self._init_state(p.data, group)
+            grad = -p.grad.data if group.get("maximize") else p.grad.data
+            self._update(p.data, grad, state, group)
+            if fresh and state:  # plain SGD keeps no state, as in PyTorch
+                self.state[p] = state
 
     def _init_state(self, param, group):
         raise NotImplementedError
