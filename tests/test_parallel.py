@@ -237,6 +237,22 @@ def test_blas_is_held_to_one_thread_while_zennet_runs_and_set_back(cutting, monk
         assert _ReadsBlasThreads.seen == [("forward", 2), ("backward", 2)]
 
 
+def test_ops_that_reach_blas_only_through_its_gemms_hold_nothing_themselves(cutting, monkeypatch):
+    # Linear's GEMM on oneMKL and ReLU reach no BLAS of NumPy's: no hold (Function.reaches_blas)
+    monkeypatch.setattr(parallel, "blas_name", lambda: "mkl")
+    holds, hold = [], parallel.hold_blas
+    monkeypatch.setattr(parallel, "hold_blas", lambda: holds.append(1) or hold())
+    x = zn.tensor(np.ones((64, zn.autograd.HOLD_FROM // 64), np.float32))
+    layer = zn.nn.Linear(x.shape[1], 8)
+    with zn.no_grad():
+        zn.functional.relu(x)
+        layer(x)
+        assert holds == []
+        _ReadsBlasThreads.seen = []
+        _ReadsBlasThreads.apply(x)  # an op of another kind is held
+        assert holds == [1]
+
+
 @pytest.mark.parametrize("blas", ["mkl", "openblas"])
 def test_matmul_holds_blas_only_where_its_threads_could_start(cutting, monkeypatch, blas):
     """A product OpenBLAS runs on one thread anyway (under BLAS_ONE_THREAD_BELOW multiply-

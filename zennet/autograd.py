@@ -71,6 +71,9 @@ class Function:
     needs_input_grad = ()
     parents = ()
     promotes = True  # False for an op that picks its output dtype itself (Cast)
+    # False for an op whose forward reaches BLAS only through kernels.matmul, which holds
+    # it where it must, or not at all: run_forward then holds nothing (zennet.parallel)
+    reaches_blas = True
     xp = np  # the array module of the inputs' device; apply sets it per call
 
     @classmethod
@@ -122,12 +125,13 @@ class Function:
 def run_forward(fn, arrays, params, first):
     """``fn.forward(*arrays, **params)`` as :meth:`Function.apply` runs it (zn.jit's replay
     too): the op's array module set from ``first`` (its first tensor input's array, or None),
-    BLAS held to one thread for a large input, a scalar result made an array, a float64 one
-    given PyTorch's float dtype, checked for NaN in anomaly mode. Returns the array."""
+    BLAS held to one thread for a large input of an op that may reach it (``reaches_blas``),
+    a scalar result made an array, a float64 one given PyTorch's float dtype, checked for
+    NaN in anomaly mode. Returns the array."""
     kind = type(first)
     if kind is not np.ndarray and first is not None:
         fn.xp = device_of(first).xp
-    if kind is np.ndarray and first.size >= HOLD_FROM:  # zennet.parallel: why
+    if kind is np.ndarray and fn.reaches_blas and first.size >= HOLD_FROM:  # parallel: why
         held = hold_blas()
         try:
             out = fn.forward(*arrays, **params)

@@ -18,7 +18,8 @@ for each part (:func:`cblas_gemm`: oneMKL from the ``mkl`` extra, whose GEMMs ar
 than OpenBLAS's on the shapes of docs/performance.md, else NumPy's OpenBLAS, found by
 threadpoolctl, also in ``fast``), and ``use_threads(False)`` / ``ZENNET_THREADS=off`` has
 not switched it off. Then BLAS is held at one thread only while zennet's ops run (an op's
-forward on an input of ``autograd.HOLD_FROM`` elements or more, a GEMM, a backward pass)
+forward on an input of ``autograd.HOLD_FROM`` elements or more, but for the ops that reach
+BLAS only through a GEMM of zennet's, ``Function.reaches_blas``; a GEMM; a backward pass)
 and is set back after: NumPy calls of your own keep BLAS's threads.
 """
 

@@ -70,6 +70,8 @@ class Linear(Function):
     mean supplies the 1/m of dW = (1/m)·dZ·Aᵀ).
     """
 
+    reaches_blas = False  # a 2-d matmul: kernels.matmul holds BLAS where it must
+
     def forward(self, a, w, b=None):
         self.a, self.w = a, w
         # every leading axis is a sample: one (m, in) GEMM, 15-25% faster than NumPy's
