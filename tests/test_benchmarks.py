@@ -226,3 +226,25 @@ def test_mlp_floor_steps_by_hand_as_zennet_does():
         np.testing.assert_allclose(w, linear.weight.data, rtol=0, atol=1e-6)
         np.testing.assert_allclose(b, linear.bias.data, rtol=0, atol=1e-6)
     assert not np.allclose(by_hand.layers[0][0], CASES["mlp"][0](16).zn_model[0].weight.data)
+
+
+def test_mlp_step_ab_switches_each_change_and_leaves_it_on(monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.delenv("ZENNET_KERNELS", raising=False)  # the suite's NumPy path: not here
+    done = _run("benchmarks.mlp_step_ab", "--rounds", "1", "--steps", "1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["adam", "column_sums", "holds"], lines
+    from benchmarks.cases import CASES
+    from benchmarks.mlp_step_ab import SWITCHES
+    from zennet import kernels
+    from zennet.ops.activation import ReLU
+    from zennet.ops.linalg import Linear
+
+    case = CASES["mlp"][0](4, width=8)
+    for on in (False, True):  # each change off, then on again (as the run leaves it)
+        for switch in SWITCHES.values():
+            switch(case, on)
+        assert ("_step_at_once" in vars(case.zn_opt)) is not on
+        assert kernels.PART_ROWS["column_sums"] == (512 if on else 1)
+        assert Linear.reaches_blas is ReLU.reaches_blas is (not on)
