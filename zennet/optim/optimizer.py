@@ -22,7 +22,8 @@ class Optimizer:
     A subclass defines ``_init_state(param, group)`` (the state of one parameter, a dict
     of arrays) and ``_update(param, grad, state, group)`` (one step on arrays, in place),
     lists the options that must be >= 0 in ``non_negative`` and may add checks in
-    ``_check_group``.
+    ``_check_group``. It may step a whole group at once by overriding ``_step_group(group)``
+    (Adam does, in one compiled call, when it can).
     """
 
     non_negative = ("lr",)
