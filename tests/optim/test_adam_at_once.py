@@ -138,6 +138,22 @@ def test_a_strided_gradient_or_another_dtype_goes_one_by_one(compiled, at_once):
     np.testing.assert_allclose(w.data, expected.data, rtol=1e-6)
 
 
+def test_arrays_in_one_other_dense_layout_step_at_once(compiled, at_once):
+    # Fortran-ordered weights, gradients and moments: one dense layout, as adam_update takes it
+    grads = np.random.default_rng(0).standard_normal((3, 4, 6)).astype(np.float32)
+    params = [zn.tensor(np.ones((4, 6), np.float32), requires_grad=True) for _ in range(2)]
+    params[0].data = np.asfortranarray(params[0].data)
+    opt = zn.optim.Adam(params, lr=0.1)
+    for g in grads:
+        params[0].grad = zn.tensor(np.zeros((4, 6), np.float32))
+        params[0].grad.data = np.asfortranarray(g)
+        params[1].grad = zn.tensor(g)
+        opt.step()
+    assert opt.state[params[0]]["exp_avg"].flags.f_contiguous
+    assert at_once == [2, 2]
+    np.testing.assert_array_equal(params[0].data, params[1].data)
+
+
 def test_the_numpy_path_is_left_as_it_was(at_once):
     previous = kernels.use_compiled_kernels(False)
     try:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from zennet.backend import array_module
-from zennet.kernels import adam_all, compiled_kernels_enabled, dense_flat, kernel
+from zennet.kernels import adam_all, dense_flat, kernel
 from zennet.optim.optimizer import Optimizer, _is_number
 from zennet.optim.registry import OPTIMIZERS
 
@@ -70,17 +70,6 @@ def adam_update(
     update = xp.divide(exp_avg, denom, out=work)
     update *= -step_size
     param += update
-
-
-def _flat_alike(arrays, dtype):
-    """Whether ``arrays`` are C-contiguous NumPy arrays of ``dtype``, all of one shape."""
-    shape = arrays[0].shape
-    for a in arrays:
-        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape:
-            return False
-        if not a.flags.c_contiguous:
-            return False
-    return True
 
 
 def _kernel_scalars(step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay):
@@ -172,14 +161,13 @@ class Adam(Optimizer):
 
     def _step_at_once(self, group):
         """The group's step in one compiled call (zennet.kernels.adam_all), to the bits of
-        the parameter-by-parameter step, where it can: the compiled kernels on, Adam's own
-        update (not a subclass's), no amsgrad or maximize, and every parameter with a
-        gradient past its first step, at the same step count as the others, with itself,
-        its gradient and moments C-contiguous NumPy arrays of one shape and one float
-        dtype. Returns whether it did; else nothing has changed."""
+        the parameter-by-parameter step, where it can: Adam's own update (not a subclass's),
+        no amsgrad or maximize, and every parameter with a gradient past its first step, at
+        the same step count as the others, with itself, its gradient and moments what
+        adam_update's kernel takes (the compiled kernels on; NumPy arrays of one float
+        dtype, one shape and one dense layout), the dtype the same for all. Returns whether
+        it did; else nothing has changed."""
         if type(self)._update is not Adam._update or group["amsgrad"] or group.get("maximize"):
-            return False
-        if not compiled_kernels_enabled():
             return False
         rows, states, step, dtype = [], [], None, None
         for p in group["params"]:
@@ -191,12 +179,13 @@ class Adam(Optimizer):
             arrays = (p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"])
             if step is None:
                 step, dtype = state["step"], arrays[0].dtype
-            if state["step"] != step or not _flat_alike(arrays, dtype):
+            flat = kernel("adam", *arrays) and arrays[0].dtype == dtype and dense_flat(*arrays)
+            if state["step"] != step or not flat:
                 return False
-            rows.append([a.ravel() for a in arrays])
+            rows.append(flat)
             states.append(state)
-        if not rows or dtype.char not in "fd":
-            return not rows
+        if not rows:
+            return True
         for state in states:
             state["step"] = step + 1
         options = (group["lr"], *group["betas"], group["eps"], group["weight_decay"])
